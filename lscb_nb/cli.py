@@ -1,0 +1,117 @@
+"""The ``lscb-nb`` command: generate sample data, write templates, ingest returns.
+
+Each subcommand is a thin wrapper over a package function, so everything it does
+can also be done from a notebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from lscb_nb import __version__, config
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from lscb_nb.synthetic import generate_sample_data
+
+    truth = generate_sample_data(root=args.root, seed=args.seed)
+    print(
+        f"Synthetic sample data written under {config.paths(args.root)['raw']} "
+        f"(seed {args.seed}): {truth['summary']}"
+    )
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from lscb_nb import pipeline
+
+    summary = pipeline.ingest_sample_returns(root=args.root, version=args.version)
+    print(
+        f"Ingested {summary['files']} file(s), {summary['rows_read']} row(s): "
+        f"{summary['rows_accepted']} accepted, {summary['rows_quarantined']} quarantined, "
+        f"{summary['issues_error']} error(s) and {summary['issues_query']} query(ies) "
+        f"-> {config.paths(args.root)['processed'] / 'returns'}"
+    )
+    if summary["files_failed"]:
+        print(f"{summary['files_failed']} file(s) could not be read; see issues.parquet.")
+    return 0
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    from lscb_nb import datamodel, reference, template
+
+    dm = datamodel.load_datamodel(args.version)
+    la = reference.find_authority(args.la)
+    out = Path(args.out or f"return_{la['la_code_ons']}_{args.period.replace(' ', '_')}.xlsx")
+    template.write_return_template(out, dm.items, la, args.period, dm.version)
+    print(f"Return template for {la['la_name']}, {args.period}: {out}")
+    return 0
+
+
+def _cmd_datamodel(args: argparse.Namespace) -> int:
+    from lscb_nb import datamodel
+
+    if args.action == "versions":
+        print("\n".join(datamodel.available_versions()))
+        return 0
+    dm = datamodel.load_datamodel(args.version)
+    if args.action == "validate":
+        print(f"{dm.version}: {len(dm)} items, {len(dm.rules)} cross-item rules, valid.")
+    elif args.action == "diff":
+        other = datamodel.load_datamodel(args.other)
+        print(datamodel.format_diff_markdown(datamodel.diff_datamodels(dm, other)))
+    elif args.action == "schema":
+        out = Path(args.out or f"return-schema-{dm.version}.json")
+        datamodel.write_table_schema(dm, out)
+        print(f"Table Schema written to {out}")
+    elif args.action == "dictionary":
+        out = Path(args.out or f"data-dictionary-{dm.version}.md")
+        datamodel.write_data_dictionary(dm, out)
+        print(f"Data dictionary written to {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lscb-nb", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"lscb-nb {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="write the synthetic sample data into data/raw/")
+    g.add_argument("--seed", type=int, default=2007)
+    g.add_argument("--root", type=Path, default=None, help="project folder (default: this one)")
+    g.set_defaults(func=_cmd_generate)
+
+    i = sub.add_parser("ingest", help="read every return in data/raw/ into data/processed/")
+    i.add_argument("--root", type=Path, default=None)
+    i.add_argument("--version", default=config.CANDIDATE_VERSION, help="data-model version")
+    i.set_defaults(func=_cmd_ingest)
+
+    t = sub.add_parser("template", help="write the Excel return template for one period")
+    t.add_argument("--la", required=True, help="ONS code, DfE code or name of the authority")
+    t.add_argument("--period", required=True, help="e.g. '2024-25 Q1'")
+    t.add_argument("--version", default=config.CANDIDATE_VERSION)
+    t.add_argument("--out", default=None)
+    t.set_defaults(func=_cmd_template)
+
+    d = sub.add_parser("datamodel", help="validate, diff or export a data-model version")
+    d.add_argument("action", choices=["versions", "validate", "diff", "schema", "dictionary"])
+    d.add_argument("--version", default=config.CANDIDATE_VERSION)
+    d.add_argument("--other", help="the version to diff against")
+    d.add_argument("--out", default=None)
+    d.set_defaults(func=_cmd_datamodel)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        print(f"lscb-nb {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Where things live.
+
+Every path the toolkit uses is derived here from the package location, so no
+notebook or module hard-codes one. Set ``LSCB_NB_ROOT`` to point the toolkit at
+another project folder (for example a copy holding a borough's real returns).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT: Path = Path(os.environ.get("LSCB_NB_ROOT", Path(__file__).resolve().parent.parent))
+
+DATA_DIR = PROJECT_ROOT / "data"
+RAW_DIR = DATA_DIR / "raw"
+PROCESSED_DIR = DATA_DIR / "processed"
+REFERENCE_DIR = DATA_DIR / "reference"
+DATAMODEL_DIR = DATA_DIR / "datamodel"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+OUTPUTS_DIR = PROJECT_ROOT / "outputs"
+
+# Raw inputs of each phase, as the sample generator writes them and a consultant
+# would lay out real ones.
+CATALOGUES_DIR = RAW_DIR / "phase1_catalogues"
+INSTRUMENTS_DIR = RAW_DIR / "phase2_instruments"
+RETURNS_DIR = RAW_DIR / "phase3_returns"
+SYNTHETIC_TRUTH_FILE = RAW_DIR / "synthetic_truth.json"
+
+# The candidate dataset the project starts from (see data/datamodel/).
+CANDIDATE_VERSION = "1.0-candidate"
+
+# DfE / GSS convention: counts 1..5 are suppressed in published tables.
+DEFAULT_SUPPRESSION_THRESHOLD = 5
+
+
+def paths(root: Path | str | None = None) -> dict[str, Path]:
+    """The standard folders under ``root`` (the project root by default).
+
+    Tests and batch runs pass a temporary root so they never touch the user's data.
+    """
+    base = Path(root) if root is not None else PROJECT_ROOT
+    data = base / "data"
+    return {
+        "root": base,
+        "raw": data / "raw",
+        "processed": data / "processed",
+        "reference": REFERENCE_DIR,
+        "datamodel": DATAMODEL_DIR,
+        "catalogues": data / "raw" / "phase1_catalogues",
+        "instruments": data / "raw" / "phase2_instruments",
+        "returns": data / "raw" / "phase3_returns",
+        "truth": data / "raw" / "synthetic_truth.json",
+        "outputs": base / "outputs",
+    }

@@ -1,0 +1,83 @@
+"""Shared fixtures: a tiny inline data model and authority list, so unit tests of
+the reader do not depend on the shipped candidate dataset."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+
+@pytest.fixture
+def tiny_items() -> pd.DataFrame:
+    rows = [
+        ("CSC01", "Referrals", "count", "childrens_social_care", {"min": 0, "max": None}),
+        (
+            "CSC02",
+            "Re-referrals within 12 months",
+            "percentage",
+            "childrens_social_care",
+            {"min": 0, "max": 100},
+        ),
+        (
+            "CSC03",
+            "Initial child protection conferences",
+            "count",
+            "childrens_social_care",
+            {"min": 0, "max": None},
+        ),
+        (
+            "CSC04",
+            "Child protection plans started",
+            "count",
+            "childrens_social_care",
+            {"min": 0, "max": None},
+        ),
+        (
+            "HLT01",
+            "A&E attendances for injury, 0-17",
+            "rate_per_10k",
+            "health",
+            {"min": 0, "max": None},
+        ),
+    ]
+    frame = pd.DataFrame(rows, columns=["item_id", "title", "unit", "agency", "valid_range"])
+    frame["definition"] = "Definition of " + frame["title"]
+    return frame.set_index("item_id")
+
+
+@pytest.fixture
+def tiny_rules() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "rule_id": "XR01",
+                "left": "CSC04",
+                "operator": "<=",
+                "right": "CSC03",
+                "severity": "query",
+                "message": "Plans started should not exceed conferences held.",
+            }
+        ]
+    )
+
+
+@pytest.fixture
+def tiny_authorities() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "la_code_ons": ["E09000001", "E09000002", "E09000007"],
+            "la_code_dfe": [201, 301, 202],
+            "la_name": ["City of London", "Barking and Dagenham", "Camden"],
+        }
+    )
+
+
+@pytest.fixture
+def tiny_population() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "area_code": ["E09000007", "E09000007", "E09000002"],
+            "mid_year": [2023, 2024, 2024],
+            "population_0_17": [35_000, 35_276, 60_000],
+        }
+    )
