@@ -30,6 +30,25 @@ SYNTHETIC_TRUTH_FILE = RAW_DIR / "synthetic_truth.json"
 # The candidate dataset the project starts from (see data/datamodel/).
 CANDIDATE_VERSION = "1.0-candidate"
 
+# The sample data's pilot: ten boroughs, eight quarters (financial years 2023-24
+# and 2024-25, so the pilot figures sit beside DfE's published 2024 and 2025 ones).
+SAMPLE_PILOTS: tuple[str, ...] = (
+    "E09000007",  # Camden
+    "E09000019",  # Islington
+    "E09000022",  # Lambeth
+    "E09000028",  # Southwark
+    "E09000030",  # Tower Hamlets
+    "E09000003",  # Barnet
+    "E09000008",  # Croydon
+    "E09000009",  # Ealing
+    "E09000010",  # Enfield
+    "E09000029",  # Sutton
+)
+SAMPLE_FIRST_PERIOD = "2023-24 Q1"
+SAMPLE_LAST_PERIOD = "2024-25 Q4"
+# Days after the quarter ends by which a return is due (the pilot's agreement).
+DEFAULT_DEADLINE_DAYS = 30
+
 # DfE / GSS convention: counts 1..5 are suppressed in published tables.
 DEFAULT_SUPPRESSION_THRESHOLD = 5
 

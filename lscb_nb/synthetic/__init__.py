@@ -1,0 +1,74 @@
+"""The deterministic generator of the bundled sample data.
+
+``generate_sample_data(seed=2007)`` writes the inputs of all three phases into
+``data/raw/`` and a truth record of everything it planted
+(``data/raw/synthetic_truth.json``) so that tests can check the toolkit finds it.
+Every file it writes says it is synthetic. The same seed gives the same files.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from lscb_nb import config, periods, reference
+from lscb_nb.datamodel import load_datamodel
+from lscb_nb.fileio import write_json_atomic
+from lscb_nb.synthetic.figures import enforce_rules, expected_figures
+from lscb_nb.synthetic.pilot_returns import write_pilot_returns
+
+
+def generate_sample_data(root: Path | str | None = None, seed: int = 2007) -> dict:
+    """Write the sample inputs of every phase under ``root``/data/raw and return
+    the truth record."""
+    paths = config.paths(root)
+    dm = load_datamodel(config.CANDIDATE_VERSION)
+    authorities = reference.authorities()
+    pilots = authorities.set_index("la_code_ons").loc[list(config.SAMPLE_PILOTS)].reset_index()
+    period_labels = periods.period_range(config.SAMPLE_FIRST_PERIOD, config.SAMPLE_LAST_PERIOD)
+    # Independent streams per phase, so changing one phase leaves the others as they were.
+    streams = np.random.SeedSequence(seed).spawn(4)
+
+    for key in ("catalogues", "instruments", "returns"):
+        if paths[key].exists():
+            shutil.rmtree(paths[key])
+
+    figures = expected_figures(
+        dm.items,
+        pilots,
+        period_labels,
+        reference.published(),
+        reference.population(),
+        np.random.default_rng(streams[0]),
+    )
+    figures = enforce_rules(figures, dm.rules)
+    phase3 = write_pilot_returns(
+        paths["returns"],
+        figures,
+        dm.items,
+        pilots,
+        period_labels,
+        dm.version,
+        np.random.default_rng(streams[1]),
+        config.DEFAULT_DEADLINE_DAYS,
+    )
+    truth = {
+        "synthetic": True,
+        "seed": seed,
+        "datamodel_version": dm.version,
+        "phase3": phase3,
+        "summary": (
+            f"phase 3: {len(pilots)} pilot boroughs x {len(period_labels)} quarters, "
+            f"{len(phase3['planted'])} planted defects"
+        ),
+    }
+    write_json_atomic(paths["truth"], truth)
+    return truth
+
+
+def load_truth(root: Path | str | None = None) -> dict:
+    import json
+
+    return json.loads(config.paths(root)["truth"].read_text(encoding="utf-8"))
