@@ -745,5 +745,8 @@ def round_half_up(x: ArrayLike, decimals: int = 0) -> ArrayLike:
     quantum = decimal.Decimal(1).scaleb(-int(decimals))
     with decimal.localcontext() as context:
         context.prec = 400 + max(int(decimals), 0)  # room for any double's digits
-        rounded = np.array([_round_one(float(value), quantum) for value in v], dtype=float)
+        # Round each distinct value once: published tables repeat values a lot.
+        distinct, inverse = np.unique(np.asarray(v, dtype=float), return_inverse=True)
+        done = np.array([_round_one(float(value), quantum) for value in distinct], dtype=float)
+        rounded = done[inverse.ravel()].reshape(np.shape(v))
     return _output(rounded, like)
