@@ -73,6 +73,64 @@ def _cmd_datamodel(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from lscb_nb import batch, pipeline, reference
+    from lscb_nb.fileio import folder_sha256
+
+    paths = config.paths(args.root)
+    root = paths["root"]
+    if not paths["raw"].exists() or not any(paths["raw"].iterdir()):
+        print(
+            f"lscb-nb run: no input data under {paths['raw']}; run `lscb-nb generate` for "
+            "the sample data, or put the boroughs' files there.",
+            file=sys.stderr,
+        )
+        return 2
+    if not args.no_prepare:
+        print("Preparing shared data (once, before any notebook runs) ...")
+        pipeline.prepare_all(root)
+    authorities = dict(
+        zip(reference.authorities()["la_code_ons"], reference.authorities()["la_name"], strict=True)
+    )
+    only = [
+        reference.find_authority(a)["la_code_ons"] if a != batch.LONDON else a
+        for a in (args.la or [])
+    ]
+    notebooks = args.notebooks or config.NOTEBOOKS_DIR
+    jobs = batch.plan_jobs(
+        notebooks,
+        authorities,
+        pipeline.pilot_authorities(root),
+        phases=args.phases,
+        only=only or None,
+        extra_parameters={"root": str(root)},
+    )
+    if not jobs:
+        print("lscb-nb run: nothing to run for those phases and authorities.", file=sys.stderr)
+        return 2
+    name = args.run_name or datetime.now().strftime("run-%Y%m%d-%H%M%S")
+    run_dir = Path(args.out or paths["outputs"]) / name
+    print(f"Running {len(jobs)} report(s) with {args.workers} worker(s) into {run_dir}")
+    result = batch.run_batch(
+        jobs,
+        run_dir,
+        notebooks_dir=notebooks,
+        workers=args.workers,
+        manifest_extra={
+            "data_snapshot": folder_sha256(paths["raw"]),
+            "synthetic_data": pipeline.is_synthetic(root),
+            "root": str(root),
+        },
+    )
+    ok = len(result.jobs) - len(result.failed)
+    print(f"{ok} of {len(result.jobs)} reports ready: {run_dir / 'index.html'}")
+    for job in result.failed:
+        print(f"  FAILED {job.phase} / {job.area_name}: {job.error[:200]}", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lscb-nb", description=__doc__)
     parser.add_argument("--version", action="version", version=f"lscb-nb {__version__}")
@@ -101,6 +159,17 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--other", help="the version to diff against")
     d.add_argument("--out", default=None)
     d.set_defaults(func=_cmd_datamodel)
+
+    r = sub.add_parser("run", help="prepare the data once, then render every report")
+    r.add_argument("--root", type=Path, default=None)
+    r.add_argument("--phases", nargs="*", help="notebook name prefixes, e.g. 01 03")
+    r.add_argument("--la", nargs="*", help="authorities (ONS/DfE code or name, or London)")
+    r.add_argument("--out", type=Path, default=None, help="output folder (default outputs/)")
+    r.add_argument("--run-name", default=None, help="folder name of this run")
+    r.add_argument("--workers", type=int, default=2)
+    r.add_argument("--no-prepare", action="store_true", help="reuse prepared data")
+    r.add_argument("--notebooks", type=Path, default=None, help=argparse.SUPPRESS)
+    r.set_defaults(func=_cmd_run)
     return parser
 
 

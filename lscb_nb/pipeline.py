@@ -45,3 +45,27 @@ def ingest_sample_returns(
 def load_returns(root: Path | str | None = None) -> IngestResult:
     """The ingested returns (accepted, quarantined, issues, files)."""
     return load_processed(returns_dir(root))
+
+
+def is_synthetic(root: Path | str | None = None) -> bool:
+    """The data under ``root`` is the generated sample (its truth record is there)."""
+    return config.paths(root)["truth"].exists()
+
+
+def pilot_authorities(root: Path | str | None = None) -> list[str]:
+    """Authorities that took part in the pilot: those with any return on file."""
+    paths = config.paths(root)
+    receipts = paths["raw"] / "phase3_receipts.csv"
+    codes: set[str] = set()
+    if receipts.exists():
+        import pandas as pd
+
+        codes |= set(pd.read_csv(receipts, usecols=["la_code_ons"])["la_code_ons"])
+    if (returns_dir(root) / "accepted.parquet").exists():
+        codes |= set(load_returns(root).accepted["la_code_ons"].dropna())
+    return sorted(codes)
+
+
+def prepare_all(root: Path | str | None = None) -> dict:
+    """Everything the notebooks load, prepared once before a batch."""
+    return {"returns": ingest_sample_returns(root)}

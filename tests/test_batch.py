@@ -1,0 +1,192 @@
+"""The batch runner: parallel runs, a failure isolated and reported, code-free
+offline HTML, an index that links every report, a manifest of what ran."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from lscb_nb import batch, cli
+
+GOOD, BROKEN = "E09000007", "E09000019"
+
+
+def _notebook(folder: Path) -> Path:
+    """A small phase notebook that reads one borough's return file."""
+    params = new_code_cell(
+        'la_code: str = "London"  # ONS code, or London\nroot: str | None = None  # project folder'
+    )
+    params.metadata["tags"] = ["parameters"]
+    nb = new_notebook(
+        cells=[
+            params,
+            new_code_cell(
+                "from pathlib import Path\nfrom lscb_nb import report, returns\n"
+                "report.setup_figures()"
+            ),
+            new_markdown_cell("## What the return holds"),
+            new_code_cell(
+                "import pandas as pd\n"
+                "rows = pd.DataFrame({'item': ['A'], 'figure': [1234.5]}) if la_code == 'London' "
+                "else returns.read_raw_return(Path(root) / 'data/raw/phase3_returns' / "
+                "f'{la_code}.csv')\n"
+                "report.show(report.banner(True), report.table(rows.head(3), caption='Rows'))"
+            ),
+            new_markdown_cell("## A figure"),
+            new_code_cell(
+                "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\n"
+                "ax.plot([1, 2, 3])\nreport.show(fig)"
+            ),
+        ]
+    )
+    nb.metadata["lscb"] = {"title": "Phase 9: Test", "order": 9, "runs_for": "pilots"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path = folder / "09_test.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def batch_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("root")
+    returns = root / "data/raw/phase3_returns"
+    returns.mkdir(parents=True)
+    (returns / f"{GOOD}.csv").write_text(
+        "time_period,time_identifier,new_la_code,item_id,numerator\n"
+        f"202425,Financial year Q1,{GOOD},CSC01,10\n"
+    )
+    (returns / f"{BROKEN}.csv").write_bytes(b"")  # the deliberately broken input
+    (root / "data/raw/phase3_receipts.csv").write_text(
+        f"la_code_ons,period\n{GOOD},2024-25 Q1\n{BROKEN},2024-25 Q1\n"
+    )
+    nbdir = tmp_path_factory.mktemp("notebooks")
+    _notebook(nbdir)
+    out = tmp_path_factory.mktemp("outputs")
+    code = cli.main(
+        [
+            "run",
+            "--root",
+            str(root),
+            "--no-prepare",
+            "--notebooks",
+            str(nbdir),
+            "--out",
+            str(out),
+            "--run-name",
+            "t",
+            "--workers",
+            "2",
+        ]
+    )
+    return code, out / "t"
+
+
+def test_one_failure_gives_non_zero_exit_and_the_others_render(batch_run):
+    code, run_dir = batch_run
+    assert code == 1
+    manifest = batch.load_manifest(run_dir)
+    status = {j["la_code"]: j["status"] for j in manifest["jobs"]}
+    assert status == {"London": "succeeded", GOOD: "succeeded", BROKEN: "failed"}
+    failed = next(j for j in manifest["jobs"] if j["la_code"] == BROKEN)
+    assert "ReturnFileError" in failed["error"] and failed["html"] == ""
+    for job in manifest["jobs"]:  # every executed notebook is kept, failed ones too
+        assert (run_dir / job["ipynb"]).exists()
+        assert job["seconds"] > 0
+    assert manifest["toolkit_version"] and manifest["data_snapshot"]
+
+
+def test_index_links_every_report_and_shows_the_failure(batch_run):
+    _, run_dir = batch_run
+    index = (run_dir / "index.html").read_text()
+    links = re.findall(r'href="([^"]+)"', index)
+    reports = [link for link in links if link.startswith("reports/")]
+    assert len(reports) == 2
+    assert all((run_dir / link).exists() for link in links)
+    assert "failed" in index and "Islington" in index and "ReturnFileError" in index
+    assert "Traceback" not in index
+
+
+def test_reports_are_code_free_offline_and_small(batch_run):
+    _, run_dir = batch_run
+    for path in (run_dir / "reports").glob("*.html"):
+        body = path.read_text()
+        assert "read_raw_return" not in body and "import pandas" not in body
+        assert not re.search(r'<script[^>]+src="https?://', body)
+        assert not re.search(r"import\(\s*[\"']https?://", body)
+        assert 'class="lscb-toc"' in body
+        assert "SYNTHETIC DATA" in body
+        assert "data:image/png;base64" in body
+        assert path.stat().st_size < 3_000_000
+
+
+def test_plan_respects_runs_for_and_selection(tmp_path):
+    _notebook(tmp_path)
+    names = {GOOD: "Camden", BROKEN: "Islington", "E09000001": "City of London"}
+    jobs = batch.plan_jobs(tmp_path, names, [GOOD, BROKEN])
+    assert [j.la_code for j in jobs] == ["London", GOOD, BROKEN]
+    only = batch.plan_jobs(tmp_path, names, [GOOD, BROKEN], only=[GOOD])
+    assert [j.la_code for j in only] == [GOOD]
+    assert batch.plan_jobs(tmp_path, names, [GOOD], phases=["01"]) == []
+
+
+@pytest.mark.browser
+def test_index_and_report_render_in_headless_chromium(batch_run, tmp_path):
+    _, run_dir = batch_run
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is needed (scripts/test.sh installs it)"
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        [chromium, *flags, "--dump-dom", (run_dir / "index.html").as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    hrefs = re.findall(r'href="(reports/[^"]+)"', dom)
+    assert len(hrefs) == 2 and all((run_dir / h).exists() for h in hrefs)
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [
+            chromium,
+            *flags,
+            f"--screenshot={shot}",
+            "--window-size=1200,1600",
+            (run_dir / hrefs[0]).as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    assert shot.exists() and shot.stat().st_size > 10_000
+    report_dom = subprocess.run(
+        [chromium, *flags, "--dump-dom", (run_dir / hrefs[0]).as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert "Contents" in report_dom and "SYNTHETIC DATA" in report_dom
+
+
+def test_manifest_is_valid_json_with_timings(batch_run):
+    _, run_dir = batch_run
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["failed"] == 1 and manifest["succeeded"] == 2
+    assert manifest["seconds"] > 0
