@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from lscb_nb.datamodel import load_datamodel
 
 from lscb_nb import periods, reference
+from lscb_nb.datamodel import load_datamodel
 from lscb_nb.returnformat import GEOGRAPHIC_LEVEL, RETURN_CSV_COLUMNS
 
 

@@ -355,7 +355,10 @@ def check_rows(
         raw_text = df[f"{col}_raw"]
         issues.append(row_issues(df, parsed["state"] == INVALID, "V01", col, value=raw_text))
         issues.append(row_issues(df, parsed["value"] < 0, "V02", col, value=raw_text))
-    fractional = (df["numerator"] - np.floor(df["numerator"])).abs() > 1e-9
+    # Events are whole numbers; a percentage's numerator may not be (FTE posts).
+    fractional = (df["unit"] != "percentage") & (
+        (df["numerator"] - np.floor(df["numerator"])).abs() > 1e-9
+    )
     issues.append(row_issues(df, fractional, "V07", "numerator", value=df["numerator"]))
 
     pct = df["unit"] == "percentage"
@@ -408,8 +411,11 @@ def check_rows(
         )
     )
 
-    # Duplicates (same authority, period and item)
-    issues.append(_duplicate_issues(df))
+    # Duplicates (same authority, period and item), among rows whose identity is
+    # sound: a row carrying another borough's code must not knock out that
+    # borough's own figure as a "duplicate".
+    identity_ok = ~period_bad & known_la & ~(dfe_clash | name_clash) & known_item
+    issues.append(_duplicate_issues(df.loc[identity_ok]))
     # Cross-item rules, between rows of the same return that are otherwise clean
     pre = concat_issues(issues)
     blocked = _quarantine_ids(df, pre)
@@ -494,8 +500,9 @@ def _population_for(df: pd.DataFrame, population: pd.DataFrame | None) -> pd.Ser
 
 def _duplicate_issues(df: pd.DataFrame) -> pd.DataFrame:
     key = ["la_code_ons", "period", "item_id"]
-    identified = df["period"].notna() & (df["item_id"] != "")
-    sub = df.loc[identified]
+    sub = df
+    if sub.empty:
+        return empty_issues()
     dup_any = sub.duplicated(key, keep=False)
     if not dup_any.any():
         return empty_issues()
@@ -644,8 +651,7 @@ def find_return_files(folder: Path) -> list[Path]:
         if p.is_file()
         and not p.name.startswith((".", "~$"))
         and p.suffix.lower() in (*RETURN_SUFFIXES, ".pdf", ".docx", ".txt")
-        and p.name.lower() not in ("readme.txt",)
-        and p.parent.name != "_log"
+        and not p.name.lower().startswith("readme")
     )
 
 

@@ -277,3 +277,31 @@ def test_malformed_csv_never_loses_a_row(
     quarantined_rows = set(res.quarantined["source_row"])
     error_rows = set(res.issues.loc[res.issues["severity"] == "error", "row"].dropna())
     assert quarantined_rows == error_rows
+
+
+def test_wrong_code_row_does_not_knock_out_the_real_boroughs_figure(
+    tmp_path, tiny_items, tiny_rules, tiny_authorities
+):
+    camden = _csv(tmp_path / "camden.csv", [_row("CSC01", "100")])
+    bd = _csv(
+        tmp_path / "bd.csv",
+        [_row("CSC01", "7", la="E09000007", dfe="301", name="Barking and Dagenham")],
+    )
+    res = _read([camden, bd], tiny_items, tiny_rules, tiny_authorities)
+    assert res.issues["rule_code"].tolist() == ["R03"]
+    assert res.accepted["source_file"].tolist() == ["camden.csv"]
+
+
+def test_readme_files_are_not_returns(tmp_path):
+    (tmp_path / "README_SYNTHETIC.txt").write_text("about these files")
+    (tmp_path / "r.csv").write_text("x")
+    assert [p.name for p in returns.find_return_files(tmp_path)] == ["r.csv"]
+
+
+def test_fractional_counts_are_queried_but_fractional_fte_percentages_are_not(
+    tmp_path, tiny_items, tiny_rules, tiny_authorities
+):
+    path = _csv(tmp_path / "f.csv", [_row("CSC01", "10.5"), _row("CSC02", "2.5", "12.5")])
+    res = _read([path], tiny_items, tiny_rules, tiny_authorities)
+    assert res.issues[["rule_code", "item_id"]].values.tolist() == [["V07", "CSC01"]]
+    assert len(res.accepted) == 2

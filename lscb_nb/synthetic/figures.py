@@ -46,7 +46,8 @@ def _published_lookup(items: pd.DataFrame, published: pd.DataFrame) -> pd.DataFr
     pub = published.loc[
         published["value_state"] == "reported", ["source", "measure", "area_code", "year", "value"]
     ]
-    out = wanted.merge(pub, on=["source", "measure"], how="inner")
+    out = wanted.merge(pub, on=["source", "measure"], how="inner").dropna(subset=["year"])
+    out["year"] = out["year"].astype("int64")
     return out.rename(columns={"value": "published"})[["item_id", "area_code", "year", "published"]]
 
 
