@@ -524,38 +524,36 @@ _OPS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.great
 
 
 def _cross_item_issues(df: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
+    """Check the data model's cross-item rules between rows of the same return
+    (same authority and period), one vectorised join per rule."""
     if rules is None or rules.empty or df.empty:
         return empty_issues()
-    ok = df.loc[df["numerator_state"] == REPORTED].drop_duplicates(
-        ["la_code_ons", "period", "item_id"]
-    )
-    wide = ok.pivot(index=["la_code_ons", "period"], columns="item_id", values="numerator")
-    where = ok.set_index(["la_code_ons", "period", "item_id"])["input_row_id"]
+    key = ["la_code_ons", "period"]
+    ok = df.loc[df["numerator_state"] == REPORTED].drop_duplicates([*key, "item_id"])
     out = []
     for rule in rules.itertuples(index=False):
-        if rule.left not in wide.columns or rule.right not in wide.columns:
-            continue
-        both = wide[[rule.left, rule.right]].dropna()
-        failed = both.loc[~_OPS[rule.operator](both[rule.left], both[rule.right])]
+        left = ok.loc[ok["item_id"] == rule.left, [*key, "numerator", "input_row_id"]]
+        right = ok.loc[ok["item_id"] == rule.right, [*key, "numerator"]]
+        pair = left.merge(right, on=key, suffixes=("_l", "_r"))
+        failed = pair.loc[~_OPS[rule.operator](pair["numerator_l"], pair["numerator_r"])]
         if failed.empty:
             continue
-        ids = [where[(la, p, rule.left)] for la, p in failed.index]
-        rows = df.loc[df["input_row_id"].isin(ids)]
-        detail_map = {
-            where[
-                (la, p, rule.left)
-            ]: f"{rule.rule_id}: {rule.message} ({rule.left} = {v[rule.left]:g}, "
-            f"{rule.right} = {v[rule.right]:g})"
-            for (la, p), v in failed.iterrows()
-        }
-        msg = rows["input_row_id"].map(detail_map)
+        message = (
+            f"{rule.rule_id}: {rule.message} ({rule.left} = "
+            + failed["numerator_l"].map("{:g}".format)
+            + f", {rule.right} = "
+            + failed["numerator_r"].map("{:g}".format)
+            + ")"
+        )
+        by_row = pd.Series(message.to_numpy(), index=failed["input_row_id"].to_numpy())
+        rows = df.loc[df["input_row_id"].isin(by_row.index)]
         issue = row_issues(
             rows,
             pd.Series(True, index=rows.index),
             "X",
             "numerator",
             severity=rule.severity,
-            message=msg,
+            message=rows["input_row_id"].map(by_row),
         )
         issue["rule_code"] = rule.rule_id
         out.append(issue)
@@ -585,7 +583,12 @@ def _reasons_by_row(df: pd.DataFrame, issues: pd.DataFrame) -> pd.Series:
         right_on=["source_file", "source_sheet", "source_row"],
         how="inner",
     )
-    return keyed.groupby("input_row_id")["rule_code"].agg(lambda s: ";".join(sorted(set(s))))
+    codes = (
+        keyed[["input_row_id", "rule_code"]]
+        .drop_duplicates()
+        .sort_values(["input_row_id", "rule_code"])
+    )
+    return codes.groupby("input_row_id")["rule_code"].agg(";".join)
 
 
 # ---------------------------------------------------------------------------

@@ -88,14 +88,14 @@ def parse_values(raw: pd.Series) -> pd.DataFrame:
     reason = pd.Series("", index=index, dtype=object)
 
     blank = raw.isna() | (text.fillna("") == "")
-    code_hit = lowered.map(lambda s: CODES.get(s) if isinstance(s, str) else None)
-    is_code = code_hit.notna() & ~blank
+    code_state = lowered.map({k: v[0] for k, v in CODES.items()})
+    is_code = code_state.notna() & ~blank
     less_than = lowered.str.match(_LESS_THAN).fillna(False).astype(bool) & ~blank
 
     state[blank] = MISSING
     reason[blank] = "blank"
-    state[is_code] = code_hit[is_code].map(lambda t: t[0])
-    reason[is_code] = code_hit[is_code].map(lambda t: t[1])
+    state[is_code] = code_state[is_code]
+    reason[is_code] = lowered[is_code].map({k: v[1] for k, v in CODES.items()})
     state[less_than] = SUPPRESSED
     reason[less_than] = "suppressed small number (" + text[less_than].astype(str) + ")"
 
