@@ -1,0 +1,55 @@
+"""The lscb-nb command's subcommands, as a borough officer or consultant uses them."""
+
+from __future__ import annotations
+
+import json
+
+from lscb_nb import cli, reference, returns
+from lscb_nb.datamodel import load_datamodel
+
+
+def test_template_is_a_blank_return_the_reader_accepts(tmp_path, capsys):
+    out = tmp_path / "camden.xlsx"
+    assert (
+        cli.main(["template", "--la", "Camden", "--period", "2024-25 Q1", "--out", str(out)]) == 0
+    )
+    assert "Camden" in capsys.readouterr().out
+    dm = load_datamodel()
+    res = returns.read_returns([out], dm.items, dm.rules, reference.authorities(), dm.version)
+    assert res.issues.empty
+    assert sorted(res.accepted["item_id"]) == sorted(dm.item_ids)
+    assert set(res.accepted["numerator_state"]) == {"missing"}
+
+
+def test_template_validation_on_input_cells(tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "t.xlsx"
+    cli.main(["template", "--la", "202", "--period", "2024-25 Q2", "--out", str(out)])
+    wb = load_workbook(out)
+    ws = wb["Children's social care"]
+    rules = ws.data_validations.dataValidation
+    assert len(rules) == 2 and all(r.type == "custom" for r in rules)
+    assert wb["_meta"].sheet_state == "hidden"
+
+
+def test_unknown_authority_is_a_clear_error(capsys):
+    assert cli.main(["template", "--la", "Narnia", "--period", "2024-25 Q1"]) == 2
+    assert "Narnia" in capsys.readouterr().err
+
+
+def test_datamodel_exports(tmp_path, capsys):
+    assert cli.main(["datamodel", "validate"]) == 0
+    assert "valid" in capsys.readouterr().out
+    schema = tmp_path / "schema.json"
+    assert cli.main(["datamodel", "schema", "--out", str(schema)]) == 0
+    fields = [f["name"] for f in json.loads(schema.read_text())["fields"]]
+    assert fields[:2] == ["time_period", "time_identifier"]
+    dictionary = tmp_path / "dict.md"
+    assert cli.main(["datamodel", "dictionary", "--out", str(dictionary)]) == 0
+    assert "CSC01" in dictionary.read_text()
+
+
+def test_run_without_data_says_what_to_do(tmp_path, capsys):
+    assert cli.main(["run", "--root", str(tmp_path)]) == 2
+    assert "lscb-nb generate" in capsys.readouterr().err
