@@ -5,7 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
 lscb-nb generate
-lscb-nb ingest
-if lscb-nb run --help >/dev/null 2>&1; then
-  lscb-nb run "$@"
-fi
+lscb-nb run "$@"

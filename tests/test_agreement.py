@@ -1,0 +1,141 @@
+"""Inter-rater agreement, checked against published worked examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lscb_nb import agreement
+
+# Krippendorff, K. (2011) "Computing Krippendorff's Alpha-Reliability", Annenberg
+# School for Communication Departmental Papers 43, section C: 4 observers x 12
+# units with missing values. Published: nominal 0.743, ordinal 0.815,
+# interval 0.849, ratio 0.797.
+K2011 = [
+    [1, 2, 3, 3, 2, 1, 4, 1, 2, np.nan, np.nan, np.nan],
+    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, np.nan, 3],
+    [np.nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, np.nan],
+    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, np.nan],
+]
+
+
+@pytest.mark.parametrize(
+    ("level", "published"),
+    [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797)],
+)
+def test_krippendorff_2011_worked_example(level, published):
+    assert agreement.krippendorff_alpha(K2011, level) == pytest.approx(published, abs=5e-4)
+
+
+def test_alpha_from_long_matches_the_matrix():
+    long = pd.DataFrame(K2011, index=list("ABCD")).stack().rename("score").reset_index()
+    long.columns = ["rater_id", "item_id", "score"]
+    assert agreement.alpha_from_long(long) == pytest.approx(0.815, abs=5e-4)
+
+
+# Fleiss, J. L. (1971) "Measuring nominal scale agreement among many raters",
+# Psychological Bulletin 76(5):378-382; the 10 subjects x 14 raters x 5 categories
+# example as reproduced on Wikipedia's "Fleiss' kappa" page: kappa = 0.210.
+FLEISS_COUNTS = [
+    [0, 0, 0, 0, 14],
+    [0, 2, 6, 4, 2],
+    [0, 0, 3, 5, 6],
+    [0, 3, 9, 2, 0],
+    [2, 2, 8, 1, 1],
+    [7, 7, 0, 0, 0],
+    [3, 2, 6, 3, 0],
+    [2, 5, 3, 2, 2],
+    [6, 5, 2, 1, 0],
+    [0, 2, 2, 3, 7],
+]
+
+
+def test_fleiss_1971_example():
+    ratings = [sum(([cat] * n for cat, n in enumerate(row, start=1)), []) for row in FLEISS_COUNTS]
+    assert agreement.fleiss_kappa(ratings) == pytest.approx(0.210, abs=5e-4)
+
+
+def test_cohens_kappa_published_example():
+    """Wikipedia "Cohen's kappa", worked example: 50 grant proposals, both yes 20,
+    A yes/B no 5, A no/B yes 10, both no 15: kappa = 0.40."""
+    a = ["yes"] * 20 + ["yes"] * 5 + ["no"] * 10 + ["no"] * 15
+    b = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
+    assert agreement.cohens_kappa(a, b) == pytest.approx(0.40, abs=1e-9)
+    # with two categories, linear weights change nothing
+    assert agreement.cohens_kappa(a, b, weights="linear") == pytest.approx(0.40, abs=1e-9)
+
+
+def test_weighted_kappa_credits_near_misses():
+    a = [1, 2, 3, 4, 1, 2, 3, 4]
+    b = [2, 3, 4, 4, 1, 1, 3, 3]
+    assert agreement.cohens_kappa(a, b, weights="quadratic") > agreement.cohens_kappa(a, b)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: agreement.krippendorff_alpha([[1, 2, 3]]), "at least 2 raters"),
+        (lambda: agreement.krippendorff_alpha(K2011, "fuzzy"), "level_of_measurement"),
+        (lambda: agreement.fleiss_kappa([[1, 2, 3], [1, 2, None]]), "same number of raters"),
+        (lambda: agreement.krippendorff_alpha([[1, np.nan], [np.nan, 2]]), "2 or more raters"),
+        (
+            lambda: agreement.alpha_from_long(
+                pd.DataFrame({"rater_id": ["a", "a"], "item_id": ["X", "X"], "score": [1, 2]})
+            ),
+            "more than once",
+        ),
+    ],
+)
+def test_bad_input_gets_a_clear_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_no_variation_is_undefined_not_perfect():
+    assert np.isnan(agreement.krippendorff_alpha([[3, 3, 3], [3, 3, 3]]))
+    assert agreement.interpret_alpha(float("nan")) == "cannot be measured"
+
+
+def test_summary_and_disagreement():
+    long = pd.DataFrame(
+        {
+            "borough": ["A"] * 6 + ["B"] * 6,
+            "rater_id": ["r1", "r2", "r1", "r2", "r1", "r2"] * 2,
+            "item_id": ["X", "X", "Y", "Y", "Z", "Z"] * 2,
+            "score": [1, 1, 2, 2, 4, 4, 1, 4, 2, 2, 3, 1],
+        }
+    )
+    summary = agreement.agreement_summary(long, by=["borough"]).set_index("borough")
+    assert summary.loc["A", "alpha"] == pytest.approx(1.0)
+    assert summary.loc["B", "alpha"] < summary.loc["A", "alpha"]
+    assert summary.loc["A", "interpretation"] == "reliable"
+    worst = agreement.disagreement_by_unit(long[long["borough"] == "B"])
+    assert worst.iloc[0]["item_id"] == "X" and worst.iloc[0]["share_pairs_2_apart"] == 1.0
+
+
+def test_interpretation_bands():
+    assert agreement.interpret_alpha(0.81) == "reliable"
+    assert agreement.interpret_alpha(0.7) == "tentative conclusions only"
+    assert agreement.interpret_alpha(0.5) == "unreliable"
+    assert agreement.interpret_kappa(0.4) == "fair"
+    assert agreement.interpret_kappa(0.85) == "almost perfect"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(1, 4), min_size=3, max_size=12).filter(lambda v: len(set(v)) > 1),
+    st.randoms(),
+)
+def test_perfect_agreement_is_one_and_unit_order_does_not_matter(scores, rnd):
+    data = np.array([scores, scores, scores], dtype=float)
+    assert agreement.krippendorff_alpha(data) == pytest.approx(1.0)
+    noisy = data.copy()
+    noisy[0, 0] = 5 - noisy[0, 0]
+    order = list(range(len(scores)))
+    rnd.shuffle(order)
+    assert agreement.krippendorff_alpha(noisy[:, order]) == pytest.approx(
+        agreement.krippendorff_alpha(noisy)
+    )
