@@ -54,7 +54,9 @@ FLEISS_COUNTS = [
 
 
 def test_fleiss_1971_example():
-    ratings = [sum(([cat] * n for cat, n in enumerate(row, start=1)), []) for row in FLEISS_COUNTS]
+    ratings = [
+        [cat for cat, n in enumerate(row, start=1) for _ in range(n)] for row in FLEISS_COUNTS
+    ]
     assert agreement.fleiss_kappa(ratings) == pytest.approx(0.210, abs=5e-4)
 
 
