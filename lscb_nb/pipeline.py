@@ -68,4 +68,7 @@ def pilot_authorities(root: Path | str | None = None) -> list[str]:
 
 def prepare_all(root: Path | str | None = None) -> dict:
     """Everything the notebooks load, prepared once before a batch."""
-    return {"returns": ingest_sample_returns(root)}
+    prepared: dict = {"returns": ingest_sample_returns(root)}
+    # PHASE 1: prepared["mapping"] = ...
+    # PHASE 2: prepared["assessment"] = ...
+    return prepared

@@ -54,10 +54,16 @@ def generate_sample_data(root: Path | str | None = None, seed: int = 2007) -> di
         np.random.default_rng(streams[1]),
         config.DEFAULT_DEADLINE_DAYS,
     )
+    # PHASE 1 (streams[2]): catalogues of what every authority already collects.
+    phase1: dict = {}
+    # PHASE 2 (streams[3]): completed accessibility and usefulness instruments.
+    phase2: dict = {}
     truth = {
         "synthetic": True,
         "seed": seed,
         "datamodel_version": dm.version,
+        "phase1": phase1,
+        "phase2": phase2,
         "phase3": phase3,
         "summary": (
             f"phase 3: {len(pilots)} pilot boroughs x {len(period_labels)} quarters, "
