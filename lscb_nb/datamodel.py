@@ -36,6 +36,9 @@ from lscb_nb.fileio import write_json_atomic, write_text_atomic
 
 UNITS: tuple[str, ...] = ("count", "percentage", "rate_per_10k")
 POLARITIES: tuple[str, ...] = ("high", "low", "neutral")
+# Where an item sits in a version: every board collects core items; develop items
+# are wanted but not yet reliably available; local options are for boards to choose.
+TIERS: tuple[str, ...] = ("core", "develop", "local_option")
 FREQUENCIES: tuple[str, ...] = ("quarterly", "annual")
 MEASURE_TYPES: tuple[str, ...] = ("flow", "rolling_12_months", "snapshot")
 THEMES: tuple[str, ...] = (
@@ -201,6 +204,7 @@ ITEM_FIELDS: tuple[str, ...] = (
     "related_items",
     "valid_range",
     "essential",
+    "tier",
 )
 # Fields an item may leave out; they take these values.
 ITEM_DEFAULTS: dict[str, Any] = {
@@ -210,6 +214,7 @@ ITEM_DEFAULTS: dict[str, Any] = {
     "national_indicators": [],
     "published_measures": [],
     "related_items": [],
+    "tier": "core",
 }
 REQUIRED_ITEM_FIELDS: tuple[str, ...] = tuple(f for f in ITEM_FIELDS if f not in ITEM_DEFAULTS)
 RULE_FIELDS: tuple[str, ...] = ("rule_id", "left", "operator", "right", "severity", "message")
@@ -224,6 +229,7 @@ _ENUM_FIELDS: dict[str, tuple[str, ...]] = {
     "theme": THEMES,
     "lscb_function": LSCB_FUNCTIONS,
     "statutory_return": STATUTORY_RETURNS,
+    "tier": TIERS,
 }
 _TEXT_FIELDS = ("title", "definition", "numerator")
 

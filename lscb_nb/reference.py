@@ -726,6 +726,48 @@ def published(measure: str | None = None, source: str | None = None) -> pd.DataF
 ArrayLike = float | int | np.ndarray | pd.Series | list[float]
 
 
+# DfE tables whose figures are on the same footing as an item's pilot figure.
+DFE_SOURCES: tuple[str, ...] = (
+    "dfe_cin_b1",
+    "dfe_cin_c1",
+    "dfe_cin_c4",
+    "dfe_cin_d3",
+    "dfe_cin_d5",
+    "dfe_ssda903",
+)
+
+
+def published_for_items(
+    items: pd.DataFrame,
+    published_frame: pd.DataFrame | None = None,
+    sources: tuple[str, ...] = DFE_SOURCES,
+) -> pd.DataFrame:
+    """The published figure per item, authority and DfE year, where an item has one.
+
+    Takes each item's first published measure from ``sources`` (the data model lists
+    the comparable figure first), so a pilot figure can sit beside DfE's for the same
+    authority and year. Columns: item_id, source, measure, area_code, year, published.
+    """
+    published_frame = published() if published_frame is None else published_frame
+    rows = []
+    for item_id, measures in items["published_measures"].items():
+        for m in measures or []:
+            if m.get("source") in sources:
+                rows.append({"item_id": item_id, "source": m["source"], "measure": m["measure"]})
+                break
+    columns = ["item_id", "source", "measure", "area_code", "year", "published"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    wanted = pd.DataFrame(rows)
+    pub = published_frame.loc[
+        published_frame["value_state"] == "reported",
+        ["source", "measure", "area_code", "year", "value"],
+    ]
+    out = wanted.merge(pub, on=["source", "measure"], how="inner").dropna(subset=["year"])
+    out["year"] = out["year"].astype("int64")
+    return out.rename(columns={"value": "published"})[columns]
+
+
 def _float_array(x: object) -> np.ndarray:
     """Any list, array or scalar as a float array; None and <NA> become NaN."""
     if isinstance(x, np.ndarray) and x.dtype.kind in "fiub":

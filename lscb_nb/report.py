@@ -130,10 +130,12 @@ def table(
             sfx = "%" if col in percent else ""
             fmt[col] = lambda v, d=d, sfx=sfx: number(v, d, sfx)
         else:
-            fmt[col] = lambda v: (
-                "–" if v is None or (isinstance(v, float) and np.isnan(v)) else esc(v)
-            )
+            fmt[col] = lambda v: "–" if _missing(v) else esc(v)
     styler = shown.style.format(fmt).set_table_attributes('class="lscb-table"')
+    numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])]
+    styler = styler.set_properties(
+        subset=[c for c in shown.columns if c not in numeric], **{"text-align": "left"}
+    ).set_properties(subset=numeric, **{"text-align": "right"})
     if not index:
         styler = styler.hide(axis="index")
     if caption:
@@ -149,6 +151,13 @@ def table(
     if max_rows is not None and len(frame) > max_rows:
         out += f"<p><em>Showing the first {max_rows} of {len(frame):,} rows.</em></p>"
     return HTML(out)
+
+
+def _missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def nothing_to_show(message: str) -> Section:

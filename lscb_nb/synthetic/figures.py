@@ -18,11 +18,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from lscb_nb import periods
+from lscb_nb import periods, reference
 
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
 _SEASON = {1: 1.0, 2: 0.92, 3: 1.04, 4: 1.04}  # referrals dip over the summer holidays
-_DFE_SOURCES = ("dfe_cin_b1", "dfe_cin_c1", "dfe_cin_c4", "dfe_cin_d3", "dfe_cin_d5", "dfe_ssda903")
 
 
 @cache
@@ -30,25 +29,6 @@ def load_profiles() -> dict[str, dict]:
     """Synthetic assumptions per item: typical annual rate per 10,000 children or
     typical percentage, and the local names boroughs give the item."""
     return yaml.safe_load(PROFILES_FILE.read_text(encoding="utf-8"))["items"]
-
-
-def _published_lookup(items: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
-    """Published figure per item, authority and DfE year, where the item has one."""
-    rows = []
-    for item_id, measures in items["published_measures"].items():
-        for m in measures or []:
-            if m.get("source") in _DFE_SOURCES:
-                rows.append({"item_id": item_id, "source": m["source"], "measure": m["measure"]})
-                break
-    if not rows:
-        return pd.DataFrame(columns=["item_id", "area_code", "year", "published"])
-    wanted = pd.DataFrame(rows)
-    pub = published.loc[
-        published["value_state"] == "reported", ["source", "measure", "area_code", "year", "value"]
-    ]
-    out = wanted.merge(pub, on=["source", "measure"], how="inner").dropna(subset=["year"])
-    out["year"] = out["year"].astype("int64")
-    return out.rename(columns={"value": "published"})[["item_id", "area_code", "year", "published"]]
 
 
 def expected_figures(
@@ -62,7 +42,7 @@ def expected_figures(
     """One row per authority × period × item due that period: numerator and
     (for percentages) denominator, as a borough would report them if all went well."""
     profiles = load_profiles()
-    pub = _published_lookup(items, published)
+    pub = reference.published_for_items(items, published)
     pop = population.set_index(["area_code", "mid_year"])["population_0_17"]
     latest_pop_year = int(population["mid_year"].max())
 
