@@ -521,9 +521,9 @@ def section_quality(ctx: Context) -> Section:
         sec.add(
             "Every issue, as the borough's data officer needs it to find and fix the cell:",
             table(
-                issues[listing_cols].rename(columns=str.capitalize).rename(
-                    columns={"Rule_code": "Rule"}
-                ),
+                issues[listing_cols]
+                .rename(columns=str.capitalize)
+                .rename(columns={"Rule_code": "Rule"}),
                 caption="Issue list",
                 max_rows=40,
             ),
@@ -699,21 +699,20 @@ def count_table(ctx: Context, period: str | None = None) -> tuple[pd.DataFrame, 
         .reindex_like(wide)
         .notna()
     )
-    wide = wide.where(~was_suppressed)
     boroughs = list(wide.columns)
-    # A borough's own suppressed cell has no number; the total is then not shown either.
-    frame = wide.copy()
-    frame["Pilot total"] = wide.sum(axis=1, min_count=1).where(~was_suppressed.any(axis=1))
+    # A borough's own "c" has no number here: it counts as 0 for finding which other
+    # cells to hide, and the row's total is not shown (it would not add up).
+    frame = wide.where(~was_suppressed).fillna(0)
     display, mask = disclosure.suppress_table(
-        frame.fillna(0), boroughs, threshold=ctx.threshold, margins="rows"
+        frame, boroughs, threshold=ctx.threshold, margins="rows"
     )
+    totals, _ = disclosure.published_totals(frame, boroughs, "rows", ctx.threshold)
+    totals = totals.where(~was_suppressed.any(axis=1))
     display = display.astype(object)
     display[boroughs] = display[boroughs].where(~was_suppressed, disclosure.CODE)
-    display["Pilot total"] = (
-        frame["Pilot total"].astype(object).where(frame["Pilot total"].notna(), disclosure.CODE)
-    )
-    display = display.where(~mask, disclosure.CODE)
     display = display.map(lambda v: v if isinstance(v, str) else f"{v:,.0f}")
+    display["Pilot total"] = [disclosure.CODE if pd.isna(t) else f"{t:,.0f}" for t in totals]
+    mask = mask | was_suppressed
     display.columns = [ctx.name(c) if c in boroughs else c for c in display.columns]
     return display, mask
 

@@ -71,4 +71,8 @@ def prepare_all(root: Path | str | None = None) -> dict:
     prepared: dict = {"returns": ingest_sample_returns(root)}
     # PHASE 1: prepared["mapping"] = ...
     # PHASE 2: prepared["assessment"] = ...
+    # Phase 3 last: its refined dataset builds on phase 2's pilot version.
+    from lscb_nb import pilot_report
+
+    prepared["pilot"] = pilot_report.prepare_pilot(root)
     return prepared

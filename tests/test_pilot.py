@@ -1,0 +1,276 @@
+"""Phase 3 on the sample data: completeness, quality, benchmarking and refinement
+find what the generator planted, and the functions behave on small frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lscb_nb import (
+    benchmark,
+    completeness,
+    config,
+    pilot_report,
+    pipeline,
+    quality,
+    reference,
+    refinement,
+)
+from lscb_nb.datamodel import validate_datamodel
+from lscb_nb.synthetic import generate_sample_data
+
+CROYDON, EALING, SOUTHWARK, CAMDEN = "E09000008", "E09000009", "E09000028", "E09000007"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pilot")
+    truth = generate_sample_data(root)
+    pipeline.ingest_sample_returns(root)
+    pilot_report.prepare_pilot(root)
+    return root, truth
+
+
+@pytest.fixture(scope="module")
+def london(sample):
+    root, _ = sample
+    return pilot_report.load_context(root=root)
+
+
+# ---------------------------------------------------------------- completeness
+
+
+def test_expected_cells_ask_for_annual_items_in_q4_only(tiny_items):
+    items = tiny_items.assign(frequency=["quarterly", "quarterly", "annual", "quarterly", "annual"])
+    cells = completeness.expected_cells(items, ["A"], ["2024-25 Q3", "2024-25 Q4"])
+    q3 = set(cells.loc[cells["period"] == "2024-25 Q3", "item_id"])
+    q4 = set(cells.loc[cells["period"] == "2024-25 Q4", "item_id"])
+    assert q3 == {"CSC01", "CSC02", "CSC04"}
+    assert q4 == set(items.index)
+
+
+def test_cell_status_distinguishes_every_status():
+    expected = pd.DataFrame(
+        {
+            "la_code_ons": ["A"] * 5,
+            "period": ["2024-25 Q1"] * 5,
+            "item_id": ["I1", "I2", "I3", "I4", "I5"],
+            "agency": ["health", "police", "police", "police", "police"],
+        }
+    )
+    accepted = pd.DataFrame(
+        {
+            "la_code_ons": ["A", "A", "A"],
+            "period": ["2024-25 Q1"] * 3,
+            "item_id": ["I1", "I2", "I3"],
+            "value_state": ["reported", "reported", "suppressed"],
+        }
+    )
+    quarantined = pd.DataFrame({"la_code_ons": ["A"], "period": ["2024-25 Q1"], "item_id": ["I4"]})
+    # The quarter ends 30 June; due 30 July. Health arrived 10 days late, police on time.
+    receipts = pd.DataFrame(
+        {
+            "la_code_ons": ["A", "A"],
+            "period": ["2024-25 Q1", "2024-25 Q1"],
+            "agency": ["health", "police"],
+            "received_date": ["2024-08-09", "2024-07-20"],
+        }
+    )
+    cells = completeness.cell_status(expected, accepted, quarantined, receipts, 30)
+    status = dict(zip(cells["item_id"], cells["status"], strict=True))
+    assert status == {
+        "I1": "late",
+        "I2": "on time",
+        "I3": "suppressed",
+        "I4": "quarantined",
+        "I5": "missing",
+    }
+    assert cells.loc[cells["item_id"] == "I1", "days_late"].item() == 10
+    # A longer deadline turns the late return into an on-time one.
+    relaxed = completeness.cell_status(expected, accepted, quarantined, receipts, 45)
+    assert relaxed.loc[relaxed["item_id"] == "I1", "status"].item() == "on time"
+
+
+def test_completeness_on_sample_finds_missing_return_and_health_lateness(london, sample):
+    _, truth = sample
+    cells = london.cells
+    missing = truth["phase3"]["planted"][0]
+    assert missing["kind"] == "missing_return"
+    gone = cells.loc[
+        (cells["la_code_ons"] == missing["la_code_ons"]) & (cells["period"] == missing["period"])
+    ]
+    assert (gone["status"] == "missing").all() and len(gone) > 50
+    by_agency = completeness.summarise(cells, "agency")
+    assert by_agency["on_time_pct"].idxmin() == "health"
+    assert by_agency["expected"].sum() == len(cells)
+    suppressed = [p for p in truth["phase3"]["planted"] if p["kind"] == "suppressed_small_count"]
+    assert (cells["status"] == "suppressed").sum() == len(suppressed)
+
+
+def test_trend_reports_the_chi_square_test(london):
+    result = completeness.trend(london.cells)
+    assert len(result["by_quarter"]) == 8
+    assert 0 <= result["p_value"] <= 1
+    assert result["by_quarter"].index[0] == "2023-24 Q1"
+
+
+# ---------------------------------------------------------------- quality
+
+
+def test_definition_flags_find_both_planted_drifts(london, sample):
+    _, truth = sample
+    flagged = set(zip(london.flags["la_code_ons"], london.flags["item_id"], strict=True))
+    for drift in truth["phase3"]["definition_drift"]:
+        assert (drift["la_code_ons"], drift["item_id"]) in flagged, drift
+    # Few false alarms: a conversation per flag is affordable, one per item is not.
+    assert len(london.flags) <= 5
+
+
+def test_level_shift_needs_a_lasting_change():
+    quarters = [f"2023-24 Q{q}" for q in range(1, 5)] + [f"2024-25 Q{q}" for q in range(1, 5)]
+    rows = []
+    for la, level in (("A", 100), ("B", 110), ("C", 90)):
+        for i, p in enumerate(quarters):
+            count = level * (0.4 if la == "A" and i >= 4 else 1.0)
+            rows.append((la, p, "X01", count, 10_000))
+    obs = pd.DataFrame(rows, columns=["la_code_ons", "period", "item_id", "count", "base"])
+    obs = obs.assign(value=obs["count"], kind="rate", frequency="quarterly")
+    flags = quality.level_shift_flags(obs)
+    assert list(flags["la_code_ons"]) == ["A"]
+    assert flags["from_period"].item() == "2024-25 Q1"
+    # A one-quarter blip is not a level shift.
+    blip = obs.copy()
+    blip.loc[blip["la_code_ons"] == "A", "count"] = 100
+    blip.loc[(blip["la_code_ons"] == "A") & (blip["period"] == "2024-25 Q2"), "count"] = 30
+    blip["value"] = blip["count"]
+    assert quality.level_shift_flags(blip).empty
+
+
+def test_issue_summary_counts_every_planted_error(london):
+    by_rule = quality.issue_summary(london.returns.issues, london.items, "rule")
+    assert by_rule["total"].sum() == len(london.returns.issues)
+    assert {"R06 Duplicate row", "V03 Numerator above denominator"} <= set(by_rule.index)
+
+
+# ---------------------------------------------------------------- benchmarking
+
+
+def test_borough_benchmark_has_intervals_comparators_and_change(london):
+    neighbours = reference.statistical_neighbours(CAMDEN)["la_code_ons"].tolist()
+    bb = benchmark.borough_benchmark(
+        london.obs, CAMDEN, "2024-25 Q4", reference.authorities(), neighbours
+    )
+    assert len(bb) > 60
+    ok = bb.dropna(subset=["value", "lower", "upper"])
+    assert (ok["lower"] <= ok["value"] + 1e-9).all() and (ok["value"] <= ok["upper"] + 1e-9).all()
+    assert set(bb["vs_london"]) <= {"higher", "similar", "lower", "not compared"}
+    assert bb["change"].notna().sum() > 40
+    assert bb["rank"].dropna().between(1, 10).all()
+    # A lower figure than London on a "high is good" item is worse, never better.
+    high = bb.loc[(bb["polarity"] == "high") & (bb["vs_london"] == "lower")]
+    assert (high["rag"] == "worse").all()
+
+
+def test_pooled_comparator_is_total_over_total():
+    obs = pd.DataFrame(
+        {
+            "item_id": ["X", "X"],
+            "period": ["p", "p"],
+            "la_code_ons": ["A", "B"],
+            "count": [10.0, 30.0],
+            "base": [1_000.0, 3_000.0],
+            "kind": ["rate", "rate"],
+        }
+    )
+    assert benchmark.pooled(obs, ["item_id"])["value"].item() == pytest.approx(100.0)
+
+
+def test_croydon_pilot_referrals_disagree_with_its_published_figure(london):
+    check = london.published_check
+    croydon = check.loc[(check["la_code_ons"] == CROYDON) & (check["item_id"] == "CSC01")]
+    assert (croydon["ratio"] > 2).all()
+    others = check.loc[check["item_id"] == "CSC11", "ratio"]
+    assert others.between(0.8, 1.25).mean() > 0.9
+
+
+def test_london_standing_ranks_among_33(london):
+    st = benchmark.london_standing(london.items, CAMDEN, reference.authorities())
+    assert not st.empty
+    # Ranked among the London boroughs DfE publishes a figure for (some suppress).
+    assert st["of"].max() == 33 and (st["of"] <= 33).all()
+    assert (st["rank"] >= 1).all() and (st["rank"] <= st["of"]).all()
+
+
+# ---------------------------------------------------------------- refinement
+
+
+def test_refinement_amends_drifting_items_and_writes_a_valid_version(london, sample):
+    root, truth = sample
+    recs = london.recommendations
+    for drift in truth["phase3"]["definition_drift"]:
+        assert recs.at[drift["item_id"], "disposition"] == refinement.AMEND
+    assert recs["reasons"].str.len().gt(20).all()
+    refined = london.refined
+    assert refined is not None and refined.meta["status"] == "refined"
+    assert refined.meta["based_on"] == london.base_version
+    dropped = set(recs.index[recs["disposition"] == refinement.DROP])
+    assert not dropped & set(refined.items.index)
+    local = recs.index[recs["disposition"] == refinement.LOCAL]
+    assert (
+        refined.items.loc[local.intersection(refined.items.index), "tier"] == "local_option"
+    ).all()
+    log = pilot_report.datamodel_dir(root) / f"{refinement.REFINED_VERSION}-changelog.md"
+    assert "CSC01" in log.read_text(encoding="utf-8")
+    raw = (pilot_report.datamodel_dir(root) / f"{refinement.REFINED_VERSION}.yaml").read_text()
+    import yaml
+
+    assert validate_datamodel(yaml.safe_load(raw)) == []
+
+
+def test_recommend_never_drops_an_essential_item():
+    ev = pd.DataFrame(
+        {
+            "title": ["a", "b"],
+            "agency": ["health", "health"],
+            "essential": [True, False],
+            "supplied_pct": [20.0, 20.0],
+            "on_time_pct": [10.0, 10.0],
+            "quality_issues": [0, 0],
+            "boroughs_flagged": [0, 0],
+            "discriminating": [0.5, 0.5],
+            "accessibility": [np.nan, np.nan],
+            "usefulness": [np.nan, np.nan],
+            "phase2_decision": [None, None],
+        },
+        index=["HLT01", "HLT02"],
+    )
+    recs = refinement.recommend(ev)
+    assert recs.at["HLT02", "disposition"] == refinement.DROP
+    assert recs.at["HLT01", "disposition"] != refinement.DROP
+
+
+# ---------------------------------------------------------------- disclosure
+
+
+def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.map(lambda v: v if v == "c" else float(str(v).replace(",", "")))
+
+
+def test_count_table_hides_small_counts_and_cannot_be_undone(london):
+    from lscb_nb import disclosure
+
+    display, _ = pilot_report.count_table(london)
+    raw = london.returns.accepted
+    raw = raw.loc[(raw["period"] == london.period) & (raw["unit"] == "count")]
+    small = raw.loc[raw["numerator"].between(1, config.DEFAULT_SUPPRESSION_THRESHOLD)]
+    assert not small.empty
+    for row in small.itertuples():
+        assert display.at[row.item_id, london.name(row.la_code_ons)] == "c"
+    boroughs = [c for c in display.columns if c != "Pilot total"]
+    shown = _numbers(display)
+    totals = shown["Pilot total"].replace("c", np.nan).astype(float)
+    assert disclosure.can_recover(shown, boroughs, row_totals=totals) == []
+    # No row has exactly one hidden cell beside a shown total.
+    hidden = shown[boroughs].eq("c").sum(axis=1)
+    assert not ((hidden == 1) & totals.notna()).any()

@@ -1,0 +1,156 @@
+"""The real phase notebooks, run as the consultant runs them: ``lscb-nb run`` on the
+sample data, every notebook for London and every authority it applies to. Each
+report must succeed, show no code, warnings or tracebacks, carry the synthetic
+banner, stay small enough to email, and show what the sample data planted."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from lscb_nb import batch, cli, config, disclosure, reference
+from lscb_nb.synthetic import generate_sample_data
+
+pytestmark = pytest.mark.notebook
+
+NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("project")
+    truth = generate_sample_data(root)
+    out = root / "outputs"
+    code = cli.main(["run", "--root", str(root), "--out", str(out), "--run-name", "sample"])
+    run_dir = out / "sample"
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    return {"root": root, "truth": truth, "code": code, "dir": run_dir, "manifest": manifest}
+
+
+def _report(sample_run, notebook_prefix: str, la_code: str) -> str:
+    jobs = [
+        j
+        for j in sample_run["manifest"]["jobs"]
+        if j["notebook"].startswith(notebook_prefix) and j["la_code"] == la_code
+    ]
+    assert len(jobs) == 1, (notebook_prefix, la_code)
+    assert jobs[0]["status"] == "succeeded", jobs[0]["error"]
+    return (sample_run["dir"] / jobs[0]["html"]).read_text(encoding="utf-8")
+
+
+def test_every_notebook_is_committed_without_outputs():
+    assert NOTEBOOKS, "no phase notebooks"
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        assert nb.metadata.get("lscb"), path.name
+        params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(params) == 1, path.name
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, path.name
+                assert "def " not in cell.source and "for " not in cell.source, path.name
+
+
+def test_batch_runs_every_report_for_every_authority_it_applies_to(sample_run):
+    manifest = sample_run["manifest"]
+    failed = [(j["slug"], j["error"][:300]) for j in manifest["jobs"] if j["status"] != "succeeded"]
+    assert failed == []
+    assert sample_run["code"] == 0
+    authorities = set(reference.authorities()["la_code_ons"])
+    pilots = set(config.SAMPLE_PILOTS)
+    for path in NOTEBOOKS:
+        runs_for = batch.notebook_metadata(path)["runs_for"]
+        ran = {j["la_code"] for j in manifest["jobs"] if j["notebook"] == path.name}
+        expected = {"London"} | (
+            authorities if runs_for == "all" else pilots if runs_for == "pilots" else set()
+        )
+        assert ran == expected, path.name
+
+
+def test_reports_are_code_free_clean_small_and_labelled(sample_run):
+    run_dir = sample_run["dir"]
+    index = (run_dir / "index.html").read_text(encoding="utf-8")
+    for job in sample_run["manifest"]["jobs"]:
+        html_path = run_dir / job["html"]
+        assert job["html"] in index
+        html = html_path.read_text(encoding="utf-8")
+        assert html_path.stat().st_size < 3 * 1024 * 1024, job["slug"]
+        assert "lscb-synthetic" in html, job["slug"]
+        assert "Traceback" not in html and "Warning:" not in html, job["slug"]
+        assert "report.show(" not in html and "import " not in html, job["slug"]
+        assert "<script src=" not in html, job["slug"]
+        executed = nbformat.read(run_dir / job["ipynb"], as_version=4)
+        for cell in executed.cells:
+            for output in cell.get("outputs", []):
+                assert output.get("name") != "stderr", (job["slug"], output.get("text"))
+                assert output.get("output_type") != "error", job["slug"]
+
+
+# ---------------------------------------------------------------- phase 3
+
+
+def test_pilot_report_shows_planted_defects(sample_run):
+    html = _report(sample_run, "03", "London")
+    truth = sample_run["truth"]["phase3"]
+    unreadable = next(p for p in truth["planted"] if p["kind"] == "unreadable_file")
+    assert unreadable["file"] in html
+    for drift in truth["definition_drift"]:
+        assert drift["item_id"] in html
+    for kind in ("R06", "V01", "V03", "R01", "R03"):
+        assert kind in html
+    # The markup a borough typed into a note is shown as text, never as markup.
+    assert "<script>alert" not in html
+    # Health was the least timely agency.
+    assert re.search(r"Health was the least timely", html)
+
+
+def test_borough_report_benchmarks_with_intervals_and_spine(sample_run):
+    html = _report(sample_run, "03", "E09000008")
+    assert "Croydon against London" in html
+    assert "95% CI" in html and "the light bar spans the pilot boroughs" in html
+    assert "Referrals to children" in html and "far outside the funnel" in html
+
+
+def test_rendered_count_table_cannot_be_undone(sample_run):
+    """From the London report's HTML alone, no suppressed count is recoverable."""
+    html = _report(sample_run, "03", "London")
+    tables = pd.read_html(io.StringIO(html), match="Pilot total")
+    assert tables
+    counts = tables[0].set_index("Item")
+    boroughs = [c for c in counts.columns if c not in ("Title", "Pilot total")]
+    shown = counts[boroughs].astype(str).map(lambda v: v.replace(",", ""))
+    assert shown.eq("c").any().any()
+    totals = pd.to_numeric(counts["Pilot total"].astype(str).str.replace(",", ""), errors="coerce")
+    assert disclosure.can_recover(shown, boroughs, row_totals=totals) == []
+    numbers = pd.to_numeric(shown.stack(), errors="coerce").dropna()
+    assert not numbers.between(1, config.DEFAULT_SUPPRESSION_THRESHOLD).any()
+
+
+def test_a_borough_without_returns_gets_a_clear_page(sample_run, tmp_path):
+    import papermill as pm
+
+    out = tmp_path / "no_returns.ipynb"
+    pm.execute_notebook(
+        str(config.NOTEBOOKS_DIR / "03_pilot_evaluation.ipynb"),
+        str(out),
+        parameters={"la_code": "E09000002", "root": str(sample_run["root"])},
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    html = batch.render_html(out, "no returns")
+    assert "has no pilot returns on file" in html
+    assert "Barking and Dagenham" in html
+    assert not np.any(["Traceback" in html])
+
+
+def test_index_lists_every_phase(sample_run):
+    index = (Path(sample_run["dir"]) / "index.html").read_text(encoding="utf-8")
+    for path in NOTEBOOKS:
+        assert batch.notebook_metadata(path)["title"] in index
