@@ -21,6 +21,7 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -773,8 +774,19 @@ def load_datamodel(
             f"No data-model version {version!r}: there is no {path.name} in {path.parent}. "
             f"Available versions: {', '.join(available) if available else 'none'}."
         )
+    stat = path.stat()
+    return copy.deepcopy(_load_file(path.resolve(), stat.st_mtime_ns, stat.st_size))
+
+
+# libyaml's C loader when PyYAML has it: ten times faster, and every report loads a model.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@lru_cache(maxsize=16)
+def _load_file(path: Path, mtime_ns: int, size: int) -> DataModel:
+    """Parse and validate a version once per process (re-read when the file changes)."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         raise DataModelError([f"the file is not valid YAML: {exc}"], path.name) from exc
     return from_dict(raw, file_name=path.name)

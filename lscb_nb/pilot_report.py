@@ -87,6 +87,22 @@ def prepare_pilot(root: Path | str | None = None) -> dict:
 
     recs = recommendations(root, items, returns, obs, flags, config.DEFAULT_DEADLINE_DAYS)
     write_parquet_atomic(out / "recommendations.parquet", recs.reset_index())
+    write_parquet_atomic(out / "observations.parquet", obs)
+    write_parquet_atomic(
+        out / "cells.parquet",
+        _cells(root, items, returns, pipeline.sample_periods(), config.DEFAULT_DEADLINE_DAYS),
+    )
+    authorities = reference.authorities()
+    latest = max(pipeline.sample_periods(), key=periods.parse_period)
+    tables, standing = [], []
+    for la in sorted(set(obs["la_code_ons"])):
+        near = reference.statistical_neighbours(la)["la_code_ons"].tolist()
+        tables.append(
+            benchmark.borough_benchmark(obs, la, latest, authorities, near).assign(la_code_ons=la)
+        )
+        standing.append(benchmark.london_standing(items, la, authorities).assign(la_code_ons=la))
+    write_parquet_atomic(out / "benchmarks.parquet", pd.concat(tables, ignore_index=True))
+    write_parquet_atomic(out / "standing.parquet", pd.concat(standing, ignore_index=True))
     base = base_datamodel(root)
     released = max(pipeline.sample_periods(), key=periods.parse_period)
     refined = refinement.refined_datamodel(
@@ -110,6 +126,23 @@ def prepare_pilot(root: Path | str | None = None) -> dict:
     return summary
 
 
+def _cells(
+    root: Path | str | None,
+    items: pd.DataFrame,
+    returns,
+    labels: list[str],
+    deadline_days: int,
+) -> pd.DataFrame:
+    accepted = returns.accepted.loc[returns.accepted["period"].isin(labels)]
+    return completeness.cell_status(
+        completeness.expected_cells(items, pipeline.pilot_authorities(root), labels),
+        accepted,
+        returns.quarantined,
+        _receipts(root),
+        deadline_days,
+    )
+
+
 def recommendations(
     root: Path | str | None,
     items: pd.DataFrame,
@@ -120,15 +153,7 @@ def recommendations(
     thresholds: refinement.Thresholds | None = None,
 ) -> pd.DataFrame:
     """Evidence and a disposition per item, with the given return deadline."""
-    cells = completeness.cell_status(
-        completeness.expected_cells(
-            items, sorted(set(returns.accepted["la_code_ons"].dropna())), pipeline.sample_periods()
-        ),
-        returns.accepted,
-        returns.quarantined,
-        _receipts(root),
-        deadline_days,
-    )
+    cells = _cells(root, items, returns, pipeline.sample_periods(), deadline_days)
     ev = refinement.evidence(
         items,
         completeness.summarise(cells, "item_id"),
@@ -169,7 +194,10 @@ class Context:
     refined: DataModel | None
     summary: dict
     ingest: dict
+    rules: pd.DataFrame
     neighbours: list[str] = field(default_factory=list)
+    benchmark_table: pd.DataFrame | None = None
+    standing: pd.DataFrame | None = None
 
     @property
     def is_london(self) -> bool:
@@ -203,21 +231,32 @@ def load_context(
     items = candidate.items
     authorities = reference.authorities()
     returns = pipeline.load_returns(root)
-    labels = periods_shown or pipeline.sample_periods()
-    accepted = returns.accepted.loc[returns.accepted["period"].isin(labels)]
-    obs = benchmark.observations(accepted, items)
-    period = period or max(labels, key=periods.parse_period)
-    pilots = pipeline.pilot_authorities(root)
-    cells = completeness.cell_status(
-        completeness.expected_cells(items, pilots, labels),
-        accepted,
-        returns.quarantined,
-        _receipts(root),
-        deadline_days,
-    )
     folder = pilot_dir(root)
+    all_periods = pipeline.sample_periods()
+    labels = periods_shown or all_periods
+    latest = max(labels, key=periods.parse_period)
+    period = period or latest
+    pilots = pipeline.pilot_authorities(root)
     flags = pd.read_parquet(folder / "definition_flags.parquet")
-    recs = recommendations(root, items, returns, obs, flags, deadline_days)
+    # The batch prepares everything for the default parameters once; other choices
+    # (a shorter span, another deadline or quarter) are worked out here instead.
+    as_prepared = labels == all_periods and deadline_days == config.DEFAULT_DEADLINE_DAYS
+    if as_prepared:
+        obs = pd.read_parquet(folder / "observations.parquet")
+        cells = pd.read_parquet(folder / "cells.parquet")
+        recs = pd.read_parquet(folder / "recommendations.parquet").set_index("item_id")
+    else:
+        accepted = returns.accepted.loc[returns.accepted["period"].isin(labels)]
+        obs = benchmark.observations(accepted, items)
+        cells = _cells(root, items, returns, labels, deadline_days)
+        recs = recommendations(root, items, returns, obs, flags, deadline_days)
+    bench = standing = None
+    if la_code != LONDON:
+        tables = pd.read_parquet(folder / "benchmarks.parquet")
+        if as_prepared and period == latest:
+            bench = tables.loc[tables["la_code_ons"] == la_code].drop(columns="la_code_ons")
+        standing = pd.read_parquet(folder / "standing.parquet")
+        standing = standing.loc[standing["la_code_ons"] == la_code].drop(columns="la_code_ons")
     refined_path = datamodel_dir(root) / f"{refinement.REFINED_VERSION}.yaml"
     refined = (
         load_datamodel(refinement.REFINED_VERSION, datamodel_dir(root))
@@ -252,7 +291,10 @@ def load_context(
         refined=refined,
         summary=json.loads((folder / "summary.json").read_text(encoding="utf-8")),
         ingest=read_summary(pipeline.returns_dir(root)),
+        rules=candidate.rules,
         neighbours=neighbours,
+        benchmark_table=bench,
+        standing=standing,
     )
 
 
@@ -528,9 +570,7 @@ def section_quality(ctx: Context) -> Section:
                 max_rows=40,
             ),
         )
-    checks = quality.cross_item_checks(
-        ctx.returns.issues, load_datamodel(config.CANDIDATE_VERSION).rules
-    )
+    checks = quality.cross_item_checks(ctx.returns.issues, ctx.rules)
     broken = checks.loc[checks["returns_breaking_it"] > 0]
     sec.add(
         f"The {len(checks)} cross-item rules (for example, child protection plans started "
@@ -739,9 +779,12 @@ def section_counts(ctx: Context) -> Section:
 
 
 def borough_benchmark(ctx: Context) -> pd.DataFrame:
-    return benchmark.borough_benchmark(
-        ctx.obs, ctx.la_code, ctx.period, ctx.authorities, ctx.neighbours
-    )
+    """The borough's benchmark table: prepared by the batch, or worked out once here."""
+    if ctx.benchmark_table is None:
+        ctx.benchmark_table = benchmark.borough_benchmark(
+            ctx.obs, ctx.la_code, ctx.period, ctx.authorities, ctx.neighbours
+        )
+    return ctx.benchmark_table.reset_index(drop=True)
 
 
 @needs_returns
@@ -842,12 +885,18 @@ def spine_chart(ctx: Context, bb: pd.DataFrame) -> plt.Figure | None:
     }
     fig, ax = plt.subplots(figsize=(9, 0.2 * len(sp) + 1.6))
     y = np.arange(len(sp))[::-1]
-    for yi, r in zip(y, sp.itertuples(), strict=True):
-        a, b = sorted((r.min, r.max))
-        ax.barh(yi, b - a, left=a, color="#d9d9d9", height=0.6)
-        a, b = sorted((r.q1, r.q3))
-        ax.barh(yi, b - a, left=a, color="#969696", height=0.6)
-        ax.scatter(r.me, yi, s=34, color=colours.get(r.rag, "#ffffff"), edgecolor="black", zorder=3)
+    lo, hi = np.minimum(sp["min"], sp["max"]), np.maximum(sp["min"], sp["max"])
+    ax.barh(y, hi - lo, left=lo, color="#d9d9d9", height=0.6)
+    lo, hi = np.minimum(sp["q1"], sp["q3"]), np.maximum(sp["q1"], sp["q3"])
+    ax.barh(y, hi - lo, left=lo, color="#969696", height=0.6)
+    ax.scatter(
+        sp["me"],
+        y,
+        s=34,
+        c=[colours.get(r, "#ffffff") for r in sp["rag"]],
+        edgecolors="black",
+        zorder=3,
+    )
     ax.axvline(0.5, color="#b2182b", lw=1)
     ax.set_yticks(y, sp["label"], fontsize=6)
     ax.set_xticks([0.02, 0.5, 0.98], ["worse / lower", "London pilot average", "better / higher"])
@@ -901,7 +950,9 @@ def section_standing(ctx: Context) -> Section:
     """Rank among all 33 London boroughs on DfE's latest published figures."""
     if ctx.is_london:
         return Section()
-    st = benchmark.london_standing(ctx.items, ctx.la_code, ctx.authorities)
+    st = ctx.standing
+    if st is None:
+        st = benchmark.london_standing(ctx.items, ctx.la_code, ctx.authorities)
     if st.empty:
         return Section()
     st = st.assign(title=[ctx.items.at[i, "title"] for i in st["item_id"]])

@@ -10,6 +10,7 @@ and figures closed after display so nothing shows twice.
 from __future__ import annotations
 
 import html
+import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,7 +19,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from IPython.display import HTML, Markdown, display
+from IPython.display import HTML, Image, Markdown, display
 
 from lscb_nb import __version__
 
@@ -60,10 +61,18 @@ def show(*items: Any) -> None:
         elif isinstance(item, str):
             display(Markdown(item))
         elif isinstance(item, plt.Figure):
-            display(item)
+            display(figure_png(item))
             plt.close(item)
         else:
             display(item)
+
+
+def figure_png(fig: plt.Figure) -> Image:
+    """The figure as one PNG, drawn once (the inline backend's tight bounding box
+    draws every figure twice; the sections lay theirs out with ``tight_layout``)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=plt.rcParams["savefig.dpi"])
+    return Image(data=buffer.getvalue(), format="png")
 
 
 def banner(synthetic: bool) -> HTML | None:
