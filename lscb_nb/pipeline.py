@@ -69,7 +69,9 @@ def pilot_authorities(root: Path | str | None = None) -> list[str]:
 def prepare_all(root: Path | str | None = None) -> dict:
     """Everything the notebooks load, prepared once before a batch."""
     prepared: dict = {"returns": ingest_sample_returns(root)}
-    # PHASE 1: prepared["mapping"] = ...
+    from lscb_nb import mapping_report
+
+    prepared["mapping"] = mapping_report.prepare_mapping(root)
     # PHASE 2: prepared["assessment"] = ...
     # Phase 3 last: its refined dataset builds on phase 2's pilot version.
     from lscb_nb import pilot_report

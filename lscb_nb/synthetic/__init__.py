@@ -17,6 +17,7 @@ from lscb_nb import config, periods, reference
 from lscb_nb.datamodel import load_datamodel
 from lscb_nb.fileio import write_json_atomic
 from lscb_nb.synthetic.figures import enforce_rules, expected_figures
+from lscb_nb.synthetic.local_datasets import write_local_datasets
 from lscb_nb.synthetic.pilot_returns import write_pilot_returns
 
 
@@ -55,7 +56,9 @@ def generate_sample_data(root: Path | str | None = None, seed: int = 2007) -> di
         config.DEFAULT_DEADLINE_DAYS,
     )
     # PHASE 1 (streams[2]): catalogues of what every authority already collects.
-    phase1: dict = {}
+    phase1 = write_local_datasets(
+        paths["catalogues"], dm.items, authorities, np.random.default_rng(streams[2])
+    )
     # PHASE 2 (streams[3]): completed accessibility and usefulness instruments.
     phase2: dict = {}
     truth = {

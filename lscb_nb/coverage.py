@@ -1,0 +1,148 @@
+"""Who already collects what (phase 1), and the draft dataset that follows from it.
+
+Works on the matched local items: one row per borough and local item, with the
+data-model item it was matched to (or none). The draft dataset keeps the items
+enough boroughs already collect, plus those required whatever boroughs collect
+today (``essential``: statute or Working Together), which go forward to be
+developed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from lscb_nb.datamodel import DataModel, from_dict, to_dict
+
+DRAFT_VERSION = "1.1-draft"
+
+
+def coverage_matrix(
+    matches: pd.DataFrame, items: pd.DataFrame, boroughs: list[str]
+) -> pd.DataFrame:
+    """Boroughs × items: True where the borough already collects the item."""
+    used = matches.dropna(subset=["item_id"])
+    pairs = used.groupby(["la_code_ons", "item_id"]).size() > 0
+    matrix = pairs.unstack(fill_value=False).reindex(
+        index=boroughs, columns=items.index, fill_value=False
+    )
+    return matrix.fillna(False).astype(bool)
+
+
+def boroughs_collecting(matrix: pd.DataFrame) -> pd.Series:
+    return matrix.sum(axis=0).astype(int)
+
+
+def coverage_by(matrix: pd.DataFrame, items: pd.DataFrame, field: str) -> pd.DataFrame:
+    """For each agency or theme: its items, and the average share of replying
+    boroughs that collect one of them (the gaps show as low shares)."""
+    share = matrix.mean(axis=0) * 100
+    frame = pd.DataFrame({field: items.loc[share.index, field], "share": share})
+    out = frame.groupby(field).agg(items=("share", "size"), share=("share", "mean"))
+    out["never_collected"] = (
+        (matrix.sum(axis=0) == 0).groupby(items.loc[matrix.columns, field]).sum().astype(int)
+    )
+    return out.sort_values("share")
+
+
+def never_collected(matrix: pd.DataFrame) -> list[str]:
+    return [i for i, n in boroughs_collecting(matrix).items() if n == 0]
+
+
+def unmatched_local_items(matches: pd.DataFrame) -> pd.DataFrame:
+    """Local measures that match no item, grouped by name: candidates the model lacks."""
+    none = matches.loc[
+        matches["item_id"].isna() & matches["status"].isin(["unmatched", "rejected"])
+    ]
+    if none.empty:
+        return pd.DataFrame(columns=["local_name", "boroughs", "agency_words"])
+    grouped = none.groupby("normalised_name").agg(
+        local_name=("local_name", "first"),
+        boroughs=("la_code_ons", "nunique"),
+        agency_words=("source_agency", lambda s: ", ".join(sorted({str(x) for x in s.dropna()}))),
+    )
+    return grouped.sort_values(["boroughs", "local_name"], ascending=[False, True]).reset_index(
+        drop=True
+    )
+
+
+def default_min_boroughs(replied: int) -> int:
+    """A third of the boroughs that replied: common enough to agree on."""
+    return max(1, math.ceil(replied / 3))
+
+
+def draft_selection(items: pd.DataFrame, counts: pd.Series, min_boroughs: int) -> pd.DataFrame:
+    """Which candidate items go into the draft, and the rule that chose each."""
+    n = counts.reindex(items.index).fillna(0).astype(int)
+    common = n >= min_boroughs
+    essential = items["essential"].astype(bool)
+    reason = [
+        f"collected by {k} boroughs (at least {min_boroughs})"
+        if c
+        else "essential by statute or Working Together, though collected by "
+        f"{k} borough{'s' if k != 1 else ''}"
+        if e
+        else f"collected by only {k} borough{'s' if k != 1 else ''}"
+        for k, c, e in zip(n, common, essential, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "title": items["title"],
+            "agency": items["agency"],
+            "boroughs": n,
+            "in_draft": common | essential,
+            "tier": ["core" if c else "develop" for c in common],
+            "reason": reason,
+        },
+        index=items.index,
+    )
+
+
+def draft_datamodel(
+    candidate: DataModel, selection: pd.DataFrame, min_boroughs: int, replied: int, released: str
+) -> DataModel:
+    """The draft dataset as a data-model version, with the rule that chose it."""
+    raw = to_dict(candidate)
+    keep = set(selection.index[selection["in_draft"]])
+    kept = []
+    for item in raw["items"]:
+        if item["item_id"] not in keep:
+            continue
+        item["tier"] = str(selection.at[item["item_id"], "tier"])
+        item["related_items"] = [r for r in item.get("related_items", []) if r in keep]
+        if item.get("denominator_item") not in keep:
+            item["denominator_item"] = None
+        kept.append(item)
+    raw["items"] = kept
+    raw["cross_item_rules"] = [
+        r for r in raw["cross_item_rules"] if r["left"] in keep and r["right"] in keep
+    ]
+    raw.update(
+        version=DRAFT_VERSION,
+        status="draft",
+        based_on=candidate.version,
+        released=released,
+        description=(
+            f"The draft dataset collated from what London's boroughs already collect: the "
+            f"candidate items collected by at least {min_boroughs} of the {replied} boroughs "
+            "that sent their current dataset (core), plus items required by statute or Working "
+            "Together whatever boroughs collect today (to develop)."
+        ),
+    )
+    return from_dict(raw)
+
+
+def borough_profile(
+    matrix: pd.DataFrame, la_code: str, draft_ids: list[str], rare_below: float = 1 / 3
+) -> dict[str, list[str]]:
+    """One borough against London: what it collects that few others do, and which
+    draft items it already has and which it would have to start collecting."""
+    mine = matrix.loc[la_code]
+    share = matrix.mean(axis=0)
+    return {
+        "collects": list(mine.index[mine]),
+        "rare": [i for i in mine.index[mine] if share[i] < rare_below],
+        "has_draft": [i for i in draft_ids if mine.get(i, False)],
+        "to_start": [i for i in draft_ids if not mine.get(i, False)],
+    }

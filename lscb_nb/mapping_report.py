@@ -1,0 +1,467 @@
+"""Phase 1's report: what every borough already collects, and the draft dataset.
+
+``prepare_mapping`` runs once per batch: it reads the boroughs' local datasets,
+matches them (reviewed crosswalk first), and writes ``data/processed/mapping``
+and the draft data-model version. The notebook calls ``load_context`` and one
+``section_*`` function per part of the story.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from lscb_nb import config, coverage, crosswalk, harmonise, localdata, pipeline, reference, report
+from lscb_nb.datamodel import (
+    AGENCY_LABELS,
+    THEME_LABELS,
+    DataModel,
+    diff_datamodels,
+    format_diff_markdown,
+    load_datamodel,
+    save_datamodel,
+)
+from lscb_nb.fileio import write_json_atomic, write_parquet_atomic
+from lscb_nb.report import Section, esc, listing, nothing_to_show, plural, table
+
+LONDON = "London"
+CONFIDENT, SUGGEST = 90.0, 70.0
+RELEASED = "2007-12-31"  # the end of the mapping phase
+
+
+def mapping_dir(root: Path | str | None = None) -> Path:
+    return config.paths(root)["processed"] / "mapping"
+
+
+def _matches(root, items, confident: float, suggest: float) -> tuple[pd.DataFrame, object]:
+    local = localdata.read_local_datasets(config.paths(root)["catalogues"])
+    walk = crosswalk.load_crosswalk(crosswalk.default_path(root))
+    matches = harmonise.match(local.items, items, walk, confident, suggest)
+    return matches, local
+
+
+def prepare_mapping(
+    root: Path | str | None = None, confident: float = CONFIDENT, suggest: float = SUGGEST
+) -> dict:
+    """Read, match and save phase 1's tables and the draft dataset, once."""
+    candidate = load_datamodel(config.CANDIDATE_VERSION)
+    matches, local = _matches(root, candidate.items, confident, suggest)
+    out = mapping_dir(root)
+    saved = matches.assign(alternatives=matches["alternatives"].map(lambda a: ",".join(a)))
+    write_parquet_atomic(out / "matches.parquet", saved)
+    write_parquet_atomic(out / "problems.parquet", local.problems)
+    write_parquet_atomic(out / "files.parquet", local.files)
+    replied = sorted(local.files["la_code_ons"].dropna().unique())
+    readable = sorted(local.items["la_code_ons"].dropna().unique())
+    matrix = coverage.coverage_matrix(matches, candidate.items, readable)
+    k = coverage.default_min_boroughs(len(readable))
+    selection = coverage.draft_selection(candidate.items, coverage.boroughs_collecting(matrix), k)
+    draft = coverage.draft_datamodel(candidate, selection, k, len(readable), RELEASED)
+    path = save_datamodel(draft, config.paths(root)["processed"] / "datamodel")
+    summary = {
+        "files": len(local.files),
+        "replied": len(replied),
+        "readable": len(readable),
+        "local_items": len(matches),
+        "status": matches["status"].value_counts().to_dict(),
+        "min_boroughs": k,
+        "draft_items": int(selection["in_draft"].sum()),
+        "draft": str(path),
+        "confident": confident,
+        "suggest": suggest,
+    }
+    write_json_atomic(out / "summary.json", summary)
+    return summary
+
+
+@dataclass
+class Context:
+    root: Path | str | None
+    la_code: str
+    la_name: str
+    synthetic: bool
+    items: pd.DataFrame
+    authorities: pd.DataFrame
+    matches: pd.DataFrame
+    problems: pd.DataFrame
+    files: pd.DataFrame
+    matrix: pd.DataFrame
+    min_boroughs: int
+    selection: pd.DataFrame
+    candidate: DataModel
+    draft: DataModel
+    confident: float
+    suggest: float
+
+    @property
+    def is_london(self) -> bool:
+        return self.la_code == LONDON
+
+    @property
+    def readable(self) -> list[str]:
+        return list(self.matrix.index)
+
+    def name(self, code: str) -> str:
+        names = self.authorities.set_index("la_code_ons")["la_name"]
+        return str(names.get(code, code))
+
+
+def load_context(
+    root: Path | str | None = None,
+    la_code: str = LONDON,
+    min_boroughs: int | None = None,
+    confident: float = CONFIDENT,
+    suggest: float = SUGGEST,
+) -> Context:
+    """Everything the phase 1 report shows, from the prepared tables."""
+    folder = mapping_dir(root)
+    if not (folder / "summary.json").exists():
+        prepare_mapping(root, confident, suggest)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    candidate = load_datamodel(config.CANDIDATE_VERSION)
+    if (confident, suggest) == (summary["confident"], summary["suggest"]):
+        matches = pd.read_parquet(folder / "matches.parquet")
+        matches["alternatives"] = matches["alternatives"].map(lambda s: s.split(",") if s else [])
+    else:
+        matches, _ = _matches(root, candidate.items, confident, suggest)
+    files = pd.read_parquet(folder / "files.parquet")
+    readable = sorted(matches["la_code_ons"].dropna().unique())
+    matrix = coverage.coverage_matrix(matches, candidate.items, readable)
+    k = min_boroughs or coverage.default_min_boroughs(len(readable))
+    selection = coverage.draft_selection(candidate.items, coverage.boroughs_collecting(matrix), k)
+    draft = coverage.draft_datamodel(candidate, selection, k, len(readable), RELEASED)
+    authorities = reference.authorities()
+    la_name = LONDON if la_code == LONDON else str(reference.find_authority(la_code)["la_name"])
+    return Context(
+        root=root,
+        la_code=la_code,
+        la_name=la_name,
+        synthetic=pipeline.is_synthetic(root),
+        items=candidate.items,
+        authorities=authorities,
+        matches=matches,
+        problems=pd.read_parquet(folder / "problems.parquet"),
+        files=files,
+        matrix=matrix,
+        min_boroughs=k,
+        selection=selection,
+        candidate=candidate,
+        draft=draft,
+        confident=confident,
+        suggest=suggest,
+    )
+
+
+def header(ctx: Context) -> Section:
+    facts = {
+        "Report": "Phase 1: mapping what boroughs already collect",
+        "Area": ctx.la_name if ctx.is_london else f"{ctx.la_name} ({ctx.la_code})",
+        "Boroughs that replied": f"{ctx.files['la_code_ons'].nunique()} of 33",
+        "Matching": f"confident at {ctx.confident:.0f}, suggested from {ctx.suggest:.0f}",
+        "Draft rule": f"collected by at least {ctx.min_boroughs} boroughs, or essential",
+    }
+    return report.header("Phase 1", facts, ctx.synthetic)
+
+
+def _agency(code: str) -> str:
+    return AGENCY_LABELS.get(code, code)
+
+
+# --------------------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------------------
+
+
+def section_replies(ctx: Context) -> Section:
+    """Who replied, who did not, and whose file could not be read."""
+    all_codes = ctx.authorities["la_code_ons"].tolist()
+    sent = set(ctx.files["la_code_ons"].dropna())
+    silent = [c for c in all_codes if c not in sent]
+    unreadable = ctx.files.loc[ctx.files["status"] == "unreadable"]
+    sec = Section().add(
+        f"{len(sent)} of London's 33 LSCBs sent the dataset they keep today; "
+        f"{len(ctx.readable)} could be read. "
+        + (
+            f"No reply came from {listing(ctx.name(c) for c in silent)}: the steering group may "
+            "wish to follow these up, since the draft dataset cannot reflect what they collect."
+            if silent
+            else "Every board replied."
+        )
+    )
+    if not unreadable.empty or not ctx.problems.empty:
+        shown = ctx.problems.assign(
+            Borough=[
+                ctx.name(c) if isinstance(c, str) else "not identified"
+                for c in ctx.problems["la_code_ons"]
+            ]
+        )
+        sec.add(
+            f"{plural(len(unreadable), 'file')} could not be read at all, and "
+            f"{plural(int(shown['sheet'].notna().sum()), 'sheet')} could not be interpreted. "
+            "Each is listed so the borough can be asked for a readable copy; every other "
+            "borough's file was read as normal.",
+            table(
+                shown[["Borough", "file", "sheet", "reason"]].rename(columns=str.capitalize),
+                caption="Files and sheets that could not be read",
+            ),
+        )
+    if not ctx.is_london and ctx.la_code not in sent:
+        sec.add(
+            nothing_to_show(
+                f"{ctx.la_name} did not send its current dataset, so this report can only show "
+                "the London picture and what the draft dataset would ask of it."
+            )
+        )
+    elif not ctx.is_london and ctx.la_code not in ctx.readable:
+        sec.add(
+            nothing_to_show(
+                f"{ctx.la_name}'s file could not be read (see the table above), so its own "
+                "items are not in the comparison below."
+            )
+        )
+    return sec
+
+
+def section_matching(ctx: Context) -> Section:
+    """How local names were matched, and how many still wait for review."""
+    status = ctx.matches["status"].value_counts()
+    order = ["confirmed", "repointed", "rejected", "confident", "uncertain", "unmatched"]
+    counts = pd.DataFrame({"Status": order, "Local items": [int(status.get(s, 0)) for s in order]})
+    meaning = {
+        "confirmed": "the consultant confirmed the suggested item",
+        "repointed": "the consultant chose a different item",
+        "rejected": "the consultant ruled the suggestion out",
+        "confident": f"automatic match, score {ctx.confident:.0f} or more",
+        "uncertain": "a suggestion waiting for review: not used yet",
+        "unmatched": "nothing close in the data model",
+    }
+    counts["Meaning"] = counts["Status"].map(meaning)
+    waiting = int(status.get("uncertain", 0))
+    return Section().add(
+        f"Boroughs named the same measure in many ways. The toolkit normalised every one of "
+        f"the {len(ctx.matches):,} local names (case, punctuation, shorthand such as CSC, CPP, "
+        "LAC, ICPC, YOT and NI codes) and scored it against each data-model item. "
+        f"{waiting} suggestions still wait for the consultant's review and are not counted "
+        "below; reviewed decisions are kept in the crosswalk file and applied first on every "
+        "run.",
+        table(counts, caption="Matching of local names to data-model items"),
+    )
+
+
+def _heatmap(ctx: Context) -> plt.Figure:
+    items = ctx.items.sort_values(["agency", "theme"]).index
+    matrix = ctx.matrix[items].astype(int)
+    matrix.index = [ctx.name(c) for c in matrix.index]
+    fig, ax = plt.subplots(figsize=(13, 0.22 * len(matrix) + 2.4))
+    ax.imshow(matrix.to_numpy(), aspect="auto", cmap="Blues", vmin=0, vmax=1.4)
+    ax.set_yticks(range(len(matrix)), matrix.index, fontsize=7)
+    ax.set_xticks(range(len(items)), items, fontsize=5.5, rotation=90)
+    ax.grid(False)
+    agencies = ctx.items.loc[items, "agency"].to_numpy()
+    edges = [0, *[i for i in range(1, len(agencies)) if agencies[i] != agencies[i - 1]], len(items)]
+    for start, end in pairwise(edges):
+        ax.axvline(start - 0.5, color="#444", lw=0.8)
+        ax.text(
+            (start + end - 1) / 2,
+            -1.2,
+            _agency(agencies[start]),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            rotation=30,
+        )
+    ax.set_title("Who already collects what (dark = collected)", pad=40)
+    fig.tight_layout()
+    return fig
+
+
+def section_coverage_matrix(ctx: Context) -> Section:
+    if ctx.matrix.empty:
+        return nothing_to_show("No borough's dataset could be read.")
+    return Section().add(
+        "Each row is a borough that sent a readable dataset, each column a candidate item, "
+        "grouped by the agency that supplies it. Dark cells are items the borough already "
+        "collects. Children's social care columns are mostly dark: those figures exist "
+        "everywhere. Pale blocks are where boards know little today.",
+        _heatmap(ctx),
+    )
+
+
+def section_coverage_by_agency_theme(ctx: Context) -> Section:
+    by_agency = coverage.coverage_by(ctx.matrix, ctx.items, "agency")
+    by_theme = coverage.coverage_by(ctx.matrix, ctx.items, "theme")
+    by_agency.index = [_agency(a) for a in by_agency.index]
+    by_theme.index = [THEME_LABELS.get(t, t) for t in by_theme.index]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    for ax, frame, label in ((axes[0], by_agency, "agency"), (axes[1], by_theme, "theme")):
+        ax.barh(frame.index, frame["share"], color="#2171b5")
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("% of boroughs collecting an item, on average")
+        ax.set_title(f"By {label}")
+        ax.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    low_a, low_t = by_agency.index[0], by_theme.index[0]
+    return Section().add(
+        "The share of replying boroughs that already collect a typical item, by supplying "
+        f"agency and by theme. The gaps are plain: {esc(low_a)} items are collected by "
+        f"{by_agency['share'].iloc[0]:.0f}% of boroughs and {esc(low_t).lower()} items by "
+        f"{by_theme['share'].iloc[0]:.0f}%, against {by_agency['share'].iloc[-1]:.0f}% for "
+        f"{esc(by_agency.index[-1])}. These are where the dataset asks for something new.",
+        fig,
+        table(
+            by_agency.reset_index()
+            .rename(columns={"index": "Agency"})
+            .rename(
+                columns={
+                    "items": "Items",
+                    "share": "% of boroughs",
+                    "never_collected": "Collected by none",
+                }
+            ),
+            decimals={"% of boroughs": 0},
+        ),
+    )
+
+
+def section_never_collected(ctx: Context) -> Section:
+    none = coverage.never_collected(ctx.matrix)
+    if not none:
+        return Section().add("Every candidate item is already collected by at least one borough.")
+    frame = ctx.items.loc[none, ["title", "agency", "essential"]].reset_index()
+    frame["agency"] = frame["agency"].map(_agency)
+    return Section().add(
+        f"{plural(len(none), 'candidate item')} no borough collects today. Those required by "
+        "statute or Working Together stay in the draft to be developed; the rest would need "
+        "a case made for them.",
+        table(
+            frame.rename(
+                columns={
+                    "item_id": "Item",
+                    "title": "Title",
+                    "agency": "Agency",
+                    "essential": "Essential",
+                }
+            )
+        ),
+    )
+
+
+def section_unmatched(ctx: Context) -> Section:
+    local = coverage.unmatched_local_items(ctx.matches)
+    if local.empty:
+        return Section().add("Every local item matched a data-model item.")
+    shown = local.loc[local["boroughs"] >= 2]
+    return Section().add(
+        f"{plural(len(local), 'local measure')} match nothing in the data model. Those kept "
+        f"by two or more boroughs ({len(shown)}) are candidates the model lacks and are worth "
+        "the steering group's consideration:",
+        table(
+            shown.rename(
+                columns={
+                    "local_name": "Local name (example)",
+                    "boroughs": "Boroughs",
+                    "agency_words": "Source named",
+                }
+            ),
+            max_rows=25,
+        ),
+    )
+
+
+def section_draft_dataset(ctx: Context) -> Section:
+    sel = ctx.selection
+    chosen = sel.loc[sel["in_draft"]]
+    diff = diff_datamodels(ctx.candidate, ctx.draft)
+    shown = chosen.reset_index()[["item_id", "title", "agency", "boroughs", "tier", "reason"]]
+    shown["agency"] = shown["agency"].map(_agency)
+    return Section().add(
+        f"The draft dataset keeps the {int((chosen['tier'] == 'core').sum())} items collected "
+        f"by at least {ctx.min_boroughs} of the {len(ctx.readable)} boroughs (a third, so "
+        "there is a common base to agree on), plus "
+        f"{int((chosen['tier'] == 'develop').sum())} items required by statute or Working "
+        "Together that fewer boroughs collect, marked to develop. It is written out as "
+        f"data-model version {esc(ctx.draft.version)} ({len(ctx.draft.items)} items) for "
+        "phase 2 to assess.",
+        table(
+            shown.rename(
+                columns={
+                    "item_id": "Item",
+                    "title": "Title",
+                    "agency": "Agency",
+                    "boroughs": "Boroughs collecting",
+                    "tier": "Tier",
+                    "reason": "Why it is in",
+                }
+            ),
+            caption=f"Draft dataset {ctx.draft.version}",
+        ),
+        format_diff_markdown(diff, f"Changes from {ctx.candidate.version} to {ctx.draft.version}"),
+    )
+
+
+def section_borough(ctx: Context) -> Section:
+    """One borough against London."""
+    if ctx.is_london:
+        return Section().add(
+            "Each borough's own report compares what it collects with London and lists what "
+            "the draft dataset would ask it to start collecting."
+        )
+    draft_ids = list(ctx.draft.items.index)
+    if ctx.la_code not in ctx.readable:
+        return Section().add(
+            f"Without a readable dataset from {esc(ctx.la_name)}, all "
+            f"{len(draft_ids)} draft items are listed as ones to confirm it can supply."
+        )
+    prof = coverage.borough_profile(ctx.matrix, ctx.la_code, draft_ids)
+    share = ctx.matrix.mean(axis=0) * 100
+    mine = ctx.matches.loc[ctx.matches["la_code_ons"] == ctx.la_code]
+    own = mine.loc[mine["item_id"].isna(), "local_name"]
+    start = ctx.items.loc[prof["to_start"], ["title", "agency"]].reset_index()
+    start["agency"] = start["agency"].map(_agency)
+    start["% of boroughs collecting"] = [share[i] for i in prof["to_start"]]
+    rare = ctx.items.loc[prof["rare"], ["title"]].reset_index()
+    rare["% of boroughs collecting"] = [share[i] for i in prof["rare"]]
+    return Section().add(
+        f"{esc(ctx.la_name)} collects {len(prof['collects'])} of the candidate items (the "
+        f"London median is {int(ctx.matrix.sum(axis=1).median())}) and already has "
+        f"{len(prof['has_draft'])} of the {len(draft_ids)} draft items. It would have to start "
+        f"collecting {len(prof['to_start'])}:",
+        table(
+            start.rename(columns={"item_id": "Item", "title": "Title", "agency": "Agency"}),
+            decimals={"% of boroughs collecting": 0},
+        ),
+        f"It collects {plural(len(prof['rare']), 'item')} that fewer than a third of boroughs "
+        "do: practice others could learn from.",
+        table(
+            rare.rename(columns={"item_id": "Item", "title": "Title"}),
+            decimals={"% of boroughs collecting": 0},
+        )
+        if not rare.empty
+        else None,
+        f"Its own measures with no match in the data model: {listing(own)}." if len(own) else None,
+    )
+
+
+def accuracy_against_truth(ctx: Context) -> dict | None:
+    """Matching precision and recall against the generator's truth (sample data only)."""
+    path = config.paths(ctx.root)["truth"]
+    if not path.exists():
+        return None
+    truth = pd.DataFrame(json.loads(path.read_text(encoding="utf-8"))["phase1"]["items"])
+    return harmonise.accuracy(ctx.matches, truth)
+
+
+def section_review(ctx: Context, review: bool = False):
+    """The ipywidgets review panel in JupyterLab (``review=True``); nothing in batch runs."""
+    if not review:
+        return None
+    return crosswalk.review_panel(
+        ctx.matches,
+        ctx.items,
+        config.paths(ctx.root)["root"] / "data" / "crosswalk" / crosswalk.FILE_NAME,
+    )

@@ -1,0 +1,221 @@
+"""Phase 1: reading boroughs' local datasets in any layout, matching names to the
+data model, the reviewed crosswalk, coverage and the draft dataset."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+
+from lscb_nb import config, coverage, crosswalk, harmonise, localdata, mapping_report
+from lscb_nb.datamodel import load_datamodel, validate_datamodel
+from lscb_nb.synthetic import generate_sample_data
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mapping")
+    truth = generate_sample_data(root)["phase1"]
+    local = localdata.read_local_datasets(config.paths(root)["catalogues"])
+    return root, truth, local
+
+
+@pytest.fixture(scope="module")
+def items():
+    return load_datamodel(config.CANDIDATE_VERSION).items
+
+
+# ---------------------------------------------------------------- reading
+
+
+def test_every_planted_local_item_is_read_with_its_authority(sample):
+    _, truth, local = sample
+    read = set(zip(local.items["la_code_ons"], local.items["local_name"], strict=True))
+    planted = {(t["la_code_ons"], t["local_name"]) for t in truth["items"]}
+    assert read == planted
+    assert len(local.items) == len(truth["items"])
+    assert local.items["row"].notna().all() and local.items["file"].notna().all()
+
+
+def test_unreadable_files_and_sheets_are_named_and_the_rest_read(sample):
+    _, truth, local = sample
+    bad = local.files.loc[local.files["status"] == "unreadable"]
+    assert set(bad["file"]) == {u["file"] for u in truth["unreadable"]}
+    reasons = " ".join(local.problems["reason"])
+    assert "password-protected" in reasons and "not an Excel workbook" in reasons
+    odd = truth["uninterpretable_sheets"][0]
+    hit = local.problems.loc[local.problems["sheet"] == odd["sheet"]]
+    assert list(hit["file"]) == [odd["file"]]
+    assert local.files.loc[local.files["file"] == odd["file"], "status"].item() == "partly read"
+    replied = set(truth["replied"])
+    assert set(local.files["la_code_ons"]) == replied
+    assert not replied & set(truth["non_responders"])
+
+
+def test_header_found_wherever_it_is_and_columns_in_any_order():
+    rows = [
+        ["SYNTHETIC"],
+        ["Camden LSCB: current dataset"],
+        [],
+        ["Frequency", "Data item", "Agency", "To board (Y/N)"],
+        ["Quarterly", "No. of refs to CSC", "CSC", "Y"],
+        [None, None, None, None],
+        ["Annual", "SCRs started", "LSCB", "n"],
+    ]
+    tidy, reason = localdata.tidy_sheet(rows)
+    assert reason is None
+    assert list(tidy["local_name"]) == ["No. of refs to CSC", "SCRs started"]
+    assert list(tidy["row"]) == [5, 7]
+    assert list(tidy["reported_to_board"]) == [True, False]
+    assert list(tidy["source_agency"]) == ["CSC", "LSCB"]
+
+
+def test_a_sheet_without_a_header_is_refused_with_the_reason():
+    tidy, reason = localdata.tidy_sheet([["Total", 4, 5], ["Change", 1, 2]])
+    assert tidy.empty and "no header row" in reason
+
+
+# ---------------------------------------------------------------- matching
+
+
+@pytest.mark.parametrize(
+    ("local", "expected"),
+    [
+        ("No. of refs to CSC", "referrals to childrens social care"),
+        ("ICPCs held", "initial child protection conferences held"),
+        ("NI68 IA's", "ni68 initial assessments"),
+        ("LAC w/in 12 months", "looked after children within 12 months"),
+        ("A&E admissions", "accident and emergency hospital admissions admissions"),
+    ],
+)
+def test_normalise_expands_the_fields_shorthand(local, expected):
+    assert harmonise.normalise(local) == expected
+
+
+def test_matching_is_precise_and_finds_most_items(sample, items):
+    _, truth, local = sample
+    matches = harmonise.match(local.items, items)
+    acc = harmonise.accuracy(matches, pd.DataFrame(truth["items"]))
+    assert acc["precision"] >= 0.98
+    assert acc["recall"] >= 0.95
+    # Measures the model lacks are not forced onto an item.
+    lacking = {t["local_name"] for t in truth["items"] if t["item_id"] is None}
+    forced = matches.loc[matches["local_name"].isin(lacking), "item_id"].notna()
+    assert forced.mean() < 0.05
+
+
+def test_ni_code_breaks_a_tie(items):
+    s = harmonise.suggest(pd.Series(["NI 62 LAC 3+ placements"]), items)
+    assert s["suggested_item"].item() == "CSC23"
+
+
+# ---------------------------------------------------------------- crosswalk
+
+
+def test_crosswalk_round_trip_survives_a_changed_catalogue(sample, items, tmp_path):
+    _, _, local = sample
+    path = tmp_path / "crosswalk.csv"
+    matches = harmonise.match(local.items, items)
+    uncertain = matches.loc[matches["status"] == "uncertain"]
+    confident = matches.loc[matches["status"] == "confident"]
+    assert len(uncertain) >= 2
+    walk = crosswalk.load_crosswalk(path)
+    walk = crosswalk.record_decision(walk, uncertain.iloc[0], "confirm", reviewer="t")
+    walk = crosswalk.record_decision(walk, confident.iloc[0], "reject", reviewer="t")
+    walk = crosswalk.record_decision(walk, uncertain.iloc[1], "repoint", "LSCB01", reviewer="t")
+    crosswalk.save_crosswalk(walk, path)
+
+    # The borough re-sends: rows shuffled, a new item added.
+    changed = pd.concat(
+        [
+            local.items.sample(frac=1.0, random_state=3),
+            local.items.iloc[[0]].assign(local_name="Brand new local measure"),
+        ],
+        ignore_index=True,
+    )
+    again = harmonise.match(changed, items, crosswalk.load_crosswalk(path))
+    by_key = again.set_index(["la_code_ons", "normalised_name"])
+
+    def decided(row):
+        return by_key.loc[(row["la_code_ons"], row["normalised_name"])]
+
+    assert decided(uncertain.iloc[0])["status"] == "confirmed"
+    assert decided(uncertain.iloc[0])["item_id"] == uncertain.iloc[0]["suggested_item"]
+    assert decided(confident.iloc[0])["status"] == "rejected"
+    assert decided(confident.iloc[0])["item_id"] is None
+    assert decided(uncertain.iloc[1])["item_id"] == "LSCB01"
+    assert len(again) == len(changed)
+
+
+def test_crosswalk_with_an_unknown_decision_is_refused(tmp_path):
+    path = tmp_path / "bad.csv"
+    pd.DataFrame([dict.fromkeys(crosswalk.COLUMNS, "x")]).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="decision"):
+        crosswalk.load_crosswalk(path)
+
+
+def test_review_panel_saves_each_decision(sample, items, tmp_path):
+    _, _, local = sample
+    matches = harmonise.match(local.items, items)
+    path = tmp_path / "reviewed.csv"
+    panel = crosswalk.review_panel(matches, items, path, reviewer="consultant")
+    queue = matches.loc[matches["status"] == "uncertain"].reset_index(drop=True)
+    panel.buttons["Confirm"].click()
+    panel.choice.value = "LSCB02"
+    panel.buttons["Re-point"].click()
+    panel.buttons["Skip"].click()
+    panel.buttons["Reject"].click()
+    saved = crosswalk.load_crosswalk(path)
+    assert list(saved.sort_values("decision")["decision"]) == ["confirm", "reject", "repoint"]
+    repointed = saved.loc[saved["decision"] == "repoint"]
+    assert repointed["item_id"].item() == "LSCB02"
+    assert repointed["normalised_name"].item() == queue.iloc[1]["normalised_name"]
+    assert (saved["reviewer"] == "consultant").all()
+
+
+# ---------------------------------------------------------------- coverage and draft
+
+
+def test_coverage_and_draft_dataset(sample, items):
+    _, _, local = sample
+    matches = harmonise.match(local.items, items)
+    boroughs = sorted(local.items["la_code_ons"].unique())
+    matrix = coverage.coverage_matrix(matches, items, boroughs)
+    assert matrix.shape == (len(boroughs), len(items))
+    by_agency = coverage.coverage_by(matrix, items, "agency")
+    assert by_agency.index[0] == "voluntary_sector"
+    assert by_agency.index[-1] == "childrens_social_care"
+    assert {"CSC14", "VOL01", "LSCB09"} <= set(coverage.never_collected(matrix))
+
+    k = coverage.default_min_boroughs(len(boroughs))
+    selection = coverage.draft_selection(items, coverage.boroughs_collecting(matrix), k)
+    assert (
+        selection.loc[selection["in_draft"] & (selection["tier"] == "core"), "boroughs"].ge(k).all()
+    )
+    essential = items.index[items["essential"]]
+    assert selection.loc[essential, "in_draft"].all()
+    draft = coverage.draft_datamodel(
+        load_datamodel(config.CANDIDATE_VERSION), selection, k, len(boroughs), "2007-12-31"
+    )
+    assert validate_datamodel(yaml.safe_load(yaml.safe_dump(draft_dict(draft)))) == []
+    assert set(draft.items.index) == set(selection.index[selection["in_draft"]])
+
+
+def draft_dict(dm):
+    from lscb_nb.datamodel import to_dict
+
+    return to_dict(dm)
+
+
+def test_prepare_mapping_writes_the_draft_version(sample):
+    root, truth, _ = sample
+    summary = mapping_report.prepare_mapping(root)
+    assert summary["replied"] == len(truth["replied"])
+    folder = config.paths(root)["processed"] / "datamodel"
+    draft = load_datamodel("1.1-draft", folder)
+    assert draft.meta["based_on"] == config.CANDIDATE_VERSION
+    assert f"at least {summary['min_boroughs']}" in draft.meta["description"]
+    saved = json.loads((mapping_report.mapping_dir(root) / "summary.json").read_text())
+    assert saved["draft_items"] == len(draft.items)
