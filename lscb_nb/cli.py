@@ -50,6 +50,25 @@ def _cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_instrument(args: argparse.Namespace) -> int:
+    from lscb_nb import datamodel, instruments, reference
+
+    folder = config.paths(args.root)["processed"] / "datamodel"
+    version = args.version or ("1.1-draft" if (folder / "1.1-draft.yaml").exists() else None)
+    dm = (
+        datamodel.load_datamodel(version, folder)
+        if version and (folder / f"{version}.yaml").exists()
+        else datamodel.load_datamodel(version or config.CANDIDATE_VERSION)
+    )
+    la = reference.find_authority(args.la)
+    out = Path(args.out or f"instrument_{la['la_code_ons']}.xlsx")
+    instruments.write_instrument(out, la["la_name"], dm.items, instruments.load_criteria())
+    print(
+        f"Assessment instrument for {la['la_name']} ({len(dm.items)} items of {dm.version}): {out}"
+    )
+    return 0
+
+
 def _cmd_datamodel(args: argparse.Namespace) -> int:
     from lscb_nb import datamodel
 
@@ -152,6 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--version", default=config.CANDIDATE_VERSION)
     t.add_argument("--out", default=None)
     t.set_defaults(func=_cmd_template)
+
+    n = sub.add_parser("instrument", help="write the phase 2 assessment instrument for a borough")
+    n.add_argument("--la", required=True, help="ONS code, DfE code or name of the authority")
+    n.add_argument("--version", default=None, help="data-model version (default: the draft)")
+    n.add_argument("--root", type=Path, default=None)
+    n.add_argument("--out", default=None)
+    n.set_defaults(func=_cmd_instrument)
 
     d = sub.add_parser("datamodel", help="validate, diff or export a data-model version")
     d.add_argument("action", choices=["versions", "validate", "diff", "schema", "dictionary"])

@@ -72,7 +72,9 @@ def prepare_all(root: Path | str | None = None) -> dict:
     from lscb_nb import mapping_report
 
     prepared["mapping"] = mapping_report.prepare_mapping(root)
-    # PHASE 2: prepared["assessment"] = ...
+    from lscb_nb import assessment_report
+
+    prepared["assessment"] = assessment_report.prepare_assessment(root)
     # Phase 3 last: its refined dataset builds on phase 2's pilot version.
     from lscb_nb import pilot_report
 

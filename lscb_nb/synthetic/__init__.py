@@ -16,6 +16,7 @@ import numpy as np
 from lscb_nb import config, periods, reference
 from lscb_nb.datamodel import load_datamodel
 from lscb_nb.fileio import write_json_atomic
+from lscb_nb.synthetic.completed_instruments import write_completed_instruments
 from lscb_nb.synthetic.figures import enforce_rules, expected_figures
 from lscb_nb.synthetic.local_datasets import write_local_datasets
 from lscb_nb.synthetic.pilot_returns import write_pilot_returns
@@ -60,7 +61,9 @@ def generate_sample_data(root: Path | str | None = None, seed: int = 2007) -> di
         paths["catalogues"], dm.items, authorities, np.random.default_rng(streams[2])
     )
     # PHASE 2 (streams[3]): completed accessibility and usefulness instruments.
-    phase2: dict = {}
+    phase2 = write_completed_instruments(
+        paths["instruments"], dm.items, pilots, np.random.default_rng(streams[3])
+    )
     truth = {
         "synthetic": True,
         "seed": seed,
