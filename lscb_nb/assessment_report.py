@@ -24,7 +24,7 @@ from lscb_nb.datamodel import (
     load_datamodel,
     save_datamodel,
 )
-from lscb_nb.fileio import write_json_atomic, write_parquet_atomic
+from lscb_nb.fileio import write_atomic, write_json_atomic, write_parquet_atomic
 from lscb_nb.report import Section, esc, listing, nothing_to_show, plural, table
 
 LONDON = "London"
@@ -103,6 +103,11 @@ def prepare_assessment(
         "accessible": accessible,
     }
     write_json_atomic(out / "summary.json", summary)
+    ctx = load_context(root, LONDON, useful, accessible)
+    report.setup_figures()
+    for name, draw in SHARED_FIGURES.items():
+        data = report.figure_bytes(draw(ctx))
+        write_atomic(out / name, lambda tmp, data=data: tmp.write_bytes(data))
     return summary
 
 
@@ -126,6 +131,7 @@ class Context:
     pilot: DataModel
     useful: float
     accessible: float
+    as_prepared: bool = False
 
     @property
     def is_london(self) -> bool:
@@ -151,6 +157,7 @@ def load_context(
     folder = assessment_dir(root)
     if not (folder / "summary.json").exists():
         prepare_assessment(root, useful, accessible)
+    prepared = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     items = load_datamodel(config.CANDIDATE_VERSION).items
     scores = pd.read_parquet(folder / "scores.parquet")
     decisions = ratings.classify(scores, items, useful, accessible)
@@ -183,6 +190,7 @@ def load_context(
         pilot=pilot,
         useful=useful,
         accessible=accessible,
+        as_prepared=(useful, accessible) == (prepared["useful"], prepared["accessible"]),
         **read,
     )
 
@@ -361,21 +369,24 @@ def section_priority_matrix(ctx: Context) -> Section:
         f"can get. {counts.get('core', 0)} items are core, {counts.get('develop', 0)} useful but "
         f"hard to get (develop), {counts.get('local option', 0)} accessible but less useful "
         f"(local option) and {counts.get('drop', 0)} neither (drop).",
-        priority_matrix(ctx),
+        _shared_figure(ctx, "priority_matrix.png"),
     )
 
 
-def section_by_agency_system(ctx: Context) -> Section:
+def _accessibility_grid(ctx: Context) -> pd.DataFrame:
     r = ctx.ratings.dropna(subset=["score"]).astype({"score": float})
     access = r.loc[r["dimension"] == "accessibility"].copy()
     access["agency"] = access["item_id"].map(ctx.items["agency"]).map(_agency)
     grid = access.pivot_table(index="agency", columns="criterion", values="score", aggfunc="mean")
-    grid = grid.loc[grid.mean(axis=1).sort_values().index]
+    return grid.loc[grid.mean(axis=1).sort_values().index]
+
+
+def _agency_heatmap(ctx: Context) -> plt.Figure:
     import seaborn as sns
 
     fig, ax = plt.subplots(figsize=(9, 4.6))
     sns.heatmap(
-        grid,
+        _accessibility_grid(ctx),
         annot=True,
         fmt=".1f",
         cmap="RdYlGn",
@@ -388,6 +399,28 @@ def section_by_agency_system(ctx: Context) -> Section:
     ax.set_ylabel("")
     ax.set_title("Accessibility by supplying agency and criterion")
     fig.tight_layout()
+    return fig
+
+
+# London-wide figures are the same in all 11 reports of a batch: drawn once, in
+# prepare_assessment, and reused while the thresholds are the prepared ones.
+SHARED_FIGURES = {
+    "priority_matrix.png": priority_matrix,
+    "accessibility_by_agency.png": _agency_heatmap,
+}
+
+
+def _shared_figure(ctx: Context, name: str):
+    path = assessment_dir(ctx.root) / name
+    if ctx.as_prepared and path.exists():
+        return report.png(path.read_bytes())
+    return SHARED_FIGURES[name](ctx)
+
+
+def section_by_agency_system(ctx: Context) -> Section:
+    r = ctx.ratings.dropna(subset=["score"]).astype({"score": float})
+    grid = _accessibility_grid(ctx)
+    fig = _shared_figure(ctx, "accessibility_by_agency.png")
     systems = r.dropna(subset=["system"]).loc[lambda f: f["dimension"] == "accessibility"]
     by_system = (
         systems.groupby("system")["score"].agg(["mean", "count"]).sort_values("mean").reset_index()

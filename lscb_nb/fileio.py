@@ -31,6 +31,10 @@ def atomic_path(target: Path | str, suffix: str = "") -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp makes the file private; give it the permissions a normal write would.
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp_path.chmod(0o666 & ~umask)
         tmp_path.replace(target)
     finally:
         if tmp_path.exists():

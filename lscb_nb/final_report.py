@@ -109,7 +109,7 @@ def section_dataset(ctx: Context) -> Section:
     by_agency = items.groupby("agency").size().rename("items")
     by_agency.index = _labels(by_agency.index.to_series(), AGENCY_LABELS)
     tiers = items["tier"].value_counts()
-    recs = ctx.pilot.recommendations["disposition"].astype(str).value_counts()
+    recs = ctx.pilot.recommendations_in_scope["disposition"].astype(str).value_counts()
     sec = Section().add(
         f"The project began with a candidate dataset of {len(ctx.candidate.items)} items drawn "
         "from the statutory returns, the National Indicators and Working Together. It ends "
@@ -455,7 +455,7 @@ def section_gaps(ctx: Context) -> Section:
 def recommendations(ctx: Context) -> list[str]:
     """The report's recommendations, each one following from a finding above."""
     p = ctx.pilot
-    recs = p.recommendations
+    recs = p.recommendations_in_scope
     out = [
         f"Adopt version {ctx.final.version} ({len(ctx.final.items)} items) as the London "
         "LSCB dataset, with local options left to each board."

@@ -26,7 +26,7 @@ from lscb_nb.datamodel import (
     load_datamodel,
     save_datamodel,
 )
-from lscb_nb.fileio import write_json_atomic, write_parquet_atomic
+from lscb_nb.fileio import write_atomic, write_json_atomic, write_parquet_atomic
 from lscb_nb.report import Section, esc, listing, nothing_to_show, plural, table
 
 LONDON = "London"
@@ -76,6 +76,12 @@ def prepare_mapping(
         "suggest": suggest,
     }
     write_json_atomic(out / "summary.json", summary)
+    ctx = load_context(root, LONDON, None, confident, suggest)
+    report.setup_figures()
+    for name, draw in SHARED_FIGURES.items():
+        write_atomic(
+            out / name, lambda tmp, draw=draw: tmp.write_bytes(report.figure_bytes(draw(ctx)))
+        )
     return summary
 
 
@@ -97,6 +103,7 @@ class Context:
     draft: DataModel
     confident: float
     suggest: float
+    as_prepared: bool = False
 
     @property
     def is_london(self) -> bool:
@@ -154,6 +161,8 @@ def load_context(
         draft=draft,
         confident=confident,
         suggest=suggest,
+        as_prepared=(confident, suggest) == (summary["confident"], summary["suggest"])
+        and min_boroughs in (None, summary["min_boroughs"]),
     )
 
 
@@ -288,15 +297,20 @@ def section_coverage_matrix(ctx: Context) -> Section:
         "grouped by the agency that supplies it. Dark cells are items the borough already "
         "collects. Children's social care columns are mostly dark: those figures exist "
         "everywhere. Pale blocks are where boards know little today.",
-        _heatmap(ctx),
+        _shared_figure(ctx, "coverage_matrix.png"),
     )
 
 
-def section_coverage_by_agency_theme(ctx: Context) -> Section:
+def _coverage_tables(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
     by_agency = coverage.coverage_by(ctx.matrix, ctx.items, "agency")
     by_theme = coverage.coverage_by(ctx.matrix, ctx.items, "theme")
     by_agency.index = [_agency(a) for a in by_agency.index]
     by_theme.index = [THEME_LABELS.get(t, t) for t in by_theme.index]
+    return by_agency, by_theme
+
+
+def _coverage_chart(ctx: Context) -> plt.Figure:
+    by_agency, by_theme = _coverage_tables(ctx)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     for ax, frame, label in ((axes[0], by_agency, "agency"), (axes[1], by_theme, "theme")):
         ax.barh(frame.index, frame["share"], color="#2171b5")
@@ -305,6 +319,24 @@ def section_coverage_by_agency_theme(ctx: Context) -> Section:
         ax.set_title(f"By {label}")
         ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
+    return fig
+
+
+# London-wide figures are the same in all 34 reports of a batch: drawn once, in
+# prepare_mapping, and reused while the parameters are the prepared ones.
+SHARED_FIGURES = {"coverage_matrix.png": _heatmap, "coverage_by_agency_theme.png": _coverage_chart}
+
+
+def _shared_figure(ctx: Context, name: str):
+    path = mapping_dir(ctx.root) / name
+    if ctx.as_prepared and path.exists():
+        return report.png(path.read_bytes())
+    return SHARED_FIGURES[name](ctx)
+
+
+def section_coverage_by_agency_theme(ctx: Context) -> Section:
+    by_agency, by_theme = _coverage_tables(ctx)
+    fig = _shared_figure(ctx, "coverage_by_agency_theme.png")
     low_a, low_t = by_agency.index[0], by_theme.index[0]
     return Section().add(
         "The share of replying boroughs that already collect a typical item, by supplying "

@@ -204,6 +204,13 @@ class Context:
         return self.la_code == LONDON
 
     @property
+    def recommendations_in_scope(self) -> pd.DataFrame:
+        """Recommendations for the items of the version the pilot refines (items an
+        earlier phase dropped were still in the returns but are not refined)."""
+        base = base_datamodel(self.root).items.index
+        return self.recommendations.loc[self.recommendations.index.intersection(base)]
+
+    @property
     def has_returns(self) -> bool:
         return self.is_london or self.la_code in set(self.obs["la_code_ons"])
 
@@ -997,7 +1004,7 @@ def section_standing(ctx: Context) -> Section:
 @needs_returns
 def section_refinement(ctx: Context) -> Section:
     """What the pilot recommends for each item, and the refined dataset."""
-    recs = ctx.recommendations
+    recs = ctx.recommendations_in_scope
     counts = recs["disposition"].astype(str).value_counts()
     sec = Section().add(
         "Each item's evidence from the pilot (how often it was supplied and on time, value "

@@ -67,12 +67,22 @@ def show(*items: Any) -> None:
             display(item)
 
 
-def figure_png(fig: plt.Figure) -> Image:
-    """The figure as one PNG, drawn once (the inline backend's tight bounding box
+def figure_bytes(fig: plt.Figure) -> bytes:
+    """The figure as PNG bytes, drawn once (the inline backend's tight bounding box
     draws every figure twice; the sections lay theirs out with ``tight_layout``)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=plt.rcParams["savefig.dpi"])
-    return Image(data=buffer.getvalue(), format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def png(data: bytes) -> Image:
+    """A PNG drawn earlier (e.g. once per batch) to show as a figure."""
+    return Image(data=data, format="png")
+
+
+def figure_png(fig: plt.Figure) -> Image:
+    return png(figure_bytes(fig))
 
 
 def banner(synthetic: bool) -> HTML | None:

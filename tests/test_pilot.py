@@ -274,3 +274,18 @@ def test_count_table_hides_small_counts_and_cannot_be_undone(london):
     # No row has exactly one hidden cell beside a shown total.
     hidden = shown[boroughs].eq("c").sum(axis=1)
     assert not ((hidden == 1) & totals.notna()).any()
+
+
+def test_a_longer_deadline_counts_more_returns_on_time(sample, london):
+    root, _ = sample
+    relaxed = pilot_report.load_context(root=root, deadline_days=90)
+    on_time = (london.cells["status"] == "on time").sum()
+    assert (relaxed.cells["status"] == "on time").sum() > on_time
+    assert len(relaxed.cells) == len(london.cells)
+
+
+def test_a_shorter_span_of_quarters_is_evaluated_on_its_own(sample):
+    root, _ = sample
+    ctx = pilot_report.load_context(root=root, periods_shown=["2024-25 Q1", "2024-25 Q2"])
+    assert set(ctx.cells["period"]) == {"2024-25 Q1", "2024-25 Q2"}
+    assert ctx.period == "2024-25 Q2"

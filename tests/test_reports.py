@@ -154,3 +154,38 @@ def test_index_lists_every_phase(sample_run):
     index = (Path(sample_run["dir"]) / "index.html").read_text(encoding="utf-8")
     for path in NOTEBOOKS:
         assert batch.notebook_metadata(path)["title"] in index
+
+
+# ---------------------------------------------------------------- phases 1 and 2
+
+
+def test_mapping_report_names_non_responders_and_unreadable_files(sample_run):
+    truth = sample_run["truth"]["phase1"]
+    london = _report(sample_run, "01", "London")
+    for bad in truth["unreadable"]:
+        assert bad["file"] in london
+    for code in truth["non_responders"]:
+        assert reference.find_authority(code)["la_name"] in london
+    assert truth["uninterpretable_sheets"][0]["sheet"] in london
+    unreadable = truth["unreadable"][0]["la_code_ons"]
+    assert "could not be read" in _report(sample_run, "01", unreadable)
+    silent = truth["non_responders"][0]
+    assert "did not send its current dataset" in _report(sample_run, "01", silent)
+
+
+def test_assessment_report_shows_planted_instrument_problems(sample_run):
+    html = _report(sample_run, "02", "London")
+    for planted in sample_run["truth"]["phase2"]["planted"]:
+        assert planted["file"] in html, planted
+    assert "Krippendorff" in html and "priority matrix" in html.lower()
+    borough = _report(sample_run, "02", "E09000007")
+    assert "against all pilot raters" in borough
+
+
+def test_final_report_sections_are_filled_from_the_phases(sample_run):
+    html = _report(sample_run, "04", "London")
+    for version in ("1.1-draft", "1.2-pilot", "1.3-refined"):
+        assert version in html
+    assert "The least timely agencies in the pilot were Health" in html
+    assert "Agree the counting rules for" in html
+    assert "boroughs collecting (phase 1)" in html
