@@ -189,3 +189,19 @@ def test_final_report_sections_are_filled_from_the_phases(sample_run):
     assert "The least timely agencies in the pilot were Health" in html
     assert "Agree the counting rules for" in html
     assert "boroughs collecting (phase 1)" in html
+
+
+def test_assessment_for_a_borough_without_instruments_says_so(sample_run, tmp_path):
+    import papermill as pm
+
+    out = tmp_path / "no_instruments.ipynb"
+    pm.execute_notebook(
+        str(config.NOTEBOOKS_DIR / "02_assessment.ipynb"),
+        str(out),
+        parameters={"la_code": "E09000002", "root": str(sample_run["root"])},
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    html = batch.render_html(out, "no instruments")
+    assert "No completed instruments from Barking and Dagenham are on file" in html
+    assert "Traceback" not in html
