@@ -72,19 +72,37 @@ def default_min_boroughs(replied: int) -> int:
     return max(1, math.ceil(replied / 3))
 
 
-def draft_selection(items: pd.DataFrame, counts: pd.Series, min_boroughs: int) -> pd.DataFrame:
-    """Which candidate items go into the draft, and the rule that chose each."""
+# Themes the steering group asked the dataset to cover even where few boroughs
+# measure them yet: children's views were the thinnest part of what boards knew.
+PRIORITY_THEMES: tuple[str, ...] = ("children_views_and_participation",)
+
+
+def draft_selection(
+    items: pd.DataFrame,
+    counts: pd.Series,
+    min_boroughs: int,
+    priority_themes: tuple[str, ...] = PRIORITY_THEMES,
+) -> pd.DataFrame:
+    """Which candidate items go into the draft, and the rule that chose each: common
+    enough to agree on, or essential by statute, or in a theme the steering group
+    asked to cover (the last two go forward to be developed)."""
     n = counts.reindex(items.index).fillna(0).astype(int)
     common = n >= min_boroughs
-    essential = items["essential"].astype(bool)
+    essential = items["essential"].astype(bool) | items["theme"].isin(priority_themes)
+    by_statute = items["essential"].astype(bool)
+
+    def boroughs(k: int) -> str:
+        return f"{k} borough{'s' if k != 1 else ''}"
+
     reason = [
         f"collected by {k} boroughs (at least {min_boroughs})"
         if c
-        else "essential by statute or Working Together, though collected by "
-        f"{k} borough{'s' if k != 1 else ''}"
+        else f"essential by statute or Working Together, though collected by {boroughs(k)}"
+        if st
+        else f"a theme the steering group asked to cover, though collected by {boroughs(k)}"
         if e
-        else f"collected by only {k} borough{'s' if k != 1 else ''}"
-        for k, c, e in zip(n, common, essential, strict=True)
+        else f"collected by only {boroughs(k)}"
+        for k, c, e, st in zip(n, common, essential, by_statute, strict=True)
     ]
     return pd.DataFrame(
         {
@@ -127,7 +145,8 @@ def draft_datamodel(
             f"The draft dataset collated from what London's boroughs already collect: the "
             f"candidate items collected by at least {min_boroughs} of the {replied} boroughs "
             "that sent their current dataset (core), plus items required by statute or Working "
-            "Together whatever boroughs collect today (to develop)."
+            "Together, and items on children's views and participation, whatever boroughs "
+            "collect today (to develop)."
         ),
     )
     return from_dict(raw)

@@ -415,10 +415,11 @@ def section_draft_dataset(ctx: Context) -> Section:
         f"The draft dataset keeps the {int((chosen['tier'] == 'core').sum())} items collected "
         f"by at least {ctx.min_boroughs} of the {len(ctx.readable)} boroughs (a third, so "
         "there is a common base to agree on), plus "
-        f"{int((chosen['tier'] == 'develop').sum())} items required by statute or Working "
-        "Together that fewer boroughs collect, marked to develop. It is written out as "
-        f"data-model version {esc(ctx.draft.version)} ({len(ctx.draft.items)} items) for "
-        "phase 2 to assess.",
+        f"{int((chosen['tier'] == 'develop').sum())} items that fewer boroughs collect but that "
+        "statute or Working Together requires, or that cover children's views and "
+        "participation (a theme the steering group asked for), marked to develop. It is "
+        f"written out as data-model version {esc(ctx.draft.version)} "
+        f"({len(ctx.draft.items)} items) for phase 2 to assess.",
         table(
             shown.rename(
                 columns={
