@@ -142,10 +142,7 @@ class Context:
         return self.is_london or self.la_code in set(self.ratings["la_code_ons"])
 
     def name(self, code: str) -> str:
-        try:
-            return str(reference.find_authority(code)["la_name"])
-        except (KeyError, TypeError):
-            return str(code)
+        return reference.authority_name(code)
 
 
 def load_context(

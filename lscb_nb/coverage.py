@@ -13,7 +13,7 @@ import math
 
 import pandas as pd
 
-from lscb_nb.datamodel import DataModel, from_dict, to_dict
+from lscb_nb.datamodel import DataModel, from_dict, keep_items, to_dict
 
 DRAFT_VERSION = "1.1-draft"
 
@@ -123,19 +123,10 @@ def draft_datamodel(
     """The draft dataset as a data-model version, with the rule that chose it."""
     raw = to_dict(candidate)
     keep = set(selection.index[selection["in_draft"]])
-    kept = []
     for item in raw["items"]:
-        if item["item_id"] not in keep:
-            continue
-        item["tier"] = str(selection.at[item["item_id"], "tier"])
-        item["related_items"] = [r for r in item.get("related_items", []) if r in keep]
-        if item.get("denominator_item") not in keep:
-            item["denominator_item"] = None
-        kept.append(item)
-    raw["items"] = kept
-    raw["cross_item_rules"] = [
-        r for r in raw["cross_item_rules"] if r["left"] in keep and r["right"] in keep
-    ]
+        if item["item_id"] in keep:
+            item["tier"] = str(selection.at[item["item_id"], "tier"])
+    raw = keep_items(raw, keep)
     raw.update(
         version=DRAFT_VERSION,
         status="draft",

@@ -737,6 +737,20 @@ def to_dict(dm: DataModel) -> dict:
     return out
 
 
+def keep_items(raw: dict, item_ids: Iterable[str]) -> dict:
+    """``raw`` (as from :func:`to_dict`) with only these items; related items,
+    denominator items and cross-item rules that name a removed item are dropped too,
+    so the new version validates. Phases use it to derive the next version."""
+    ids = set(item_ids)
+    kept = [item for item in raw["items"] if item["item_id"] in ids]
+    for item in kept:
+        item["related_items"] = [r for r in item.get("related_items") or [] if r in ids]
+        if item.get("denominator_item") not in ids:
+            item["denominator_item"] = None
+    rules = [r for r in raw["cross_item_rules"] if r["left"] in ids and r["right"] in ids]
+    return {**raw, "items": kept, "cross_item_rules": rules}
+
+
 # --------------------------------------------------------------------------------------
 # Files
 # --------------------------------------------------------------------------------------

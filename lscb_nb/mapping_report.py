@@ -114,8 +114,7 @@ class Context:
         return list(self.matrix.index)
 
     def name(self, code: str) -> str:
-        names = self.authorities.set_index("la_code_ons")["la_name"]
-        return str(names.get(code, code))
+        return reference.authority_name(code)
 
 
 def load_context(

@@ -215,8 +215,7 @@ class Context:
         return self.is_london or self.la_code in set(self.obs["la_code_ons"])
 
     def name(self, code: str) -> str:
-        names = self.authorities.set_index("la_code_ons")["la_name"]
-        return str(names.get(code, code))
+        return reference.authority_name(code)
 
 
 def load_context(

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats as st
 
 from lscb_nb import agreement
-from lscb_nb.datamodel import DataModel, from_dict, to_dict
+from lscb_nb.datamodel import DataModel, from_dict, keep_items, to_dict
 
 CORE, DEVELOP, LOCAL, DROP = "core", "develop", "local option", "drop"
 DECISIONS: tuple[str, ...] = (CORE, DEVELOP, LOCAL, DROP)
@@ -144,23 +144,11 @@ def pilot_datamodel(base: DataModel, decisions: pd.DataFrame, released: str) -> 
     raw = to_dict(base)
     decided = decisions["decision"].astype(str)
     tier = {CORE: "core", DEVELOP: "develop", LOCAL: "local_option"}
-    kept = []
     for item in raw["items"]:
         d = decided.get(item["item_id"])
-        if d == DROP:
-            continue
         if d in tier:
             item["tier"] = tier[d]
-        kept.append(item)
-    ids = {i["item_id"] for i in kept}
-    for item in kept:
-        item["related_items"] = [r for r in item.get("related_items", []) if r in ids]
-        if item.get("denominator_item") not in ids:
-            item["denominator_item"] = None
-    raw["items"] = kept
-    raw["cross_item_rules"] = [
-        r for r in raw["cross_item_rules"] if r["left"] in ids and r["right"] in ids
-    ]
+    raw = keep_items(raw, [i["item_id"] for i in raw["items"] if decided.get(i["item_id"]) != DROP])
     counts = decided.value_counts()
     raw.update(
         version=PILOT_VERSION,

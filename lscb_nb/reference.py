@@ -290,6 +290,13 @@ def _name_key(name: str) -> str:
     return text.replace(".", "")
 
 
+def authority_name(code: str) -> str:
+    """The authority's name for an ONS code, or the code itself when it is not one
+    (a report never fails for want of a name)."""
+    names = _authorities().set_index("la_code_ons")["la_name"]
+    return str(names.get(code, code))
+
+
 def find_authority(code_or_name: str | int) -> pd.Series:
     """One London authority's row of :func:`authorities`.
 

@@ -22,6 +22,7 @@ from lscb_nb.datamodel import (
     diff_datamodels,
     format_diff_markdown,
     from_dict,
+    keep_items,
     save_datamodel,
     to_dict,
 )
@@ -153,11 +154,8 @@ def refined_datamodel(
     tiered as such, amended definitions carrying the pilot's note of what to settle."""
     raw = to_dict(base)
     rec = recommendations["disposition"].astype(str)
-    kept = []
     for item in raw["items"]:
         decision = rec.get(item["item_id"], KEEP)
-        if decision == DROP:
-            continue
         if decision == LOCAL:
             item["tier"] = "local_option"
         if decision == AMEND:
@@ -168,16 +166,7 @@ def refined_datamodel(
                 "counting rules with each agency's system owner before reporting."
             )
             item["definition"] = item["definition"].rstrip() + note
-        kept.append(item)
-    ids = {i["item_id"] for i in kept}
-    for item in kept:
-        item["related_items"] = [r for r in item.get("related_items", []) if r in ids]
-        if item.get("denominator_item") not in ids:
-            item["denominator_item"] = None
-    raw["items"] = kept
-    raw["cross_item_rules"] = [
-        r for r in raw["cross_item_rules"] if r["left"] in ids and r["right"] in ids
-    ]
+    raw = keep_items(raw, [i["item_id"] for i in raw["items"] if rec.get(i["item_id"]) != DROP])
     counts = rec.value_counts()
     raw.update(
         version=REFINED_VERSION,

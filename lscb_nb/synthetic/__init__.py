@@ -72,8 +72,11 @@ def generate_sample_data(root: Path | str | None = None, seed: int = 2007) -> di
         "phase2": phase2,
         "phase3": phase3,
         "summary": (
-            f"phase 3: {len(pilots)} pilot boroughs x {len(period_labels)} quarters, "
-            f"{len(phase3['planted'])} planted defects"
+            f"phase 1: {len(phase1['replied'])} local datasets from 33 authorities "
+            f"({len(phase1['unreadable'])} unreadable); phase 2: {len(phase2['raters'])} raters' "
+            f"instruments, {len(phase2['planted'])} planted defects; phase 3: {len(pilots)} "
+            f"pilot boroughs x {len(period_labels)} quarters, {len(phase3['planted'])} planted "
+            "defects"
         ),
     }
     write_json_atomic(paths["truth"], truth)
