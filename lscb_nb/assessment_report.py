@@ -24,7 +24,7 @@ from lscb_nb.datamodel import (
     load_datamodel,
     save_datamodel,
 )
-from lscb_nb.fileio import write_atomic, write_json_atomic, write_parquet_atomic
+from lscb_nb.fileio import write_json_atomic, write_parquet_atomic
 from lscb_nb.report import Section, esc, listing, nothing_to_show, plural, table
 
 LONDON = "London"
@@ -104,10 +104,7 @@ def prepare_assessment(
     }
     write_json_atomic(out / "summary.json", summary)
     ctx = load_context(root, LONDON, useful, accessible)
-    report.setup_figures()
-    for name, draw in SHARED_FIGURES.items():
-        data = report.figure_bytes(draw(ctx))
-        write_atomic(out / name, lambda tmp, data=data: tmp.write_bytes(data))
+    report.save_shared_figures(out, SHARED_FIGURES, ctx)
     return summary
 
 
@@ -408,10 +405,9 @@ SHARED_FIGURES = {
 
 
 def _shared_figure(ctx: Context, name: str):
-    path = assessment_dir(ctx.root) / name
-    if ctx.as_prepared and path.exists():
-        return report.png(path.read_bytes())
-    return SHARED_FIGURES[name](ctx)
+    return report.shared_figure(
+        assessment_dir(ctx.root), name, SHARED_FIGURES[name], ctx, ctx.as_prepared
+    )
 
 
 def section_by_agency_system(ctx: Context) -> Section:

@@ -26,7 +26,7 @@ from lscb_nb.datamodel import (
     load_datamodel,
     save_datamodel,
 )
-from lscb_nb.fileio import write_atomic, write_json_atomic, write_parquet_atomic
+from lscb_nb.fileio import write_json_atomic, write_parquet_atomic
 from lscb_nb.report import Section, esc, listing, nothing_to_show, plural, table
 
 LONDON = "London"
@@ -77,11 +77,7 @@ def prepare_mapping(
     }
     write_json_atomic(out / "summary.json", summary)
     ctx = load_context(root, LONDON, None, confident, suggest)
-    report.setup_figures()
-    for name, draw in SHARED_FIGURES.items():
-        write_atomic(
-            out / name, lambda tmp, draw=draw: tmp.write_bytes(report.figure_bytes(draw(ctx)))
-        )
+    report.save_shared_figures(out, SHARED_FIGURES, ctx)
     return summary
 
 
@@ -327,10 +323,9 @@ SHARED_FIGURES = {"coverage_matrix.png": _heatmap, "coverage_by_agency_theme.png
 
 
 def _shared_figure(ctx: Context, name: str):
-    path = mapping_dir(ctx.root) / name
-    if ctx.as_prepared and path.exists():
-        return report.png(path.read_bytes())
-    return SHARED_FIGURES[name](ctx)
+    return report.shared_figure(
+        mapping_dir(ctx.root), name, SHARED_FIGURES[name], ctx, ctx.as_prepared
+    )
 
 
 def section_coverage_by_agency_theme(ctx: Context) -> Section:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -22,6 +23,7 @@ import pandas as pd
 from IPython.display import HTML, Image, Markdown, display
 
 from lscb_nb import __version__
+from lscb_nb.fileio import write_atomic
 
 SYNTHETIC_BANNER = (
     '<div class="lscb-synthetic" role="note" style="border:3px solid #b00020;'
@@ -83,6 +85,24 @@ def png(data: bytes) -> Image:
 
 def figure_png(fig: plt.Figure) -> Image:
     return png(figure_bytes(fig))
+
+
+def save_shared_figures(folder: Path, figures: Mapping[str, Callable], ctx: Any) -> None:
+    """Draw once, at preparation, the London-wide figures every report of a batch
+    shows (``figures`` maps a file name to the function that draws it from ``ctx``)."""
+    setup_figures()
+    for name, draw in figures.items():
+        data = figure_bytes(draw(ctx))
+        write_atomic(Path(folder) / name, lambda tmp, data=data: tmp.write_bytes(data))
+
+
+def shared_figure(folder: Path, name: str, draw: Callable, ctx: Any, reuse: bool):
+    """The figure drawn at preparation when ``reuse`` (the report's parameters are the
+    prepared ones) and it exists; otherwise drawn now."""
+    path = Path(folder) / name
+    if reuse and path.exists():
+        return png(path.read_bytes())
+    return draw(ctx)
 
 
 def banner(synthetic: bool) -> HTML | None:

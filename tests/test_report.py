@@ -1,0 +1,37 @@
+"""Report conventions: escaped tables, and London-wide figures drawn once per batch."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Image
+
+from lscb_nb import report
+
+
+def _draw(ctx) -> plt.Figure:
+    ctx["calls"] += 1
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3])
+    return fig
+
+
+def test_shared_figures_are_drawn_once_and_reused(tmp_path):
+    ctx = {"calls": 0}
+    report.save_shared_figures(tmp_path, {"line.png": _draw}, ctx)
+    assert ctx["calls"] == 1
+    assert (tmp_path / "line.png").read_bytes().startswith(b"\x89PNG")
+    reused = report.shared_figure(tmp_path, "line.png", _draw, ctx, reuse=True)
+    assert isinstance(reused, Image) and ctx["calls"] == 1
+    fresh = report.shared_figure(tmp_path, "line.png", _draw, ctx, reuse=False)
+    assert isinstance(fresh, plt.Figure) and ctx["calls"] == 2
+    plt.close(fresh)
+
+
+def test_table_escapes_borough_text_and_shows_missing_as_a_dash():
+    html = report.table(
+        pd.DataFrame({"note": ["<script>alert(1)</script>", pd.NA], "n": [1234.5, None]}),
+        decimals={"n": 1},
+    ).data
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "1,234.5" in html and "–" in html and "&lt;NA&gt;" not in html
