@@ -109,6 +109,39 @@ def _secondary(values: np.ndarray, mask: np.ndarray, row_pub, col_pub) -> np.nda
     return mask
 
 
+def _plan(
+    frame: pd.DataFrame,
+    count_cols: list[str],
+    threshold: int,
+    margins: str | None,
+    suppress_zero: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Which cells are hidden and which totals are published, decided together.
+
+    Cells first: primary suppression, then secondary cells until no published line
+    has a lone hidden cell and the LP auditor pins nothing. In a sparse table that
+    is not always enough (a complementary cell in a line whose published total is 0
+    is pinned at 0 by itself), so while the auditor can still pin a small count,
+    the totals through it are withdrawn and the cells re-planned.
+    """
+    values = frame[count_cols].apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(float)
+    primary = primary_suppress(frame[count_cols], threshold, suppress_zero).to_numpy().copy()
+    row_pub, col_pub = _margins(
+        values, margins in ("rows", "both"), margins in ("columns", "both"), threshold
+    )
+    if not margins:
+        return values, primary, row_pub, col_pub
+    mask = _secondary(values, primary, row_pub, col_pub)
+    for _ in range(sum(values.shape)):
+        pinned = [c for c in _pinned_cells(values, mask, row_pub, col_pub) if primary[tuple(c)]]
+        if not pinned:
+            break
+        i, j = pinned[0]
+        row_pub[i] = col_pub[j] = False
+        mask = _secondary(values, mask, row_pub, col_pub)
+    return values, mask, row_pub, col_pub
+
+
 def suppress_table(
     frame: pd.DataFrame,
     count_cols: Iterable[str],
@@ -126,13 +159,7 @@ def suppress_table(
     columns it is computed from; it is suppressed wherever any of them is.
     """
     count_cols = list(count_cols)
-    values = frame[count_cols].apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(float)
-    mask = primary_suppress(frame[count_cols], threshold, suppress_zero).to_numpy().copy()
-    if margins:
-        row_pub, col_pub = _margins(
-            values, margins in ("rows", "both"), margins in ("columns", "both"), threshold
-        )
-        mask = _secondary(values, mask, row_pub, col_pub)
+    _, mask, _, _ = _plan(frame, count_cols, threshold, margins, suppress_zero)
     full = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     full[count_cols] = mask
     for col, inputs in (derived or {}).items():
@@ -270,13 +297,12 @@ def published_totals(
     count_cols: Iterable[str],
     margins: str = "both",
     threshold: int = DEFAULT_SUPPRESSION_THRESHOLD,
+    suppress_zero: bool = False,
 ) -> tuple[pd.Series, pd.Series]:
-    """Row and column totals as a report may show them (NaN where hidden)."""
+    """Row and column totals as a report may show them (NaN where hidden): the same
+    plan as :func:`suppress_table` makes for the same table."""
     count_cols = list(count_cols)
-    values = frame[count_cols].apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(float)
-    row_pub, col_pub = _margins(
-        values, margins in ("rows", "both"), margins in ("columns", "both"), threshold
-    )
+    values, _, row_pub, col_pub = _plan(frame, count_cols, threshold, margins, suppress_zero)
     rows = pd.Series(np.where(row_pub, values.sum(axis=1), np.nan), index=frame.index)
     cols = pd.Series(np.where(col_pub, values.sum(axis=0), np.nan), index=count_cols)
     return rows, cols
@@ -292,11 +318,8 @@ def feasible_interval(
     """For each suppressed cell: the range of values consistent with what is
     shown (cells, and totals per ``margins``). Width 0 means it is disclosed."""
     count_cols = list(count_cols)
-    values = frame[count_cols].apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(float)
+    values, _, row_pub, col_pub = _plan(frame, count_cols, threshold, margins)
     m = mask[count_cols].to_numpy()
-    row_pub, col_pub = _margins(
-        values, margins in ("rows", "both"), margins in ("columns", "both"), threshold
-    )
     lo, hi = _intervals(values, m, row_pub, col_pub)
     cells = np.argwhere(m)
     return pd.DataFrame(
