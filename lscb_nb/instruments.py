@@ -27,6 +27,7 @@ from lscb_nb import config
 from lscb_nb.fileio import write_atomic
 from lscb_nb.returnformat import AGENCIES
 from lscb_nb.template import SYNTHETIC_NOTE
+from lscb_nb.validation import ISSUE_COLUMNS as ISSUE_TABLE_COLUMNS
 
 CRITERIA_FILE = config.DATA_DIR / "instrument" / "criteria.yaml"
 SHEET = "Ratings"
@@ -47,17 +48,8 @@ ISSUES: dict[str, tuple[str, str]] = {
     "I08": ("query", "Blank row"),
     "I09": ("error", "Item rated twice"),
 }
-ISSUE_COLUMNS = [
-    "file",
-    "sheet",
-    "row",
-    "column",
-    "rule_code",
-    "severity",
-    "title",
-    "message",
-    "la_code_ons",
-]
+# The returns reader's issue table, up to the authority (instruments have no period).
+ISSUE_COLUMNS = list(ISSUE_TABLE_COLUMNS[: ISSUE_TABLE_COLUMNS.index("la_code_ons") + 1])
 RATING_COLUMNS = [
     "la_code_ons",
     "rater_id",
