@@ -8,15 +8,21 @@ another project folder (for example a copy holding a borough's real returns).
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 PROJECT_ROOT: Path = Path(os.environ.get("LSCB_NB_ROOT", Path(__file__).resolve().parent.parent))
 
+# What ships with the toolkit (reference tables, the candidate data model, the
+# instrument criteria) lives inside the package, so `pip install` carries it.
+SHIPPED_DIR: Path = Path(str(resources.files("lscb_nb") / "data"))
+REFERENCE_DIR = SHIPPED_DIR / "reference"
+DATAMODEL_DIR = SHIPPED_DIR / "datamodel"
+INSTRUMENT_DIR = SHIPPED_DIR / "instrument"
+
 DATA_DIR = PROJECT_ROOT / "data"
 RAW_DIR = DATA_DIR / "raw"
 PROCESSED_DIR = DATA_DIR / "processed"
-REFERENCE_DIR = DATA_DIR / "reference"
-DATAMODEL_DIR = DATA_DIR / "datamodel"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 OUTPUTS_DIR = PROJECT_ROOT / "outputs"
 
@@ -27,7 +33,7 @@ INSTRUMENTS_DIR = RAW_DIR / "phase2_instruments"
 RETURNS_DIR = RAW_DIR / "phase3_returns"
 SYNTHETIC_TRUTH_FILE = RAW_DIR / "synthetic_truth.json"
 
-# The candidate dataset the project starts from (see data/datamodel/).
+# The candidate dataset the project starts from (see lscb_nb/data/datamodel/).
 CANDIDATE_VERSION = "1.0-candidate"
 
 # The sample data's pilot: ten boroughs, eight quarters (financial years 2023-24

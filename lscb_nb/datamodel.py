@@ -1,7 +1,7 @@
 """The data model: the dataset's items and cross-item rules, one YAML file per version.
 
-Each version lives in ``data/datamodel/<version>.yaml`` (the format is
-``data/datamodel/SCHEMA.md``). The candidate is written by hand; the phases write
+Each version lives in ``lscb_nb/data/datamodel/<version>.yaml`` (the format is
+``lscb_nb/data/datamodel/SCHEMA.md``). The candidate is written by hand; the phases write
 ``draft``, ``pilot`` and ``refined`` versions beside it with :func:`save_datamodel`.
 Everything else in the toolkit (the return template, the reader, the sample-data
 generator, the reports) takes its items from :func:`load_datamodel`, so a file is
@@ -765,7 +765,7 @@ def _version_key(version: str) -> list:
 
 
 def available_versions(folder: Path | str | None = None) -> list[str]:
-    """The versions in ``folder`` (``data/datamodel`` by default), in version order."""
+    """The versions in ``folder`` (``lscb_nb/data/datamodel`` by default), in version order."""
     path = _folder(folder)
     if not path.is_dir():
         return []
@@ -821,7 +821,7 @@ _Dumper.add_representer(str, _represent_str)
 def _dump_yaml(data: dict) -> str:
     header = (
         f"# {data['dataset']}, version {data['version']}.\n"
-        "# Written by lscb_nb.datamodel.save_datamodel; the format is data/datamodel/SCHEMA.md.\n"
+        "# Written by lscb_nb.datamodel.save_datamodel; the format is lscb_nb/data/datamodel/SCHEMA.md.\n"
     )
     body = yaml.dump(
         data,

@@ -2,7 +2,7 @@
 
 Raters in each borough (LSCB development officer, police, health, children's
 social care...) score every item's accessibility and usefulness on the anchored
-scales of ``data/instrument/criteria.yaml``. The reader turns a folder of
+scales of ``lscb_nb/data/instrument/criteria.yaml``. The reader turns a folder of
 completed workbooks into one tidy table of ratings and an issue table with the
 same discipline as the returns reader: every problem has a file, sheet, row,
 column, code and message, and a rating that cannot be used is quarantined with
@@ -29,7 +29,7 @@ from lscb_nb.returnformat import AGENCIES
 from lscb_nb.template import SYNTHETIC_NOTE
 from lscb_nb.validation import ISSUE_COLUMNS as ISSUE_TABLE_COLUMNS
 
-CRITERIA_FILE = config.DATA_DIR / "instrument" / "criteria.yaml"
+CRITERIA_FILE = config.INSTRUMENT_DIR / "criteria.yaml"
 SHEET = "Ratings"
 RATER_ROWS = {"name": 3, "role": 4, "agency": 5}  # rows of the rater block (column B)
 HEADER_ROW = 7

@@ -1,7 +1,7 @@
 """Published reference data: London's authorities, populations, statistical
 neighbours and DfE's national safeguarding series, in tidy shapes.
 
-Everything here reads the files bundled in ``data/reference/`` (see its README for
+Everything here reads the files bundled in ``lscb_nb/data/reference/`` (see its README for
 provenance and licence): aggregate, published, local-authority-level statistics.
 File reads are cached, and every function returns a copy, so callers may change
 what they get back without touching the cache.

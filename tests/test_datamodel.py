@@ -220,7 +220,7 @@ def test_published_sources_match_the_reference_module():
 
 @cache
 def _reference_dir() -> Path | None:
-    """data/reference, or the shared copy beside the project if it is not there yet."""
+    """lscb_nb/data/reference, or the shared copy beside the project if it is not there yet."""
     candidates = (
         config.REFERENCE_DIR,
         config.PROJECT_ROOT.parent / "shared" / "reference-data",

@@ -2,7 +2,7 @@
 
 Magnitudes follow the real published figures for each authority wherever an item
 has one (DfE Children in Need census and SSDA903 tables, bundled in
-``data/reference``): a borough's synthetic referrals per quarter are a quarter of
+``lscb_nb/data/reference``): a borough's synthetic referrals per quarter are a quarter of
 its published referrals for that year, with Poisson noise. Items with no
 published figure take a typical London rate from ``profiles.yaml``, scaled by the
 borough's 0-17 population and by how busy its children's social care is relative
