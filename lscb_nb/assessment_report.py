@@ -8,27 +8,26 @@ and the pilot data-model version. The notebook calls ``load_context`` and one
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from lscb_nb import config, instruments, pipeline, ratings, reference, report
+from lscb_nb import instruments, phases, pipeline, ratings, report
 from lscb_nb.datamodel import (
     AGENCY_LABELS,
     DataModel,
     diff_datamodels,
     format_diff_markdown,
-    load_datamodel,
     save_datamodel,
 )
 from lscb_nb.fileio import write_json_atomic, write_parquet_atomic
+from lscb_nb.project import AREA, Project, find_project
 from lscb_nb.report import Section, esc, listing, nothing_to_show, plural, table
 
-LONDON = "London"
-RELEASED = "2008-06-30"  # the end of the assessment phase
+PHASE = "assessment"
 AGENCY_COLOURS = dict(
     zip(
         AGENCY_LABELS,
@@ -48,27 +47,38 @@ AGENCY_COLOURS = dict(
 )
 
 
-def assessment_dir(root: Path | str | None = None) -> Path:
-    return config.paths(root)["processed"] / "assessment"
+def assessment_dir(project: Project) -> Path:
+    return project.processed / "assessment"
 
 
-def base_datamodel(root: Path | str | None = None) -> DataModel:
-    """Phase 1's draft when it has been prepared, else the candidate dataset."""
-    folder = config.paths(root)["processed"] / "datamodel"
-    if (folder / "1.1-draft.yaml").exists():
-        return load_datamodel("1.1-draft", folder)
-    return load_datamodel(config.CANDIDATE_VERSION)
+def _released(project: Project) -> str:
+    return project.released("pilot") or date.today().isoformat()
+
+
+def base_datamodel(project: Project) -> DataModel:
+    """The version phase 2 assesses: phase 1's draft, else the latest before it."""
+    return phases.basis(project, PHASE).datamodel
 
 
 def prepare_assessment(
-    root: Path | str | None = None,
+    project: Project,
     useful: float = ratings.USEFUL,
     accessible: float = ratings.ACCESSIBLE,
 ) -> dict:
-    """Read, score and save phase 2's tables and the pilot dataset, once."""
-    items = load_datamodel(config.CANDIDATE_VERSION).items
-    result = instruments.read_instruments(config.paths(root)["instruments"], items)
-    out = assessment_dir(root)
+    """Read, score and save phase 2's tables and the pilot dataset, once.
+
+    Instruments are read against the candidate (so a rating of any known item is
+    read, not lost); only the items of the version phase 2 assesses are scored, and
+    the ratings of other items are counted as set aside.
+    """
+    basis = phases.basis(project, PHASE)
+    base = basis.datamodel
+    items = base.items
+    result = instruments.read_instruments(project.instruments, phases.load_candidate(project).items)
+    outside = ~result.ratings["item_id"].isin(items.index)
+    set_aside = result.ratings.loc[outside]
+    result.ratings = result.ratings.loc[~outside].reset_index(drop=True)
+    out = assessment_dir(project)
     for name in ("ratings", "quarantined", "issues", "files"):
         write_parquet_atomic(out / f"{name}.parquet", getattr(result, name))
     scores = ratings.item_scores(result.ratings)
@@ -85,12 +95,20 @@ def prepare_assessment(
         .rename(columns={"decision": "phase2_decision"})
         .astype({"phase2_decision": str}),
     )
-    base = base_datamodel(root)
     pilot = ratings.pilot_datamodel(
-        base, decisions.loc[decisions.index.intersection(base.items.index)], RELEASED
+        base,
+        decisions.loc[decisions.index.intersection(base.items.index)],
+        _released(project),
+        phases.version_name(project, "pilot"),
     )
-    path = save_datamodel(pilot, config.paths(root)["processed"] / "datamodel")
+    path = save_datamodel(pilot, project.datamodel_dir)
     summary = {
+        **pipeline.stamp(project, PHASE),
+        "writes": pilot.version,
+        "basis_note": basis.note(),
+        "released": pilot.meta.get("released"),
+        "ratings_set_aside": len(set_aside),
+        "items_set_aside": sorted(set_aside["item_id"].unique().tolist()),
         "instruments": len(result.files),
         "raters": int(result.ratings["rater_id"].nunique()),
         "ratings": len(result.ratings),
@@ -103,14 +121,14 @@ def prepare_assessment(
         "accessible": accessible,
     }
     write_json_atomic(out / "summary.json", summary)
-    ctx = load_context(root, LONDON, useful, accessible)
+    ctx = load_context(project, AREA, useful, accessible)
     report.save_shared_figures(out, SHARED_FIGURES, ctx)
     return summary
 
 
 @dataclass
 class Context:
-    root: Path | str | None
+    project: Project
     la_code: str
     la_name: str
     synthetic: bool
@@ -129,37 +147,45 @@ class Context:
     useful: float
     accessible: float
     as_prepared: bool = False
+    prepared: dict | None = None
 
     @property
     def is_london(self) -> bool:
-        return self.la_code == LONDON
+        return self.la_code == AREA
 
     @property
     def has_ratings(self) -> bool:
         return self.is_london or self.la_code in set(self.ratings["la_code_ons"])
 
     def name(self, code: str) -> str:
-        return reference.authority_name(code)
+        return self.project.authority_name(code)
+
+    @property
+    def area(self) -> str:
+        return self.project.area_name
 
 
 def load_context(
-    root: Path | str | None = None,
-    la_code: str = LONDON,
+    project: Project | Path | str | None = None,
+    la_code: str = AREA,
     useful: float = ratings.USEFUL,
     accessible: float = ratings.ACCESSIBLE,
 ) -> Context:
-    folder = assessment_dir(root)
-    if not (folder / "summary.json").exists():
-        prepare_assessment(root, useful, accessible)
-    prepared = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    items = load_datamodel(config.CANDIDATE_VERSION).items
+    """Everything the phase 2 report shows, from the prepared tables (read only)."""
+    project = find_project(project)
+    la_code = project.area_code(la_code)
+    folder = assessment_dir(project)
+    prepared = phases.prepared_summary(project, PHASE)
+    base = base_datamodel(project)
+    items = base.items
     scores = pd.read_parquet(folder / "scores.parquet")
     decisions = ratings.classify(scores, items, useful, accessible)
-    base = base_datamodel(root)
     pilot = ratings.pilot_datamodel(
-        base, decisions.loc[decisions.index.intersection(base.items.index)], RELEASED
+        base,
+        decisions.loc[decisions.index.intersection(base.items.index)],
+        prepared.get("released") or _released(project),
+        phases.version_name(project, "pilot"),
     )
-    la_name = LONDON if la_code == LONDON else str(reference.find_authority(la_code)["la_name"])
     read = {
         n: pd.read_parquet(folder / f"{n}.parquet")
         for n in (
@@ -173,10 +199,11 @@ def load_context(
         )
     }
     return Context(
-        root=root,
+        project=project,
         la_code=la_code,
-        la_name=la_name,
-        synthetic=pipeline.is_synthetic(root),
+        la_name=project.authority_name(la_code),
+        synthetic=project.synthetic,
+        prepared=prepared,
         items=items,
         scores=scores,
         decisions=decisions,
@@ -195,9 +222,19 @@ def header(ctx: Context) -> Section:
         "Area": ctx.la_name if ctx.is_london else f"{ctx.la_name} ({ctx.la_code})",
         "Instruments": f"{len(ctx.files)} from "
         f"{ctx.ratings['la_code_ons'].nunique()} pilot boroughs",
+        "Dataset assessed": f"{ctx.base.version} ({len(ctx.base.items)} items)",
         "Thresholds": f"useful from {ctx.useful}, accessible from {ctx.accessible} (scales 1-4)",
     }
-    return report.header("Phase 2", facts, ctx.synthetic)
+    sec = report.header("Phase 2", facts, ctx.synthetic)
+    note = (ctx.prepared or {}).get("basis_note")
+    set_aside = (ctx.prepared or {}).get("items_set_aside") or []
+    return sec.add(
+        note or None,
+        f"Ratings of {plural(len(set_aside), 'item')} outside {ctx.base.version} were read but "
+        f"set aside, since phase 1 did not carry them forward: {listing(set_aside)}."
+        if set_aside
+        else None,
+    )
 
 
 def _agency(code: str) -> str:
@@ -209,7 +246,7 @@ def section_no_ratings(ctx: Context) -> Section:
         return Section()
     return nothing_to_show(
         f"No completed instruments from {ctx.la_name} are on file, so the report shows "
-        "London's view only."
+        f"{esc(ctx.area)}'s view only."
     )
 
 
@@ -406,7 +443,7 @@ SHARED_FIGURES = {
 
 def _shared_figure(ctx: Context, name: str):
     return report.shared_figure(
-        assessment_dir(ctx.root), name, SHARED_FIGURES[name], ctx, ctx.as_prepared
+        assessment_dir(ctx.project), name, SHARED_FIGURES[name], ctx, ctx.as_prepared
     )
 
 
@@ -471,9 +508,11 @@ def section_pilot_dataset(ctx: Context) -> Section:
 
 
 def section_borough(ctx: Context) -> Section:
-    """The borough's raters against London's."""
+    """The borough's raters against the whole area's."""
     if ctx.is_london:
-        return Section().add("Each pilot borough's report compares its raters' view with London's.")
+        return Section().add(
+            f"Each pilot borough's report compares its raters' view with {esc(ctx.area)}'s."
+        )
     if not ctx.has_ratings:
         return Section()
     mine = ctx.scores_by_borough.loc[ctx.scores_by_borough["la_code_ons"] == ctx.la_code].set_index(
@@ -497,25 +536,25 @@ def section_borough(ctx: Context) -> Section:
     return Section().add(
         f"{esc(ctx.la_name)}'s {plural(len(raters), 'rater')} "
         f"({listing(raters['rater_role'].fillna('role not given'))}) against all pilot raters. "
-        "The items where its view differs most from London's are where its systems or practice "
-        "differ: worth a conversation before the pilot.",
+        f"The items where its view differs most from {esc(ctx.area)}'s are where its systems "
+        "or practice differ: worth a conversation before the pilot.",
         table(
             top.rename(
                 columns={
                     "item_id": "Item",
                     "title": "Title",
                     "borough_access": "Accessibility here",
-                    "london_access": "London",
+                    "london_access": ctx.area,
                     "borough_useful": "Usefulness here",
-                    "london_useful": "London ",
+                    "london_useful": f"{ctx.area} ",
                     "gap": "Difference",
                 }
             ),
             decimals={
                 "Accessibility here": 2,
-                "London": 2,
+                ctx.area: 2,
                 "Usefulness here": 2,
-                "London ": 2,
+                f"{ctx.area} ": 2,
                 "Difference": 2,
             },
         ),
@@ -558,5 +597,5 @@ def explorer(ctx: Context, explore: bool = False):
     return w.VBox([w.HBox([agencies, themes]), min_useful, out])
 
 
-def summary(root: Path | str | None = None) -> dict:
-    return json.loads((assessment_dir(root) / "summary.json").read_text(encoding="utf-8"))
+def summary(project: Project) -> dict:
+    return phases.prepared_summary(project, PHASE)

@@ -24,23 +24,27 @@ import nbformat
 
 from lscb_nb import __version__, config
 from lscb_nb.fileio import write_json_atomic, write_text_atomic
+from lscb_nb.phases import Phase, all_phases, is_ready, not_ready_reason
+from lscb_nb.project import AREA, Project
 
-LONDON = "London"
+NOT_READY = "not ready"
 
 
 @dataclass
 class Job:
     """One notebook run for one area."""
 
-    notebook: str  # file name in notebooks/
-    phase: str  # e.g. "1. Mapping"
+    notebook: str  # file name in the notebooks folder
+    phase: str  # e.g. "Phase 1: Mapping"
     order: int
-    la_code: str  # ONS code or "London"
+    la_code: str  # ONS code or project.AREA
     area_name: str
     parameters: dict
     slug: str
+    answers: str = ""
     status: str = "pending"
     error: str = ""
+    reason: str = ""  # why a phase is not ready, in plain words
     seconds: float = 0.0
     ipynb: str = ""
     html: str = ""
@@ -54,55 +58,57 @@ class RunResult:
 
     @property
     def failed(self) -> list[Job]:
-        return [j for j in self.jobs if j.status != "succeeded"]
+        return [j for j in self.jobs if j.status not in ("succeeded", NOT_READY)]
+
+    @property
+    def not_ready(self) -> list[Job]:
+        return [j for j in self.jobs if j.status == NOT_READY]
 
 
 def notebook_metadata(path: Path) -> dict:
-    """The ``lscb`` block of a notebook's metadata: phase title, order, who it runs for."""
+    """The ``lscb`` block of a notebook's metadata (its phase key)."""
     nb = nbformat.read(path, as_version=4)
     return dict(nb.metadata.get("lscb", {}))
 
 
 def plan_jobs(
-    notebooks_dir: Path,
-    authorities: dict[str, str],
-    pilots: list[str],
-    phases: list[str] | None = None,
+    project: Project,
+    selected: list[Phase] | None = None,
     only: list[str] | None = None,
     extra_parameters: dict | None = None,
 ) -> list[Job]:
-    """Every (notebook, area) pair to run. A notebook's metadata says whether it
-    runs for London only, every authority, or the pilots."""
+    """Every (phase notebook, area) pair to run, from the phases' declaration: a phase
+    runs for the whole area, for every authority, or for the pilots. A phase that is
+    not ready (inputs absent, not prepared) still gets its jobs, marked not ready
+    with the reason, so the index and each page say what is missing."""
+    from lscb_nb import pipeline
+
     jobs = []
-    for path in sorted(Path(notebooks_dir).glob("*.ipynb")):
-        meta = notebook_metadata(path)
-        if not meta:
-            continue
-        key = path.stem
-        if phases and not any(key.startswith(p) or meta.get("phase_key") == p for p in phases):
-            continue
-        runs_for = meta.get("runs_for", "london")
-        codes = [LONDON]
-        if runs_for == "all":
-            codes += sorted(authorities, key=authorities.get)
-        elif runs_for == "pilots":
-            codes += sorted(pilots, key=lambda c: authorities.get(c, c))
+    names = project.authorities.set_index("la_code_ons")["la_name"]
+    for phase in selected or list(all_phases()):
+        codes = [AREA]
+        if phase.runs_for == "all":
+            codes += sorted(names.index, key=names.get)
+        elif phase.runs_for == "pilots":
+            codes += pipeline.pilot_authorities(project)
+        ready = is_ready(project, phase)
+        reason = "" if ready else not_ready_reason(project, phase)
         for code in codes:
-            if only and code not in only and code != LONDON:
+            if only and code not in only:
                 continue
-            if only and LONDON not in only and code == LONDON:
-                continue
-            name = "London" if code == LONDON else authorities.get(code, code)
-            params = {"la_code": code, **(extra_parameters or {})}
+            params = {"la_code": code, "project": str(project.root), **(extra_parameters or {})}
             jobs.append(
                 Job(
-                    notebook=path.name,
-                    phase=meta.get("title", key),
-                    order=int(meta.get("order", 99)),
+                    notebook=phase.notebook,
+                    phase=phase.title,
+                    order=int(phase.number),
                     la_code=code,
-                    area_name=name,
+                    area_name=project.authority_name(code),
                     parameters=params,
-                    slug=f"{key}__{code}",
+                    slug=f"{Path(phase.notebook).stem}__{code}",
+                    answers=phase.answers,
+                    status="pending" if ready else NOT_READY,
+                    reason=reason,
                 )
             )
     return jobs
@@ -245,6 +251,10 @@ def run_batch(
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     done: list[Job] = []
+    for job in jobs:
+        if job.status == NOT_READY:
+            done.append(_not_ready_page(job, run_dir, manifest_extra or {}))
+    jobs = [j for j in jobs if j.status != NOT_READY]
     bar = tqdm(total=len(jobs), desc="reports", unit="nb", disable=not progress)
     if workers <= 1:
         for job in jobs:
@@ -263,7 +273,7 @@ def run_batch(
                 if done[-1].status != "succeeded":
                     bar.write(f"FAILED {done[-1].slug}: {done[-1].error[:200]}")
     bar.close()
-    done.sort(key=lambda j: (j.order, j.la_code != LONDON, j.area_name))
+    done.sort(key=lambda j: (j.order, j.la_code != AREA, j.area_name))
     result = RunResult(run_dir, done)
     manifest = {
         "run": run_dir.name,
@@ -273,6 +283,7 @@ def run_batch(
         "workers": workers,
         "succeeded": sum(j.status == "succeeded" for j in done),
         "failed": len(result.failed),
+        "not_ready": len(result.not_ready),
         **(manifest_extra or {}),
         "jobs": [asdict(j) for j in done],
     }
@@ -294,6 +305,9 @@ def render_index(result: RunResult, manifest: dict) -> str:
             if j.status == "succeeded":
                 link = f'<a href="{e(j.html)}">{e(j.area_name)}</a>'
                 status = '<span class="ok">report ready</span>'
+            elif j.status == NOT_READY:
+                link = f'<a href="{e(j.html)}">{e(j.area_name)}</a>'
+                status = f'<span class="waiting">not ready</span>: {e(j.reason[:300])}'
             else:
                 link = e(j.area_name)
                 status = (
@@ -305,6 +319,12 @@ def render_index(result: RunResult, manifest: dict) -> str:
                 f"<td>{j.seconds:.1f} s</td></tr>"
             )
         ok = sum(j.status == "succeeded" for j in jobs)
+        if jobs and all(j.status == NOT_READY for j in jobs):
+            sections.append(
+                f"<h2>{e(phase)}</h2><p><span class='waiting'>Not ready</span>: "
+                f"{e(jobs[0].reason)}</p>"
+            )
+            continue
         sections.append(
             f"<h2>{e(phase)}</h2><p>{ok} of {len(jobs)} reports ready.</p>"
             "<table><thead><tr><th>Area</th><th>Code</th><th>Status</th><th>Time</th></tr>"
@@ -322,6 +342,7 @@ def render_index(result: RunResult, manifest: dict) -> str:
     failed = manifest["failed"]
     summary = (
         f"{manifest['succeeded']} reports ready"
+        + (f", {manifest.get('not_ready')} waiting for data" if manifest.get("not_ready") else "")
         + (f", <strong class='failed'>{failed} failed</strong>" if failed else "")
         + f"; run took {manifest['seconds']:.0f} s."
     )
@@ -335,11 +356,12 @@ table {{ border-collapse: collapse; width: 100%; margin-bottom: 1.5em; }}
 th, td {{ text-align: left; padding: 4px 10px; border-bottom: 1px solid #e3e3e3; }}
 th {{ background: #f2f2f2; }}
 .ok {{ color: #1b5e20; }} .failed {{ color: #b00020; font-weight: 600; }}
+.waiting {{ color: #8a4b00; font-weight: 600; }}
 .synthetic {{ border: 3px solid #b00020; background: #fdecea; color: #6d0015; padding: 10px;
               font-weight: 600; margin-bottom: 1em; }}
 code {{ font-size: 0.85em; }}
 </style></head><body>
-<h1>London Safeguarding Children Board: dataset reports</h1>
+<h1>{e(manifest.get("project_name") or "LSCB dataset project")}: reports</h1>
 {banner}
 <p>Run <code>{e(manifest["run"])}</code>, started {e(manifest["started"])}; toolkit version
 {e(manifest["toolkit_version"])};
@@ -348,6 +370,39 @@ data snapshot <code>{e(str(manifest.get("data_snapshot", ""))[:12])}</code>.</p>
 {"".join(sections)}
 </body></html>
 """
+
+
+_NOT_READY_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ job.phase }}: {{ job.area_name }}</title>
+<style>body { font-family: system-ui, Arial, sans-serif; margin: 2em auto; max-width: 50em;
+color: #222; } .note { border-left: 6px solid #8a4b00; background: #fff4e5; padding: 12px 16px; }
+.synthetic { border: 3px solid #b00020; background: #fdecea; color: #6d0015; padding: 10px;
+font-weight: 600; }</style></head><body>
+{% if synthetic %}<div class="synthetic" role="note">SYNTHETIC DATA: generated sample data,
+not real borough returns.</div>{% endif %}
+<p><a href="../index.html">All reports</a></p>
+<h1>{{ job.phase }}: {{ job.area_name }}</h1>
+<p>{{ job.answers }}</p>
+<div class="note" role="status"><p><strong>Not ready yet.</strong> {{ job.reason }}</p>
+<p>When the files are in place, run <code>lscb-nb run</code> again; <code>lscb-nb status</code>
+shows what the project has so far.</p></div>
+</body></html>
+"""
+
+
+def _not_ready_page(job: Job, run_dir: Path, extra: dict) -> Job:
+    """A clear page for a phase whose inputs are not there yet (no notebook runs)."""
+    from jinja2 import Environment
+
+    env = Environment(autoescape=True)
+    body = env.from_string(_NOT_READY_PAGE).render(
+        job=job, synthetic=bool(extra.get("synthetic_data"))
+    )
+    out = Path(run_dir) / "reports" / f"{job.slug}.html"
+    write_text_atomic(out, body)
+    job.html = str(out.relative_to(run_dir))
+    job.html_bytes = len(body.encode())
+    return job
 
 
 def load_manifest(run_dir: Path) -> dict:

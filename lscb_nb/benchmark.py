@@ -339,7 +339,7 @@ def london_standing(
     quartile band."""
     pub = reference.published_for_items(items, published)
     pub = pub.loc[pub["area_code"].isin(authorities["la_code_ons"])].copy()
-    pop = reference.population().set_index(["area_code", "mid_year"])["population_0_17"]
+    pop = reference.population(areas="all").set_index(["area_code", "mid_year"])["population_0_17"]
     per_child = items.loc[pub["item_id"], "unit"].to_numpy() != "percentage"
     base = pop.reindex(pd.MultiIndex.from_arrays([pub["area_code"], pub["year"] - 1])).to_numpy()
     pub["published"] = np.where(per_child, pub["published"] / base * 10_000, pub["published"])

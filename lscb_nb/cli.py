@@ -1,25 +1,56 @@
-"""The ``lscb-nb`` command: generate sample data, write templates, ingest returns.
+"""The ``lscb-nb`` command: create a project, make templates and instruments,
+ingest returns, prepare and render every report, and say where a project stands.
 
-Each subcommand is a thin wrapper over a package function, so everything it does
-can also be done from a notebook.
+Every subcommand acts on one project: ``--project DIR``, else ``LSCB_NB_PROJECT``,
+else the nearest ``project.yaml`` in the current folder or its parents. Each is a
+thin wrapper over a package function, so everything it does can also be done from
+a notebook. Results go to stdout; progress and diagnostics to stderr (``-v``/``-q``).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
 from lscb_nb import __version__, config
 
+log = logging.getLogger("lscb_nb.cli")
+
+
+def _project(args: argparse.Namespace):
+    from lscb_nb.project import find_project
+
+    return find_project(getattr(args, "project", None))
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from lscb_nb.project import init_project
+
+    if args.sample:
+        from lscb_nb.synthetic import init_sample_project
+
+        project = init_sample_project(args.folder, overwrite=args.force)
+    else:
+        settings = {"name": args.name} if args.name else {}
+        project = init_project(args.folder, overwrite=args.force, **settings)
+    print(f"Project {project.name!r} created in {project.root}")
+    print(
+        "Next: edit project.yaml (every key is commented), then put the files of each phase in "
+        "data/raw/ (each folder's README says what goes there). `lscb-nb status` shows what the "
+        "project has so far."
+    )
+    return 0
+
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from lscb_nb.synthetic import generate_sample_data
 
-    truth = generate_sample_data(root=args.root, seed=args.seed)
+    project = _project(args)
+    truth = generate_sample_data(project, seed=args.seed)
     print(
-        f"Synthetic sample data written under {config.paths(args.root)['raw']} "
-        f"(seed {args.seed}): {truth['summary']}"
+        f"Synthetic sample data written under {project.raw} (seed {args.seed}): {truth['summary']}"
     )
     return 0
 
@@ -27,40 +58,62 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from lscb_nb import pipeline
 
-    summary = pipeline.ingest_sample_returns(root=args.root, version=args.version)
+    project = _project(args)
+    summary = pipeline.ingest(project)
     print(
         f"Ingested {summary['files']} file(s), {summary['rows_read']} row(s): "
         f"{summary['rows_accepted']} accepted, {summary['rows_quarantined']} quarantined, "
         f"{summary['issues_error']} error(s) and {summary['issues_query']} query(ies) "
-        f"-> {config.paths(args.root)['processed'] / 'returns'}"
+        f"-> {pipeline.returns_dir(project)}"
     )
     if summary["files_failed"]:
         print(f"{summary['files_failed']} file(s) could not be read; see issues.parquet.")
     return 0
 
 
-def _cmd_template(args: argparse.Namespace) -> int:
-    from lscb_nb import datamodel, reference, template
+def _datamodel_for(args: argparse.Namespace, phase: str):
+    """The version a borough is asked about: ``--version`` if given, else the version
+    the project's ``phase`` works on (the shipped candidate outside a project)."""
+    from lscb_nb import datamodel, phases
+    from lscb_nb.project import ProjectError
 
-    dm = datamodel.load_datamodel(args.version)
-    la = reference.find_authority(args.la)
+    try:
+        project = _project(args)
+    except ProjectError:
+        project = None
+    if args.version:
+        if project is not None and (project.datamodel_dir / f"{args.version}.yaml").exists():
+            return datamodel.load_datamodel(args.version, project.datamodel_dir), project
+        return datamodel.load_datamodel(args.version), project
+    if project is None:
+        return datamodel.load_datamodel(config.CANDIDATE_VERSION), None
+    return phases.basis(project, phase).datamodel, project
+
+
+def _authority(project, key: str):
+    from lscb_nb import reference
+
+    if project is not None:
+        return project.find_authority(key)
+    return reference.find_in(reference.england_authorities(), key)
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    from lscb_nb import template
+
+    dm, project = _datamodel_for(args, "pilot")
+    la = _authority(project, args.la)
     out = Path(args.out or f"return_{la['la_code_ons']}_{args.period.replace(' ', '_')}.xlsx")
     template.write_return_template(out, dm.items, la, args.period, dm.version)
-    print(f"Return template for {la['la_name']}, {args.period}: {out}")
+    print(f"Return template for {la['la_name']}, {args.period} ({dm.version}): {out}")
     return 0
 
 
 def _cmd_instrument(args: argparse.Namespace) -> int:
-    from lscb_nb import datamodel, instruments, reference
+    from lscb_nb import instruments
 
-    folder = config.paths(args.root)["processed"] / "datamodel"
-    version = args.version or ("1.1-draft" if (folder / "1.1-draft.yaml").exists() else None)
-    dm = (
-        datamodel.load_datamodel(version, folder)
-        if version and (folder / f"{version}.yaml").exists()
-        else datamodel.load_datamodel(version or config.CANDIDATE_VERSION)
-    )
-    la = reference.find_authority(args.la)
+    dm, project = _datamodel_for(args, "assessment")
+    la = _authority(project, args.la)
     out = Path(args.out or f"instrument_{la['la_code_ons']}.xlsx")
     instruments.write_instrument(out, la["la_name"], dm.items, instruments.load_criteria())
     print(
@@ -75,7 +128,8 @@ def _cmd_datamodel(args: argparse.Namespace) -> int:
     if args.action == "versions":
         print("\n".join(datamodel.available_versions()))
         return 0
-    dm = datamodel.load_datamodel(args.version)
+    version = args.version or config.CANDIDATE_VERSION
+    dm = datamodel.load_datamodel(version)
     if args.action == "validate":
         print(f"{dm.version}: {len(dm)} items, {len(dm.rules)} cross-item rules, valid.")
     elif args.action == "diff":
@@ -92,59 +146,54 @@ def _cmd_datamodel(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_status(args: argparse.Namespace) -> int:
+    from lscb_nb import status
+
+    project = _project(args)
+    print(status.format_status(status.project_status(project)))
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from lscb_nb import batch, pipeline, reference
+    from lscb_nb import batch, phases, pipeline
     from lscb_nb.fileio import folder_sha256
 
-    paths = config.paths(args.root)
-    root = paths["root"]
-    if not paths["raw"].exists() or not any(paths["raw"].iterdir()):
-        print(
-            f"lscb-nb run: no input data under {paths['raw']}; run `lscb-nb generate` for "
-            "the sample data, or put the boroughs' files there.",
-            file=sys.stderr,
-        )
-        return 2
+    project = _project(args)
+    selected = phases.select(args.phases)
     if not args.no_prepare:
-        print("Preparing shared data (once, before any notebook runs) ...")
-        pipeline.prepare_all(root)
-    authorities = dict(
-        zip(reference.authorities()["la_code_ons"], reference.authorities()["la_name"], strict=True)
-    )
-    only = [
-        reference.find_authority(a)["la_code_ons"] if a != batch.LONDON else a
-        for a in (args.la or [])
-    ]
-    notebooks = args.notebooks or config.NOTEBOOKS_DIR
-    jobs = batch.plan_jobs(
-        notebooks,
-        authorities,
-        pipeline.pilot_authorities(root),
-        phases=args.phases,
-        only=only or None,
-        extra_parameters={"root": str(root)},
-    )
+        log.info("Preparing the selected phases (once, before any notebook runs)")
+        for key, state in pipeline.prepare(project, selected).items():
+            if state["status"] == "missing":
+                log.warning("%s: not ready: %s", phases.get(key).title, " ".join(state["missing"]))
+    only = [project.area_code(a) for a in (args.la or [])]
+    jobs = batch.plan_jobs(project, selected, only=only or None)
     if not jobs:
         print("lscb-nb run: nothing to run for those phases and authorities.", file=sys.stderr)
         return 2
     name = args.run_name or datetime.now().strftime("run-%Y%m%d-%H%M%S")
-    run_dir = Path(args.out or paths["outputs"]) / name
-    print(f"Running {len(jobs)} report(s) with {args.workers} worker(s) into {run_dir}")
+    run_dir = Path(args.out or project.outputs) / name
+    log.info("Running %d report(s) with %d worker(s) into %s", len(jobs), args.workers, run_dir)
     result = batch.run_batch(
         jobs,
         run_dir,
-        notebooks_dir=notebooks,
         workers=args.workers,
+        progress=not args.quiet,
         manifest_extra={
-            "data_snapshot": folder_sha256(paths["raw"]),
-            "synthetic_data": pipeline.is_synthetic(root),
-            "root": str(root),
+            "data_snapshot": folder_sha256(project.raw) if project.raw.exists() else "",
+            "synthetic_data": project.synthetic,
+            "project": str(project.root),
+            "project_name": project.name,
         },
     )
-    ok = len(result.jobs) - len(result.failed)
-    print(f"{ok} of {len(result.jobs)} reports ready: {run_dir / 'index.html'}")
+    ready = sum(j.status == "succeeded" for j in result.jobs)
+    waiting = len(result.not_ready)
+    print(
+        f"{ready} of {len(result.jobs)} reports ready"
+        + (f", {waiting} waiting for data" if waiting else "")
+        + f": {run_dir / 'index.html'}"
+    )
     for job in result.failed:
         print(f"  FAILED {job.phase} / {job.area_name}: {job.error[:200]}", file=sys.stderr)
     return 1 if result.failed else 0
@@ -153,57 +202,91 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lscb-nb", description=__doc__)
     parser.add_argument("--version", action="version", version=f"lscb-nb {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more progress detail")
+    parser.add_argument("-q", "--quiet", action="store_true", help="errors only")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    g = sub.add_parser("generate", help="write the synthetic sample data into data/raw/")
+    def with_project(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument(
+            "--project",
+            type=Path,
+            default=None,
+            help="project folder (default: $LSCB_NB_PROJECT, else the nearest project.yaml)",
+        )
+        return p
+
+    n = sub.add_parser("init", help="create a project: project.yaml and the data/raw folders")
+    n.add_argument("folder", type=Path)
+    n.add_argument("--name", default=None, help="the project's name (default: the folder's)")
+    n.add_argument("--sample", action="store_true", help="set it up as the synthetic sample")
+    n.add_argument("--force", action="store_true", help="replace an existing project.yaml")
+    n.set_defaults(func=_cmd_init)
+
+    s = with_project(sub.add_parser("status", help="what the project has, per phase, and next"))
+    s.set_defaults(func=_cmd_status)
+
+    g = with_project(sub.add_parser("generate", help="write synthetic sample data (sample only)"))
     g.add_argument("--seed", type=int, default=2007)
-    g.add_argument("--root", type=Path, default=None, help="project folder (default: this one)")
     g.set_defaults(func=_cmd_generate)
 
-    i = sub.add_parser("ingest", help="read every return in data/raw/ into data/processed/")
-    i.add_argument("--root", type=Path, default=None)
-    i.add_argument("--version", default=config.CANDIDATE_VERSION, help="data-model version")
+    i = with_project(sub.add_parser("ingest", help="read every return into data/processed/"))
     i.set_defaults(func=_cmd_ingest)
 
-    t = sub.add_parser("template", help="write the Excel return template for one period")
+    t = with_project(sub.add_parser("template", help="write the Excel return template"))
     t.add_argument("--la", required=True, help="ONS code, DfE code or name of the authority")
-    t.add_argument("--period", required=True, help="e.g. '2024-25 Q1'")
-    t.add_argument("--version", default=config.CANDIDATE_VERSION)
+    t.add_argument("--period", required=True, help="e.g. '2025-26 Q1'")
+    t.add_argument("--version", default=None, help="data-model version (default: piloted one)")
     t.add_argument("--out", default=None)
     t.set_defaults(func=_cmd_template)
 
-    n = sub.add_parser("instrument", help="write the phase 2 assessment instrument for a borough")
-    n.add_argument("--la", required=True, help="ONS code, DfE code or name of the authority")
-    n.add_argument("--version", default=None, help="data-model version (default: the draft)")
-    n.add_argument("--root", type=Path, default=None)
-    n.add_argument("--out", default=None)
-    n.set_defaults(func=_cmd_instrument)
+    a = with_project(sub.add_parser("instrument", help="write the phase 2 instrument"))
+    a.add_argument("--la", required=True, help="ONS code, DfE code or name of the authority")
+    a.add_argument("--version", default=None, help="data-model version (default: the draft)")
+    a.add_argument("--out", default=None)
+    a.set_defaults(func=_cmd_instrument)
 
     d = sub.add_parser("datamodel", help="validate, diff or export a data-model version")
     d.add_argument("action", choices=["versions", "validate", "diff", "schema", "dictionary"])
-    d.add_argument("--version", default=config.CANDIDATE_VERSION)
+    d.add_argument("--version", default=None, help=f"default {config.CANDIDATE_VERSION}")
     d.add_argument("--other", help="the version to diff against")
     d.add_argument("--out", default=None)
     d.set_defaults(func=_cmd_datamodel)
 
-    r = sub.add_parser("run", help="prepare the data once, then render every report")
-    r.add_argument("--root", type=Path, default=None)
-    r.add_argument("--phases", nargs="*", help="notebook name prefixes, e.g. 01 03")
-    r.add_argument("--la", nargs="*", help="authorities (ONS/DfE code or name, or London)")
-    r.add_argument("--out", type=Path, default=None, help="output folder (default outputs/)")
+    r = with_project(sub.add_parser("run", help="prepare the data, then render every report"))
+    r.add_argument("--phases", nargs="*", help="phase numbers or keys, e.g. 01 03 or mapping")
+    r.add_argument("--la", nargs="*", help="authorities (ONS/DfE code or name), or 'area'")
+    r.add_argument("--out", type=Path, default=None, help="output folder (default: outputs/)")
     r.add_argument("--run-name", default=None, help="folder name of this run")
     r.add_argument("--workers", type=int, default=2)
     r.add_argument("--no-prepare", action="store_true", help="reuse prepared data")
-    r.add_argument("--notebooks", type=Path, default=None, help=argparse.SUPPRESS)
     r.set_defaults(func=_cmd_run)
     return parser
 
 
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.ERROR if args.quiet else (logging.DEBUG if args.verbose > 1 else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("lscb_nb")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _configure_logging(args)
+    from lscb_nb.datamodel import DataModelError
+    from lscb_nb.periods import PeriodError
+    from lscb_nb.project import ProjectError
+
     try:
         return args.func(args)
-    except (FileNotFoundError, KeyError, ValueError) as exc:
+    except (ProjectError, FileNotFoundError, KeyError, ValueError, PeriodError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"lscb-nb {args.command}: {message}", file=sys.stderr)
+        return 2
+    except DataModelError as exc:
         print(f"lscb-nb {args.command}: {exc}", file=sys.stderr)
         return 2
 

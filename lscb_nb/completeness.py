@@ -9,6 +9,7 @@ and whether that improved over the pilot.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 import numpy as np
@@ -56,7 +57,7 @@ def cell_status(
     accepted: pd.DataFrame,
     quarantined: pd.DataFrame,
     receipts: pd.DataFrame | None,
-    deadline_days: int,
+    deadline_days: int | Mapping[str, int],
 ) -> pd.DataFrame:
     """One status per expected cell, with the days late where a return arrived late.
 
@@ -72,9 +73,18 @@ def cell_status(
     q_keys = set(map(tuple, quarantined[keys].astype(str).itertuples(index=False)))
     in_quarantine = np.array([k in q_keys for k in map(tuple, cells[keys].to_numpy())], bool)
 
-    cells["due"] = cells["period"].map(
-        {p: due_date(p, deadline_days) for p in cells["period"].unique()}
-    )
+    if isinstance(deadline_days, Mapping):  # per-agency deadlines
+        pairs = cells[["period", "agency"]].drop_duplicates()
+        due = {
+            (p, a): due_date(p, deadline_days.get(a, deadline_days.get("default", 30)))
+            for p, a in pairs.itertuples(index=False)
+        }
+        cells["due"] = [due[k] for k in zip(cells["period"], cells["agency"], strict=True)]
+        cells["due"] = pd.to_datetime(cells["due"])
+    else:
+        cells["due"] = cells["period"].map(
+            {p: due_date(p, deadline_days) for p in cells["period"].unique()}
+        )
     cells["received"] = pd.NaT
     if receipts is not None and not receipts.empty:
         rec = receipts.assign(received=pd.to_datetime(receipts["received_date"], errors="coerce"))

@@ -15,8 +15,6 @@ import pandas as pd
 
 from lscb_nb.datamodel import DataModel, from_dict, keep_items, to_dict
 
-DRAFT_VERSION = "1.1-draft"
-
 
 def coverage_matrix(
     matches: pd.DataFrame, items: pd.DataFrame, boroughs: list[str]
@@ -118,7 +116,12 @@ def draft_selection(
 
 
 def draft_datamodel(
-    candidate: DataModel, selection: pd.DataFrame, min_boroughs: int, replied: int, released: str
+    candidate: DataModel,
+    selection: pd.DataFrame,
+    min_boroughs: int,
+    replied: int,
+    released: str,
+    version: str,
 ) -> DataModel:
     """The draft dataset as a data-model version, with the rule that chose it."""
     raw = to_dict(candidate)
@@ -128,7 +131,7 @@ def draft_datamodel(
             item["tier"] = str(selection.at[item["item_id"], "tier"])
     raw = keep_items(raw, keep)
     raw.update(
-        version=DRAFT_VERSION,
+        version=version,
         status="draft",
         based_on=candidate.version,
         released=released,

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from lscb_nb import config
 from lscb_nb.fileio import write_atomic
 
 COLUMNS = [
@@ -33,10 +32,9 @@ DECISIONS = ("confirm", "repoint", "reject")
 FILE_NAME = "phase1_crosswalk.csv"
 
 
-def default_path(root: Path | str | None = None) -> Path:
-    """The project's crosswalk: under ``root`` when it has one, else the bundled one."""
-    own = config.paths(root)["root"] / "data" / "crosswalk" / FILE_NAME
-    return own if own.exists() else config.DATA_DIR / "crosswalk" / FILE_NAME
+def default_path(project) -> Path:
+    """The project's crosswalk file (``data/crosswalk/phase1_crosswalk.csv``)."""
+    return project.crosswalk
 
 
 def load_crosswalk(path: Path | str) -> pd.DataFrame:

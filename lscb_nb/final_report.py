@@ -15,8 +15,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from lscb_nb import completeness, config, pilot_report, pipeline, refinement
+from lscb_nb import completeness, phases, pilot_report, refinement
 from lscb_nb.datamodel import AGENCY_LABELS, DataModel, available_versions, load_datamodel
+from lscb_nb.project import Project, find_project
 from lscb_nb.report import Section, esc, listing, nothing_to_show, plural, table
 
 CHILDREN_THEME = "children_views_and_participation"
@@ -24,21 +25,35 @@ CHILDREN_THEME = "children_views_and_participation"
 
 @dataclass
 class Context:
-    root: Path | str | None
+    project: Project
     synthetic: bool
     candidate: DataModel
     versions: dict[str, DataModel]
-    pilot: pilot_report.Context
+    pilot: pilot_report.Context | None
     mapping: dict | None
     assessment: dict | None
+    final: DataModel
 
     @property
-    def final(self) -> DataModel:
-        """The latest version the project produced (refined, else pilot, else draft)."""
-        for version in (refinement.REFINED_VERSION, pilot_report.PILOT_VERSION, "1.1-draft"):
-            if version in self.versions:
-                return self.versions[version]
-        return self.candidate
+    def area(self) -> str:
+        return self.project.area_name
+
+
+def needs_pilot(section):
+    """A section built on phase 3's evidence says so plainly when the pilot has not run."""
+    import functools
+
+    @functools.wraps(section)
+    def wrapper(ctx: Context) -> Section:
+        if ctx.pilot is None:
+            return nothing_to_show(
+                "The pilot (phase 3) has not been run yet, so this section has no evidence to "
+                "draw on. It fills in once the pilot returns are in data/raw/phase3_returns "
+                "and `lscb-nb run` has prepared them."
+            )
+        return section(ctx)
+
+    return wrapper
 
 
 def _read_phase(folder: Path) -> dict | None:
@@ -50,20 +65,28 @@ def _read_phase(folder: Path) -> dict | None:
     return tables
 
 
-def load_context(root: Path | str | None = None) -> Context:
-    processed = config.paths(root)["processed"]
-    folder = processed / "datamodel"
+def load_context(project: Project | Path | str | None = None) -> Context:
+    """What every phase prepared so far (read only); a phase not run is None."""
+    project = find_project(project)
+    processed = project.processed
+    folder = project.datamodel_dir
     versions = {}
     if folder.exists():
         versions = {v: load_datamodel(v, folder) for v in available_versions(folder)}
+    pilot = (
+        pilot_report.load_context(project)
+        if phases.is_prepared(project, phases.get("pilot"))
+        else None
+    )
     return Context(
-        root=root,
-        synthetic=pipeline.is_synthetic(root),
-        candidate=load_datamodel(config.CANDIDATE_VERSION),
+        project=project,
+        synthetic=project.synthetic,
+        candidate=phases.load_candidate(project),
         versions=versions,
-        pilot=pilot_report.load_context(root=root),
+        pilot=pilot,
         mapping=_read_phase(processed / "mapping"),
         assessment=_read_phase(processed / "assessment"),
+        final=phases.latest(project).datamodel,
     )
 
 
@@ -72,12 +95,24 @@ def header(ctx: Context) -> Section:
 
     p = ctx.pilot
     facts = {
-        "Report": "Final report of the London LSCB Datasets Project",
-        "Area": "London (33 LSCBs)",
-        "Pilot": f"{len(p.pilots)} boroughs, {p.period_labels[0]} to {p.period_labels[-1]}",
+        "Report": ctx.project.title,
+        "Area": f"{ctx.area} ({plural(len(ctx.project.authorities), 'authority', 'authorities')})",
+        "Pilot": (
+            f"{plural(len(p.pilots), 'authority', 'authorities')}, {p.period_labels[0]} to "
+            f"{p.period_labels[-1]}"
+            if p is not None
+            else "not run yet"
+        ),
         "Dataset versions": ", ".join([ctx.candidate.version, *ctx.versions]),
-        "Data snapshot": str(p.ingest.get("input_snapshot_sha256", ""))[:12],
+        "Phases run": ", ".join(
+            ph.title
+            for ph in phases.all_phases()
+            if ph.writes and phases.is_prepared(ctx.project, ph)
+        )
+        or "none yet",
     }
+    if p is not None:
+        facts["Data snapshot"] = str(p.ingest.get("input_snapshot_sha256", ""))[:12]
     return report.header("Final report", facts, ctx.synthetic)
 
 
@@ -109,18 +144,22 @@ def section_dataset(ctx: Context) -> Section:
     by_agency = items.groupby("agency").size().rename("items")
     by_agency.index = _labels(by_agency.index.to_series(), AGENCY_LABELS)
     tiers = items["tier"].value_counts()
-    recs = ctx.pilot.recommendations_in_scope["disposition"].astype(str).value_counts()
     sec = Section().add(
         f"The project began with a candidate dataset of {len(ctx.candidate.items)} items drawn "
-        "from the statutory returns, the National Indicators and Working Together. It ends "
+        "from the statutory returns, the National Indicators and Working Together. It "
+        f"{'ends' if ctx.pilot is not None else 'stands so far'} "
         f"with version {esc(final.version)}: {plural(len(items), 'item')}, of which "
         f"{tiers.get('core', 0)} core, {tiers.get('develop', 0)} to develop and "
-        f"{tiers.get('local_option', 0)} local options. The pilot's evidence kept "
-        f"{recs.get(refinement.KEEP, 0)} items as they were, asked for "
-        f"{recs.get(refinement.AMEND, 0)} definitions to be amended, moved "
-        f"{recs.get(refinement.LOCAL, 0)} to local option and dropped "
-        f"{recs.get(refinement.DROP, 0)}."
+        f"{tiers.get('local_option', 0)} local options."
     )
+    if ctx.pilot is not None:
+        recs = ctx.pilot.recommendations_in_scope["disposition"].astype(str).value_counts()
+        sec.add(
+            f"The pilot's evidence kept {recs.get(refinement.KEEP, 0)} items as they were, asked "
+            f"for {recs.get(refinement.AMEND, 0)} definitions to be amended, moved "
+            f"{recs.get(refinement.LOCAL, 0)} to local option and dropped "
+            f"{recs.get(refinement.DROP, 0)}."
+        )
     versions = [("candidate", ctx.candidate)] + [
         (v.meta.get("status", ""), v) for v in ctx.versions.values()
     ]
@@ -156,9 +195,10 @@ def section_dataset(ctx: Context) -> Section:
     rows["source_systems"] = rows["source_systems"].map(lambda s: ", ".join(s or []))
     if collected is not None:
         rows["boroughs collecting (phase 1)"] = rows["item_id"].map(collected).fillna(0)
-    rows["pilot disposition"] = rows["item_id"].map(
-        ctx.pilot.recommendations["disposition"].astype(str)
-    )
+    if ctx.pilot is not None:
+        rows["pilot disposition"] = rows["item_id"].map(
+            ctx.pilot.recommendations["disposition"].astype(str)
+        )
     sec.add(
         "Every item, where it comes from and how often boroughs return it. The full "
         "definitions, numerators and denominators are in the data dictionary of the version "
@@ -186,6 +226,7 @@ def section_dataset(ctx: Context) -> Section:
 # --------------------------------------------------------------------------------------
 
 
+@needs_pilot
 def section_it(ctx: Context) -> Section:
     """Which systems the items come from, and how well figures came out of each."""
     items = ctx.candidate.items
@@ -245,6 +286,7 @@ def section_it(ctx: Context) -> Section:
 # --------------------------------------------------------------------------------------
 
 
+@needs_pilot
 def section_sharing(ctx: Context) -> Section:
     """Which agencies supplied what, and where sharing failed."""
     cells = ctx.pilot.cells
@@ -293,6 +335,7 @@ def section_sharing(ctx: Context) -> Section:
 # --------------------------------------------------------------------------------------
 
 
+@needs_pilot
 def section_good_practice(ctx: Context) -> Section:
     """The pilots whose returns were most complete, timely and clean."""
     p = ctx.pilot
@@ -344,7 +387,11 @@ def section_children(ctx: Context) -> Section:
     ids = items.index[items["theme"] == CHILDREN_THEME]
     if len(ids) == 0:
         return nothing_to_show("The dataset has no items on children's views.")
-    cells = ctx.pilot.cells.loc[ctx.pilot.cells["item_id"].isin(ids)]
+    cells = (
+        ctx.pilot.cells.loc[ctx.pilot.cells["item_id"].isin(ids)]
+        if ctx.pilot is not None
+        else pd.DataFrame()
+    )
     summary = completeness.summarise(cells, "item_id") if not cells.empty else None
     collected = _collected_by(ctx)
     rows = pd.DataFrame({"Item": ids, "Title": items.loc[ids, "title"].to_numpy()})
@@ -410,6 +457,7 @@ def section_interfaces(ctx: Context) -> Section:
 # --------------------------------------------------------------------------------------
 
 
+@needs_pilot
 def section_gaps(ctx: Context) -> Section:
     """What the dataset could not yet cover, and why."""
     p = ctx.pilot
@@ -455,16 +503,21 @@ def section_gaps(ctx: Context) -> Section:
 def recommendations(ctx: Context) -> list[str]:
     """The report's recommendations, each one following from a finding above."""
     p = ctx.pilot
-    recs = p.recommendations_in_scope
     out = [
-        f"Adopt version {ctx.final.version} ({len(ctx.final.items)} items) as the London "
-        "LSCB dataset, with local options left to each board."
+        f"Adopt version {ctx.final.version} ({len(ctx.final.items)} items) as the "
+        f"{ctx.area} dataset, with local options left to each board."
+        if p is not None
+        else f"Pilot version {ctx.final.version} ({len(ctx.final.items)} items) before adopting "
+        "it: phase 3 has not been run yet."
     ]
+    if p is None:
+        return out
+    recs = p.recommendations_in_scope
     amend = recs.index[recs["disposition"].astype(str) == refinement.AMEND]
     if len(amend):
         out.append(
             f"Agree the counting rules for {listing(amend)} with the boroughs flagged, before "
-            "any figure for them is compared across London."
+            f"any figure for them is compared across {ctx.area}."
         )
     by_agency = completeness.summarise(p.cells, "agency")
     worst = by_agency["on_time_pct"].idxmin()
@@ -488,3 +541,25 @@ def recommendations(ctx: Context) -> list[str]:
 
 def section_recommendations(ctx: Context) -> Section:
     return Section().add("\n".join(f"{i}. {esc(r)}" for i, r in enumerate(recommendations(ctx), 1)))
+
+
+def section_intro(ctx: Context) -> Section:
+    """What the project set out to do and how far it has come, from the data."""
+    ran = [ph for ph in phases.all_phases() if ph.writes and phases.is_prepared(ctx.project, ph)]
+    n = len(ctx.project.authorities)
+    sentence = (
+        f"{esc(ctx.project.name)} set out to give the {plural(n, 'authority', 'authorities')} "
+        f"of {esc(ctx.area)} one practical, multi-agency dataset for monitoring how well "
+        "children are safeguarded. "
+    )
+    if ctx.pilot is not None:
+        sentence += (
+            f"The pilot ran in {plural(len(ctx.pilot.pilots), 'authority', 'authorities')} "
+            f"from {ctx.pilot.period_labels[0]} to {ctx.pilot.period_labels[-1]}. "
+        )
+    sentence += (
+        "This report brings together "
+        + (listing(ph.title for ph in ran) if ran else "no phase yet")
+        + "; every figure in it comes from their data."
+    )
+    return Section().add(sentence)

@@ -10,48 +10,55 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from itertools import pairwise
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from lscb_nb import config, coverage, crosswalk, harmonise, localdata, pipeline, reference, report
+from lscb_nb import coverage, crosswalk, harmonise, localdata, phases, pipeline, report
 from lscb_nb.datamodel import (
     AGENCY_LABELS,
     THEME_LABELS,
     DataModel,
     diff_datamodels,
     format_diff_markdown,
-    load_datamodel,
     save_datamodel,
 )
 from lscb_nb.fileio import write_json_atomic, write_parquet_atomic
+from lscb_nb.project import AREA, Project, find_project
 from lscb_nb.report import Section, esc, listing, nothing_to_show, plural, table
 
-LONDON = "London"
 CONFIDENT, SUGGEST = 90.0, 70.0
-RELEASED = "2007-12-31"  # the end of the mapping phase
 
 
-def mapping_dir(root: Path | str | None = None) -> Path:
-    return config.paths(root)["processed"] / "mapping"
+PHASE = "mapping"
 
 
-def _matches(root, items, confident: float, suggest: float) -> tuple[pd.DataFrame, object]:
-    local = localdata.read_local_datasets(config.paths(root)["catalogues"])
-    walk = crosswalk.load_crosswalk(crosswalk.default_path(root))
+def mapping_dir(project: Project) -> Path:
+    return project.processed / "mapping"
+
+
+def _released(project: Project) -> str:
+    return project.released("draft") or date.today().isoformat()
+
+
+def _matches(project: Project, items, confident: float, suggest: float):
+    local = localdata.read_local_datasets(project.catalogues)
+    walk = crosswalk.load_crosswalk(crosswalk.default_path(project))
     matches = harmonise.match(local.items, items, walk, confident, suggest)
     return matches, local
 
 
 def prepare_mapping(
-    root: Path | str | None = None, confident: float = CONFIDENT, suggest: float = SUGGEST
+    project: Project, confident: float = CONFIDENT, suggest: float = SUGGEST
 ) -> dict:
     """Read, match and save phase 1's tables and the draft dataset, once."""
-    candidate = load_datamodel(config.CANDIDATE_VERSION)
-    matches, local = _matches(root, candidate.items, confident, suggest)
-    out = mapping_dir(root)
+    basis = phases.basis(project, PHASE)
+    candidate = basis.datamodel
+    matches, local = _matches(project, candidate.items, confident, suggest)
+    out = mapping_dir(project)
     saved = matches.assign(alternatives=matches["alternatives"].map(lambda a: ",".join(a)))
     write_parquet_atomic(out / "matches.parquet", saved)
     write_parquet_atomic(out / "problems.parquet", local.problems)
@@ -61,9 +68,19 @@ def prepare_mapping(
     matrix = coverage.coverage_matrix(matches, candidate.items, readable)
     k = coverage.default_min_boroughs(len(readable))
     selection = coverage.draft_selection(candidate.items, coverage.boroughs_collecting(matrix), k)
-    draft = coverage.draft_datamodel(candidate, selection, k, len(readable), RELEASED)
-    path = save_datamodel(draft, config.paths(root)["processed"] / "datamodel")
+    draft = coverage.draft_datamodel(
+        candidate,
+        selection,
+        k,
+        len(readable),
+        _released(project),
+        phases.version_name(project, "draft"),
+    )
+    path = save_datamodel(draft, project.datamodel_dir)
     summary = {
+        **pipeline.stamp(project, PHASE),
+        "based_on": candidate.version,
+        "writes": draft.version,
         "files": len(local.files),
         "replied": len(replied),
         "readable": len(readable),
@@ -76,14 +93,14 @@ def prepare_mapping(
         "suggest": suggest,
     }
     write_json_atomic(out / "summary.json", summary)
-    ctx = load_context(root, LONDON, None, confident, suggest)
+    ctx = load_context(project, AREA, None, confident, suggest)
     report.save_shared_figures(out, SHARED_FIGURES, ctx)
     return summary
 
 
 @dataclass
 class Context:
-    root: Path | str | None
+    project: Project
     la_code: str
     la_name: str
     synthetic: bool
@@ -103,47 +120,59 @@ class Context:
 
     @property
     def is_london(self) -> bool:
-        return self.la_code == LONDON
+        """The report is about the whole area, not one authority."""
+        return self.la_code == AREA
 
     @property
     def readable(self) -> list[str]:
         return list(self.matrix.index)
 
     def name(self, code: str) -> str:
-        return reference.authority_name(code)
+        return self.project.authority_name(code)
+
+    @property
+    def area(self) -> str:
+        return self.project.area_name
 
 
 def load_context(
-    root: Path | str | None = None,
-    la_code: str = LONDON,
+    project: Project | Path | str | None = None,
+    la_code: str = AREA,
     min_boroughs: int | None = None,
     confident: float = CONFIDENT,
     suggest: float = SUGGEST,
 ) -> Context:
-    """Everything the phase 1 report shows, from the prepared tables."""
-    folder = mapping_dir(root)
-    if not (folder / "summary.json").exists():
-        prepare_mapping(root, confident, suggest)
-    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    candidate = load_datamodel(config.CANDIDATE_VERSION)
+    """Everything the phase 1 report shows, from the prepared tables (read only:
+    ``lscb-nb run`` prepares them before any notebook runs)."""
+    project = find_project(project)
+    la_code = project.area_code(la_code)
+    folder = mapping_dir(project)
+    summary = phases.prepared_summary(project, PHASE)
+    candidate = phases.basis(project, PHASE).datamodel
     if (confident, suggest) == (summary["confident"], summary["suggest"]):
         matches = pd.read_parquet(folder / "matches.parquet")
         matches["alternatives"] = matches["alternatives"].map(lambda s: s.split(",") if s else [])
     else:
-        matches, _ = _matches(root, candidate.items, confident, suggest)
+        matches, _ = _matches(project, candidate.items, confident, suggest)
     files = pd.read_parquet(folder / "files.parquet")
     readable = sorted(matches["la_code_ons"].dropna().unique())
     matrix = coverage.coverage_matrix(matches, candidate.items, readable)
     k = min_boroughs or coverage.default_min_boroughs(len(readable))
     selection = coverage.draft_selection(candidate.items, coverage.boroughs_collecting(matrix), k)
-    draft = coverage.draft_datamodel(candidate, selection, k, len(readable), RELEASED)
-    authorities = reference.authorities()
-    la_name = LONDON if la_code == LONDON else str(reference.find_authority(la_code)["la_name"])
+    draft = coverage.draft_datamodel(
+        candidate,
+        selection,
+        k,
+        len(readable),
+        summary.get("released") or _released(project),
+        phases.version_name(project, "draft"),
+    )
+    authorities = project.authorities
     return Context(
-        root=root,
+        project=project,
         la_code=la_code,
-        la_name=la_name,
-        synthetic=pipeline.is_synthetic(root),
+        la_name=project.authority_name(la_code),
+        synthetic=project.synthetic,
         items=candidate.items,
         authorities=authorities,
         matches=matches,
@@ -165,8 +194,11 @@ def header(ctx: Context) -> Section:
     facts = {
         "Report": "Phase 1: mapping what boroughs already collect",
         "Area": ctx.la_name if ctx.is_london else f"{ctx.la_name} ({ctx.la_code})",
-        "Boroughs that replied": f"{ctx.files['la_code_ons'].nunique()} of 33",
+        "Authorities that replied": (
+            f"{ctx.files['la_code_ons'].nunique()} of {len(ctx.authorities)}"
+        ),
         "Matching": f"confident at {ctx.confident:.0f}, suggested from {ctx.suggest:.0f}",
+        "Dataset mapped": f"{ctx.candidate.version} ({len(ctx.candidate.items)} items)",
         "Draft rule": f"collected by at least {ctx.min_boroughs} boroughs, or essential",
     }
     return report.header("Phase 1", facts, ctx.synthetic)
@@ -188,7 +220,8 @@ def section_replies(ctx: Context) -> Section:
     silent = [c for c in all_codes if c not in sent]
     unreadable = ctx.files.loc[ctx.files["status"] == "unreadable"]
     sec = Section().add(
-        f"{len(sent)} of London's 33 LSCBs sent the dataset they keep today; "
+        f"{len(sent)} of the {len(all_codes)} authorities in {esc(ctx.area)} sent the dataset "
+        "they keep today; "
         f"{len(ctx.readable)} could be read. "
         + (
             f"No reply came from {listing(ctx.name(c) for c in silent)}: the steering group may "
@@ -218,7 +251,7 @@ def section_replies(ctx: Context) -> Section:
         sec.add(
             nothing_to_show(
                 f"{ctx.la_name} did not send its current dataset, so this report can only show "
-                "the London picture and what the draft dataset would ask of it."
+                f"the {esc(ctx.area)} picture and what the draft dataset would ask of it."
             )
         )
     elif not ctx.is_london and ctx.la_code not in ctx.readable:
@@ -324,7 +357,7 @@ SHARED_FIGURES = {"coverage_matrix.png": _heatmap, "coverage_by_agency_theme.png
 
 def _shared_figure(ctx: Context, name: str):
     return report.shared_figure(
-        mapping_dir(ctx.root), name, SHARED_FIGURES[name], ctx, ctx.as_prepared
+        mapping_dir(ctx.project), name, SHARED_FIGURES[name], ctx, ctx.as_prepared
     )
 
 
@@ -432,10 +465,11 @@ def section_draft_dataset(ctx: Context) -> Section:
 
 
 def section_borough(ctx: Context) -> Section:
-    """One borough against London."""
+    """One borough against the whole area."""
     if ctx.is_london:
         return Section().add(
-            "Each borough's own report compares what it collects with London and lists what "
+            f"Each borough's own report compares what it collects with {esc(ctx.area)} and "
+            "lists what "
             "the draft dataset would ask it to start collecting."
         )
     draft_ids = list(ctx.draft.items.index)
@@ -455,7 +489,7 @@ def section_borough(ctx: Context) -> Section:
     rare["% of boroughs collecting"] = [share[i] for i in prof["rare"]]
     return Section().add(
         f"{esc(ctx.la_name)} collects {len(prof['collects'])} of the candidate items (the "
-        f"London median is {int(ctx.matrix.sum(axis=1).median())}) and already has "
+        f"{esc(ctx.area)} median is {int(ctx.matrix.sum(axis=1).median())}) and already has "
         f"{len(prof['has_draft'])} of the {len(draft_ids)} draft items. It would have to start "
         f"collecting {len(prof['to_start'])}:",
         table(
@@ -476,7 +510,7 @@ def section_borough(ctx: Context) -> Section:
 
 def accuracy_against_truth(ctx: Context) -> dict | None:
     """Matching precision and recall against the generator's truth (sample data only)."""
-    path = config.paths(ctx.root)["truth"]
+    path = ctx.project.truth
     if not path.exists():
         return None
     truth = pd.DataFrame(json.loads(path.read_text(encoding="utf-8"))["phase1"]["items"])
@@ -490,5 +524,5 @@ def section_review(ctx: Context, review: bool = False):
     return crosswalk.review_panel(
         ctx.matches,
         ctx.items,
-        config.paths(ctx.root)["root"] / "data" / "crosswalk" / crosswalk.FILE_NAME,
+        crosswalk.default_path(ctx.project),
     )

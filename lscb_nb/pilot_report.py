@@ -9,7 +9,9 @@ the story. Every table that leaves here passes small-number suppression.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -19,9 +21,9 @@ import pandas as pd
 from lscb_nb import (
     benchmark,
     completeness,
-    config,
     disclosure,
     periods,
+    phases,
     pipeline,
     quality,
     reference,
@@ -36,131 +38,186 @@ from lscb_nb.datamodel import (
     load_datamodel,
 )
 from lscb_nb.fileio import write_json_atomic, write_parquet_atomic
-from lscb_nb.report import Section, esc, nothing_to_show, number, plural, table
+from lscb_nb.project import AREA, Project, find_project
+from lscb_nb.report import Section, esc, listing, nothing_to_show, number, plural, table
 from lscb_nb.returns import read_summary
 
-LONDON = "London"
-PILOT_VERSION = "1.2-pilot"
+PHASE = "pilot"
 
 
-def pilot_dir(root: Path | str | None = None) -> Path:
-    return config.paths(root)["processed"] / "pilot"
+def pilot_dir(project: Project) -> Path:
+    return project.processed / "pilot"
 
 
-def datamodel_dir(root: Path | str | None = None) -> Path:
-    return config.paths(root)["processed"] / "datamodel"
+def datamodel_dir(project: Project) -> Path:
+    return project.datamodel_dir
 
 
-def base_datamodel(root: Path | str | None = None) -> DataModel:
-    """The version the refinement starts from: phase 2's pilot dataset when it has
-    been prepared, else the candidate dataset the returns were collected against."""
-    folder = datamodel_dir(root)
-    if (folder / f"{PILOT_VERSION}.yaml").exists():
-        return load_datamodel(PILOT_VERSION, folder)
-    return load_datamodel(config.CANDIDATE_VERSION)
+def base_datamodel(project: Project) -> DataModel:
+    """The version the pilot works on and refines: phase 2's pilot dataset when it
+    has been prepared, else the latest earlier version (draft, then candidate)."""
+    return phases.basis(project, PHASE).datamodel
 
 
-def _receipts(root: Path | str | None) -> pd.DataFrame | None:
-    path = config.paths(root)["raw"] / "phase3_receipts.csv"
+def collection_periods(project: Project, returns=None) -> list[str]:
+    """The quarters being evaluated: the project's collection span, else the span of
+    the returns on file (a project that has not set one yet)."""
+    if project.periods:
+        return list(project.periods)
+    returns = returns if returns is not None else pipeline.load_returns(project)
+    found = sorted(set(returns.accepted["period"].dropna()), key=periods.parse_period)
+    return periods.period_range(found[0], found[-1]) if found else []
+
+
+def deadlines(project: Project) -> int | dict[str, int]:
+    """The return deadline in days: one number, or per agency where the project overrides."""
+    overrides = project.deadline_overrides
+    if not overrides:
+        return project.deadline_days
+    return {a: project.deadline_for(a) for a in AGENCY_LABELS}
+
+
+def _receipts(project: Project) -> pd.DataFrame | None:
+    path = project.receipts
     return pd.read_csv(path, dtype=str) if path.exists() else None
 
 
-def _assessment(root: Path | str | None) -> pd.DataFrame | None:
+def _assessment(project: Project) -> pd.DataFrame | None:
     """Phase 2's item scores and decisions, where phase 2 has been prepared."""
-    path = config.paths(root)["processed"] / "assessment" / "item_decisions.parquet"
+    path = project.processed / "assessment" / "item_decisions.parquet"
     return pd.read_parquet(path) if path.exists() else None
 
 
-def prepare_pilot(root: Path | str | None = None) -> dict:
-    """Work out everything the phase 3 notebooks share, once, and the refined dataset."""
-    candidate = load_datamodel(config.CANDIDATE_VERSION)
-    items = candidate.items
-    returns = pipeline.load_returns(root)
-    obs = benchmark.observations(returns.accepted, items)
+def extra_items(returns, items: pd.DataFrame) -> pd.DataFrame:
+    """Figures returned for items outside the version being piloted: listed, not
+    benchmarked (a borough may still send an item an earlier phase dropped)."""
+    accepted = returns.accepted
+    extra = accepted.loc[~accepted["item_id"].isin(items.index)]
+    if extra.empty:
+        return pd.DataFrame(columns=["item_id", "authorities", "figures"])
+    return (
+        extra.groupby("item_id")
+        .agg(authorities=("la_code_ons", "nunique"), figures=("la_code_ons", "size"))
+        .reset_index()
+    )
+
+
+def prepare_pilot(project: Project) -> dict:
+    """Ingest the returns, then work out everything the phase 3 notebooks share, once,
+    and the refined dataset."""
+    ingest = pipeline.ingest(project)
+    basis = phases.basis(project, PHASE)
+    base = basis.datamodel
+    items = base.items
+    returns = pipeline.load_returns(project)
+    labels = collection_periods(project, returns)
+    in_scope = returns.accepted.loc[returns.accepted["item_id"].isin(items.index)]
+    obs = benchmark.observations(in_scope, items)
     positions = benchmark.funnel_positions(obs)
     published_check = benchmark.pilot_vs_published(obs, items)
     flags = quality.definition_flags(positions, obs, published_check)
-    out = pilot_dir(root)
+    out = pilot_dir(project)
     write_parquet_atomic(out / "funnel_positions.parquet", positions)
     write_parquet_atomic(out / "published_check.parquet", published_check)
     write_parquet_atomic(out / "definition_flags.parquet", flags)
+    write_parquet_atomic(out / "extra_items.parquet", extra_items(returns, items))
 
-    recs = recommendations(root, items, returns, obs, flags, config.DEFAULT_DEADLINE_DAYS)
+    deadline = deadlines(project)
+    recs = recommendations(project, items, returns, obs, flags, deadline, labels)
     write_parquet_atomic(out / "recommendations.parquet", recs.reset_index())
     write_parquet_atomic(out / "observations.parquet", obs)
-    write_parquet_atomic(
-        out / "cells.parquet",
-        _cells(root, items, returns, pipeline.sample_periods(), config.DEFAULT_DEADLINE_DAYS),
-    )
-    authorities = reference.authorities()
-    latest = max(pipeline.sample_periods(), key=periods.parse_period)
+    write_parquet_atomic(out / "cells.parquet", _cells(project, items, returns, labels, deadline))
+    authorities = project.authorities
     tables, standing = [], []
+    latest = max(labels, key=periods.parse_period) if labels else None
     for la in sorted(set(obs["la_code_ons"])):
-        near = reference.statistical_neighbours(la)["la_code_ons"].tolist()
-        tables.append(
-            benchmark.borough_benchmark(obs, la, latest, authorities, near).assign(la_code_ons=la)
-        )
+        near = _neighbours(la)
+        if latest is not None:
+            tables.append(
+                benchmark.borough_benchmark(obs, la, latest, authorities, near).assign(
+                    la_code_ons=la
+                )
+            )
         standing.append(benchmark.london_standing(items, la, authorities).assign(la_code_ons=la))
-    write_parquet_atomic(out / "benchmarks.parquet", pd.concat(tables, ignore_index=True))
-    write_parquet_atomic(out / "standing.parquet", pd.concat(standing, ignore_index=True))
-    base = base_datamodel(root)
-    released = max(pipeline.sample_periods(), key=periods.parse_period)
+    write_parquet_atomic(
+        out / "benchmarks.parquet",
+        pd.concat(tables, ignore_index=True) if tables else pd.DataFrame({"la_code_ons": []}),
+    )
+    write_parquet_atomic(
+        out / "standing.parquet",
+        pd.concat(standing, ignore_index=True) if standing else pd.DataFrame({"la_code_ons": []}),
+    )
+    released = project.released("refined") or (
+        periods.period_end(latest).isoformat() if latest else date.today().isoformat()
+    )
+    scoped = recs.loc[recs.index.intersection(items.index)]
     refined = refinement.refined_datamodel(
-        base,
-        recs.loc[recs.index.intersection(base.items.index)],
-        flags,
-        periods.period_end(released).isoformat(),
+        base, scoped, flags, released, phases.version_name(project, "refined")
     )
-    written = refinement.write_refined(
-        base, refined, recs.loc[recs.index.intersection(base.items.index)], datamodel_dir(root)
-    )
+    written = refinement.write_refined(base, refined, scoped, datamodel_dir(project))
     summary = {
+        **pipeline.stamp(project, PHASE),
+        "periods": labels,
+        "pilots": pipeline.pilot_authorities(project),
         "observations": len(obs),
         "definition_flags": len(flags),
         "dispositions": recs["disposition"].astype(str).value_counts().to_dict(),
         "refined_version": refined.version,
+        "writes": refined.version,
         "based_on": base.version,
+        "basis_role": basis.role,
+        "basis_note": basis.note(),
         "datamodel": str(written["datamodel"]),
+        "rows_accepted": ingest.get("rows_accepted", 0),
     }
     write_json_atomic(out / "summary.json", summary)
     return summary
 
 
+def _neighbours(la_code: str) -> list[str]:
+    """The authority's statistical neighbours (DfE's model); none if it is not in it."""
+    try:
+        return reference.statistical_neighbours(la_code)["la_code_ons"].dropna().tolist()
+    except KeyError:
+        return []
+
+
 def _cells(
-    root: Path | str | None,
+    project: Project,
     items: pd.DataFrame,
     returns,
     labels: list[str],
-    deadline_days: int,
+    deadline_days: int | dict[str, int],
 ) -> pd.DataFrame:
     accepted = returns.accepted.loc[returns.accepted["period"].isin(labels)]
     return completeness.cell_status(
-        completeness.expected_cells(items, pipeline.pilot_authorities(root), labels),
+        completeness.expected_cells(items, pipeline.pilot_authorities(project), labels),
         accepted,
         returns.quarantined,
-        _receipts(root),
+        _receipts(project),
         deadline_days,
     )
 
 
 def recommendations(
-    root: Path | str | None,
+    project: Project,
     items: pd.DataFrame,
     returns,
     obs: pd.DataFrame,
     flags: pd.DataFrame,
-    deadline_days: int,
+    deadline_days: int | dict[str, int],
+    labels: list[str],
     thresholds: refinement.Thresholds | None = None,
 ) -> pd.DataFrame:
     """Evidence and a disposition per item, with the given return deadline."""
-    cells = _cells(root, items, returns, pipeline.sample_periods(), deadline_days)
+    cells = _cells(project, items, returns, labels, deadline_days)
     ev = refinement.evidence(
         items,
         completeness.summarise(cells, "item_id"),
         returns.issues,
         flags,
         refinement.discrimination(obs),
-        _assessment(root),
+        _assessment(project),
     )
     return refinement.recommend(ev, thresholds or refinement.Thresholds())
 
@@ -172,12 +229,12 @@ def recommendations(
 
 @dataclass
 class Context:
-    root: Path | str | None
+    project: Project
     la_code: str
     la_name: str
     period: str
     period_labels: list[str]
-    deadline_days: int
+    deadline_days: int | dict[str, int]
     threshold: int
     synthetic: bool
     items: pd.DataFrame
@@ -190,99 +247,124 @@ class Context:
     flags: pd.DataFrame
     published_check: pd.DataFrame
     recommendations: pd.DataFrame
-    base_version: str
+    base: DataModel
     refined: DataModel | None
     summary: dict
     ingest: dict
     rules: pd.DataFrame
+    extra: pd.DataFrame
     neighbours: list[str] = field(default_factory=list)
     benchmark_table: pd.DataFrame | None = None
     standing: pd.DataFrame | None = None
 
     @property
     def is_london(self) -> bool:
-        return self.la_code == LONDON
+        """The report is about the whole area, not one authority."""
+        return self.la_code == AREA
+
+    @property
+    def area(self) -> str:
+        return self.project.area_name
+
+    @property
+    def base_version(self) -> str:
+        return self.base.version
 
     @property
     def recommendations_in_scope(self) -> pd.DataFrame:
-        """Recommendations for the items of the version the pilot refines (items an
-        earlier phase dropped were still in the returns but are not refined)."""
-        base = base_datamodel(self.root).items.index
-        return self.recommendations.loc[self.recommendations.index.intersection(base)]
+        """Recommendations for the items of the version the pilot refines."""
+        return self.recommendations.loc[self.recommendations.index.intersection(self.items.index)]
 
     @property
     def has_returns(self) -> bool:
         return self.is_london or self.la_code in set(self.obs["la_code_ons"])
 
+    @property
+    def deadline_text(self) -> str:
+        if isinstance(self.deadline_days, dict):
+            days = pd.Series(self.deadline_days)
+            common = int(days.mode().iloc[0])
+            other = days[days != common]
+            return f"{common} days after the quarter ends" + (
+                " (" + "; ".join(f"{AGENCY_LABELS.get(a, a)} {d}" for a, d in other.items()) + ")"
+                if len(other)
+                else ""
+            )
+        return f"{self.deadline_days} days after the quarter ends"
+
     def name(self, code: str) -> str:
-        return reference.authority_name(code)
+        return self.project.authority_name(code)
 
 
 def load_context(
-    root: Path | str | None = None,
-    la_code: str = LONDON,
+    project: Project | Path | str | None = None,
+    la_code: str = AREA,
     period: str | None = None,
     periods_shown: list[str] | None = None,
-    deadline_days: int = config.DEFAULT_DEADLINE_DAYS,
-    threshold: int = config.DEFAULT_SUPPRESSION_THRESHOLD,
+    deadline_days: int | None = None,
+    threshold: int | None = None,
 ) -> Context:
-    """Everything a phase 3 report shows, from the prepared data."""
-    if not (pipeline.returns_dir(root) / "accepted.parquet").exists():
-        pipeline.ingest_sample_returns(root)
-    if not (pilot_dir(root) / "summary.json").exists():
-        prepare_pilot(root)
-    import json
+    """Everything a phase 3 report shows, from the prepared data (read only).
 
-    candidate = load_datamodel(config.CANDIDATE_VERSION)
-    items = candidate.items
-    authorities = reference.authorities()
-    returns = pipeline.load_returns(root)
-    folder = pilot_dir(root)
-    all_periods = pipeline.sample_periods()
+    ``deadline_days`` and ``threshold`` default to the project's; other values
+    (or a shorter span of quarters) are worked out here from the prepared returns.
+    """
+    project = find_project(project)
+    la_code = project.area_code(la_code)
+    prepared = phases.prepared_summary(project, PHASE)
+    base = base_datamodel(project)
+    items = base.items
+    authorities = project.authorities
+    returns = pipeline.load_returns(project)
+    # The report evaluates the piloted items; figures for others are listed as extra.
+    returns = dataclasses.replace(
+        returns, accepted=returns.accepted.loc[returns.accepted["item_id"].isin(items.index)]
+    )
+    folder = pilot_dir(project)
+    all_periods = prepared.get("periods") or collection_periods(project, returns)
     labels = periods_shown or all_periods
     latest = max(labels, key=periods.parse_period)
     period = period or latest
-    pilots = pipeline.pilot_authorities(root)
+    pilots = prepared.get("pilots") or pipeline.pilot_authorities(project)
     flags = pd.read_parquet(folder / "definition_flags.parquet")
-    # The batch prepares everything for the default parameters once; other choices
+    deadline = deadlines(project) if deadline_days is None else deadline_days
+    # The batch prepares everything for the project's settings once; other choices
     # (a shorter span, another deadline or quarter) are worked out here instead.
-    as_prepared = labels == all_periods and deadline_days == config.DEFAULT_DEADLINE_DAYS
+    as_prepared = labels == all_periods and deadline == deadlines(project)
     if as_prepared:
         obs = pd.read_parquet(folder / "observations.parquet")
         cells = pd.read_parquet(folder / "cells.parquet")
         recs = pd.read_parquet(folder / "recommendations.parquet").set_index("item_id")
     else:
-        accepted = returns.accepted.loc[returns.accepted["period"].isin(labels)]
+        accepted = returns.accepted.loc[
+            returns.accepted["period"].isin(labels) & returns.accepted["item_id"].isin(items.index)
+        ]
         obs = benchmark.observations(accepted, items)
-        cells = _cells(root, items, returns, labels, deadline_days)
-        recs = recommendations(root, items, returns, obs, flags, deadline_days)
+        cells = _cells(project, items, returns, labels, deadline)
+        recs = recommendations(project, items, returns, obs, flags, deadline, labels)
     bench = standing = None
-    if la_code != LONDON:
+    if la_code != AREA:
         tables = pd.read_parquet(folder / "benchmarks.parquet")
         if as_prepared and period == latest:
             bench = tables.loc[tables["la_code_ons"] == la_code].drop(columns="la_code_ons")
         standing = pd.read_parquet(folder / "standing.parquet")
         standing = standing.loc[standing["la_code_ons"] == la_code].drop(columns="la_code_ons")
-    refined_path = datamodel_dir(root) / f"{refinement.REFINED_VERSION}.yaml"
+    refined_name = phases.version_name(project, "refined")
     refined = (
-        load_datamodel(refinement.REFINED_VERSION, datamodel_dir(root))
-        if refined_path.exists()
+        load_datamodel(refined_name, datamodel_dir(project))
+        if (datamodel_dir(project) / f"{refined_name}.yaml").exists()
         else None
     )
-    if la_code != LONDON:
-        la_name = str(reference.find_authority(la_code)["la_name"])
-        neighbours = reference.statistical_neighbours(la_code)["la_code_ons"].tolist()
-    else:
-        la_name, neighbours = LONDON, []
+    neighbours = _neighbours(la_code) if la_code != AREA else []
     return Context(
-        root=root,
+        project=project,
         la_code=la_code,
-        la_name=la_name,
+        la_name=project.authority_name(la_code),
         period=period,
         period_labels=labels,
-        deadline_days=deadline_days,
-        threshold=threshold,
-        synthetic=pipeline.is_synthetic(root),
+        deadline_days=deadline,
+        threshold=project.suppression_threshold if threshold is None else threshold,
+        synthetic=project.synthetic,
         items=items,
         authorities=authorities,
         pilots=pilots,
@@ -293,11 +375,12 @@ def load_context(
         flags=flags,
         published_check=pd.read_parquet(folder / "published_check.parquet"),
         recommendations=recs,
-        base_version=base_datamodel(root).version,
+        base=base,
         refined=refined,
-        summary=json.loads((folder / "summary.json").read_text(encoding="utf-8")),
-        ingest=read_summary(pipeline.returns_dir(root)),
-        rules=candidate.rules,
+        summary=prepared,
+        ingest=read_summary(pipeline.returns_dir(project)),
+        rules=base.rules,
+        extra=pd.read_parquet(folder / "extra_items.parquet"),
         neighbours=neighbours,
         benchmark_table=bench,
         standing=standing,
@@ -308,13 +391,37 @@ def header(ctx: Context) -> Section:
     facts = {
         "Report": "Phase 3: evaluation of the pilot returns",
         "Area": ctx.la_name if ctx.is_london else f"{ctx.la_name} ({ctx.la_code})",
+        "Dataset piloted": f"{ctx.base.version} ({len(ctx.items)} items)",
         "Periods": f"{ctx.period_labels[0]} to {ctx.period_labels[-1]}",
         "Benchmark quarter": ctx.period,
-        "Return deadline": f"{ctx.deadline_days} days after the quarter ends",
+        "Return deadline": ctx.deadline_text,
         "Small numbers": f"counts of 1 to {ctx.threshold} shown as c",
         "Data snapshot": str(ctx.ingest.get("input_snapshot_sha256", ""))[:12],
     }
-    return report.header("Phase 3", facts, ctx.synthetic)
+    return report.header("Phase 3", facts, ctx.synthetic).add(ctx.summary.get("basis_note") or None)
+
+
+def section_intro(ctx: Context) -> Section:
+    """What the pilot was, in words built from the data."""
+    n = len(ctx.pilots)
+    quarters = len(ctx.period_labels)
+    return Section().add(
+        f"{plural(n, 'authority', 'authorities').capitalize()} in {esc(ctx.area)} piloted "
+        f"the {esc(_role_words(ctx))} ({esc(ctx.base.version)}, {plural(len(ctx.items), 'item')}), "
+        f"sending a return each quarter for {plural(quarters, 'quarter')}, "
+        f"{ctx.period_labels[0]} to {ctx.period_labels[-1]}. This report asks four questions: "
+        "could authorities supply the figures, on time and to the definition; how good were "
+        "the returns; how does each authority compare; and what should change in the dataset "
+        "as a result."
+    )
+
+
+def _role_words(ctx: Context) -> str:
+    return {
+        "pilot": "pilot dataset agreed in phase 2",
+        "draft": "draft dataset from phase 1",
+        "candidate": "candidate dataset",
+    }.get(ctx.summary.get("basis_role", "pilot"), "dataset")
 
 
 # --------------------------------------------------------------------------------------
@@ -377,6 +484,13 @@ def section_scope(ctx: Context) -> Section:
         f"accepted and {number(s.get('rows_quarantined', 0))} held back for correction: every "
         "row is accounted for."
     )
+    if not ctx.extra.empty:
+        sec.add(
+            f"Figures also came in for {plural(len(ctx.extra), 'item')} outside "
+            f"{esc(ctx.base.version)}: {listing(ctx.extra['item_id'])}. They are kept in the "
+            "processed data but not evaluated or benchmarked here, since the pilot does not "
+            "cover them."
+        )
     if not failed.empty:
         sec.add(
             f"{plural(len(failed), 'file')} could not be read at all; the borough has been asked "
@@ -1022,7 +1136,7 @@ def section_refinement(ctx: Context) -> Section:
         )
     )
     if ctx.refined is not None:
-        base = base_datamodel(ctx.root)
+        base = ctx.base
         diff = diff_datamodels(base, ctx.refined)
         sec.add(
             f"The refined dataset is written as data-model version {esc(ctx.refined.version)} "

@@ -20,7 +20,6 @@ from lscb_nb.datamodel import DataModel, from_dict, keep_items, to_dict
 
 CORE, DEVELOP, LOCAL, DROP = "core", "develop", "local option", "drop"
 DECISIONS: tuple[str, ...] = (CORE, DEVELOP, LOCAL, DROP)
-PILOT_VERSION = "1.2-pilot"
 USEFUL, ACCESSIBLE = 2.75, 2.5  # default thresholds on the 1-4 scales
 
 
@@ -138,7 +137,9 @@ def classify(
     return out
 
 
-def pilot_datamodel(base: DataModel, decisions: pd.DataFrame, released: str) -> DataModel:
+def pilot_datamodel(
+    base: DataModel, decisions: pd.DataFrame, released: str, version: str
+) -> DataModel:
     """The pilot dataset: the base version's items less those dropped, each tiered
     by its decision (core, develop, local option)."""
     raw = to_dict(base)
@@ -151,7 +152,7 @@ def pilot_datamodel(base: DataModel, decisions: pd.DataFrame, released: str) -> 
     raw = keep_items(raw, [i["item_id"] for i in raw["items"] if decided.get(i["item_id"]) != DROP])
     counts = decided.value_counts()
     raw.update(
-        version=PILOT_VERSION,
+        version=version,
         status="pilot",
         based_on=base.version,
         released=released,

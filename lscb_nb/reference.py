@@ -291,10 +291,12 @@ def _name_key(name: str) -> str:
 
 
 def authority_name(code: str) -> str:
-    """The authority's name for an ONS code, or the code itself when it is not one
-    (a report never fails for want of a name)."""
+    """The authority's name for an ONS code (any English authority), or the code
+    itself when it is not one (a report never fails for want of a name)."""
     names = _authorities().set_index("la_code_ons")["la_name"]
-    return str(names.get(code, code))
+    if code in names.index:
+        return str(names[code])
+    return str(_england_table().set_index("la_code_ons")["la_name"].get(code, code))
 
 
 def find_authority(code_or_name: str | int) -> pd.Series:
@@ -346,6 +348,59 @@ def _england_authorities() -> pd.DataFrame:
         }
     )
     return frame.sort_values(["la_code_dfe", "year"], ignore_index=True)
+
+
+@lru_cache(maxsize=1)
+def _england_table() -> pd.DataFrame:
+    raw = _read_csv(DFE_FILES["dfe_cin_c1"])
+    raw = raw[raw["geographic_level"] == LOCAL_AUTHORITY]
+    raw = raw[raw["time_period"].astype("int64") == raw["time_period"].astype("int64").max()]
+    frame = pd.DataFrame(
+        {
+            "la_code_ons": raw["new_la_code"],
+            "la_code_dfe": _dfe_codes(raw["old_la_code"]).astype("int64"),
+            "la_name": raw["la_name"],
+            "subregion": raw["region_name"],
+            "region_code": raw["region_code"],
+        }
+    ).drop_duplicates("la_code_dfe")
+    london = _authorities().set_index("la_code_ons")
+    in_london = frame["la_code_ons"].isin(london.index)
+    for column in ("subregion", "region_code"):
+        frame.loc[in_london, column] = frame.loc[in_london, "la_code_ons"].map(london[column])
+    return frame.sort_values("la_name", ignore_index=True)
+
+
+def england_authorities() -> pd.DataFrame:
+    """Every English authority in DfE's latest children-in-need table, ordered by name.
+
+    Same columns as :func:`authorities`; ``subregion`` is the region's name outside
+    London (Inner/Outer London inside it) and ``region_code`` its ONS code. A
+    project outside London takes its authorities from here.
+    """
+    return _england_table().copy()
+
+
+def find_in(table: pd.DataFrame, code_or_name: str | int) -> pd.Series:
+    """One row of an authority ``table`` by ONS code, DfE code or name (any case).
+
+    Raises ``KeyError`` naming what was asked and how to write it when nothing matches.
+    """
+    key = str(code_or_name).strip()
+    if isinstance(code_or_name, (int, np.integer)) or key.isdigit():
+        hit = table[table["la_code_dfe"] == int(key)]
+    elif re.fullmatch(r"[Ee]\d{8}", key):
+        hit = table[table["la_code_ons"] == key.upper()]
+    else:
+        hit = table[table["la_name"].map(_name_key) == _name_key(key)]
+    if len(hit) == 1:
+        return hit.iloc[0].copy()
+    close = difflib.get_close_matches(key, table["la_name"].tolist(), n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(repr(n) for n in close)}?" if close else ""
+    raise KeyError(
+        f"No authority {code_or_name!r} among the {len(table)} known.{hint} Give an ONS code "
+        "(e.g. 'E09000007'), a DfE code (e.g. 202) or the name as DfE writes it (any case)."
+    )
 
 
 def _latest_authority_names() -> pd.DataFrame:

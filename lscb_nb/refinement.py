@@ -30,7 +30,6 @@ from lscb_nb.fileio import write_text_atomic
 
 KEEP, AMEND, LOCAL, DROP = "keep", "amend definition", "local option", "drop"
 DISPOSITIONS: tuple[str, ...] = (KEEP, AMEND, LOCAL, DROP)
-REFINED_VERSION = "1.3-refined"
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,11 @@ def recommend(ev: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> pd.Dat
 
 
 def refined_datamodel(
-    base: DataModel, recommendations: pd.DataFrame, flags: pd.DataFrame, released: str
+    base: DataModel,
+    recommendations: pd.DataFrame,
+    flags: pd.DataFrame,
+    released: str,
+    version: str,
 ) -> DataModel:
     """The refined version: dropped items removed (and their rules), local options
     tiered as such, amended definitions carrying the pilot's note of what to settle."""
@@ -169,7 +172,7 @@ def refined_datamodel(
     raw = keep_items(raw, [i["item_id"] for i in raw["items"] if rec.get(i["item_id"]) != DROP])
     counts = rec.value_counts()
     raw.update(
-        version=REFINED_VERSION,
+        version=version,
         status="refined",
         based_on=base.version,
         released=released,
