@@ -1,11 +1,11 @@
 """Precision and recall of phase 1's name matching against the generator's truth.
 
-Generates the sample data into a temporary folder (or uses ``--root``), reads
+Generates the sample data into a temporary project (or uses ``--project``), reads
 every borough's local dataset, matches it with the given thresholds (with and
 without the bundled reviewed crosswalk) and prints the figures overall and by
 agency. Not a test: it prints figures.
 
-    python scripts/matching_accuracy.py [--confident 90] [--suggest 70] [--root PATH]
+    python scripts/matching_accuracy.py [--confident 90] [--suggest 70] [--project PATH]
 """
 
 from __future__ import annotations
@@ -17,27 +17,29 @@ from pathlib import Path
 
 import pandas as pd
 
-from lscb_nb import config, crosswalk, harmonise, localdata
-from lscb_nb.datamodel import load_datamodel
-from lscb_nb.synthetic import generate_sample_data
+from lscb_nb import crosswalk, harmonise, localdata, phases
+from lscb_nb.project import load_project
+from lscb_nb.synthetic import generate_sample_data, init_sample_project
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--confident", type=float, default=90)
     ap.add_argument("--suggest", type=float, default=70)
-    ap.add_argument("--root", type=Path, default=None)
+    ap.add_argument("--project", type=Path, default=None, help="a synthetic project")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        root = args.root or Path(tmp)
-        if args.root is None:
-            generate_sample_data(root)
+        if args.project is None:
+            project = init_sample_project(Path(tmp) / "sample")
+            generate_sample_data(project)
+        else:
+            project = load_project(args.project)
         truth = pd.DataFrame(
-            json.loads(config.paths(root)["truth"].read_text(encoding="utf-8"))["phase1"]["items"]
+            json.loads(project.truth.read_text(encoding="utf-8"))["phase1"]["items"]
         )
-        items = load_datamodel(config.CANDIDATE_VERSION).items
-        local = localdata.read_local_datasets(config.paths(root)["catalogues"])
-        walk = crosswalk.load_crosswalk(crosswalk.default_path(root))
+        items = phases.load_candidate(project).items
+        local = localdata.read_local_datasets(project.catalogues)
+        walk = crosswalk.load_crosswalk(crosswalk.default_path(project))
         print(f"{len(local.items):,} local items read from {len(local.files)} files")
         for label, cw in (("automatic matches only", None), ("with the reviewed crosswalk", walk)):
             matches = harmonise.match(local.items, items, cw, args.confident, args.suggest)

@@ -81,3 +81,11 @@ def tiny_population() -> pd.DataFrame:
             "population_0_17": [35_000, 35_276, 60_000],
         }
     )
+
+
+def make_sample_project(folder, seed: int = 2007):
+    """A fresh synthetic sample project in ``folder``: (project, truth)."""
+    from lscb_nb.synthetic import generate_sample_data, init_sample_project
+
+    project = init_sample_project(folder)
+    return project, generate_sample_data(project, seed=seed)

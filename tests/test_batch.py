@@ -7,13 +7,16 @@ import json
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from lscb_nb import batch, cli
+from lscb_nb import batch
+from lscb_nb.phases import Phase
+from lscb_nb.project import AREA, init_project
 
 GOOD, BROKEN = "E09000007", "E09000019"
 
@@ -21,7 +24,7 @@ GOOD, BROKEN = "E09000007", "E09000019"
 def _notebook(folder: Path) -> Path:
     """A small phase notebook that reads one borough's return file."""
     params = new_code_cell(
-        'la_code: str = "London"  # ONS code, or London\nroot: str | None = None  # project folder'
+        'la_code: str = "area"  # ONS code, or area\nproject: str | None = None  # project folder'
     )
     params.metadata["tags"] = ["parameters"]
     nb = new_notebook(
@@ -34,8 +37,8 @@ def _notebook(folder: Path) -> Path:
             new_markdown_cell("## What the return holds"),
             new_code_cell(
                 "import pandas as pd\n"
-                "rows = pd.DataFrame({'item': ['A'], 'figure': [1234.5]}) if la_code == 'London' "
-                "else returns.read_raw_return(Path(root) / 'data/raw/phase3_returns' / "
+                "rows = pd.DataFrame({'item': ['A'], 'figure': [1234.5]}) if la_code == 'area' "
+                "else returns.read_raw_return(Path(project) / 'data/raw/phase3_returns' / "
                 "f'{la_code}.csv')\n"
                 "report.show(report.banner(True), report.table(rows.head(3), caption='Rows'))"
             ),
@@ -46,7 +49,7 @@ def _notebook(folder: Path) -> Path:
             ),
         ]
     )
-    nb.metadata["lscb"] = {"title": "Phase 9: Test", "order": 9, "runs_for": "pilots"}
+    nb.metadata["lscb"] = {"phase": "test"}
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -57,39 +60,48 @@ def _notebook(folder: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def batch_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("root")
-    returns = root / "data/raw/phase3_returns"
-    returns.mkdir(parents=True)
+TEST_PHASE = Phase(
+    key="test",
+    number="09",
+    title="Phase 9: Test",
+    notebook="09_test.ipynb",
+    runs_for="pilots",
+    answers="What one return holds.",
+    inputs=("returns",),
+    prepare=None,
+    writes=None,
+    starts_from=None,
+    writes_version=None,
+)
+
+
+def _project(folder: Path):
+    project = init_project(folder, name="Batch test", pilots=[GOOD, BROKEN], synthetic=True)
+    returns = project.returns
     (returns / f"{GOOD}.csv").write_text(
         "time_period,time_identifier,new_la_code,item_id,numerator\n"
         f"202425,Financial year Q1,{GOOD},CSC01,10\n"
     )
     (returns / f"{BROKEN}.csv").write_bytes(b"")  # the deliberately broken input
-    (root / "data/raw/phase3_receipts.csv").write_text(
-        f"la_code_ons,period\n{GOOD},2024-25 Q1\n{BROKEN},2024-25 Q1\n"
-    )
+    return project
+
+
+@pytest.fixture(scope="module")
+def batch_run(tmp_path_factory):
+    project = _project(tmp_path_factory.mktemp("root"))
     nbdir = tmp_path_factory.mktemp("notebooks")
     _notebook(nbdir)
     out = tmp_path_factory.mktemp("outputs")
-    code = cli.main(
-        [
-            "run",
-            "--root",
-            str(root),
-            "--no-prepare",
-            "--notebooks",
-            str(nbdir),
-            "--out",
-            str(out),
-            "--run-name",
-            "t",
-            "--workers",
-            "2",
-        ]
+    jobs = batch.plan_jobs(project, [TEST_PHASE])
+    result = batch.run_batch(
+        jobs,
+        out / "t",
+        notebooks_dir=nbdir,
+        workers=2,
+        progress=False,
+        manifest_extra={"data_snapshot": "abc123", "synthetic_data": True},
     )
-    return code, out / "t"
+    return (1 if result.failed else 0), out / "t"
 
 
 def test_one_failure_gives_non_zero_exit_and_the_others_render(batch_run):
@@ -97,7 +109,7 @@ def test_one_failure_gives_non_zero_exit_and_the_others_render(batch_run):
     assert code == 1
     manifest = batch.load_manifest(run_dir)
     status = {j["la_code"]: j["status"] for j in manifest["jobs"]}
-    assert status == {"London": "succeeded", GOOD: "succeeded", BROKEN: "failed"}
+    assert status == {AREA: "succeeded", GOOD: "succeeded", BROKEN: "failed"}
     failed = next(j for j in manifest["jobs"] if j["la_code"] == BROKEN)
     assert "ReturnFileError" in failed["error"] and failed["html"] == ""
     for job in manifest["jobs"]:  # every executed notebook is kept, failed ones too
@@ -131,13 +143,25 @@ def test_reports_are_code_free_offline_and_small(batch_run):
 
 
 def test_plan_respects_runs_for_and_selection(tmp_path):
-    _notebook(tmp_path)
-    names = {GOOD: "Camden", BROKEN: "Islington", "E09000001": "City of London"}
-    jobs = batch.plan_jobs(tmp_path, names, [GOOD, BROKEN])
-    assert [j.la_code for j in jobs] == ["London", GOOD, BROKEN]
-    only = batch.plan_jobs(tmp_path, names, [GOOD, BROKEN], only=[GOOD])
+    project = _project(tmp_path / "p")
+    jobs = batch.plan_jobs(project, [TEST_PHASE])
+    assert [j.la_code for j in jobs] == [AREA, GOOD, BROKEN]
+    assert all(j.parameters["project"] == str(project.root) for j in jobs)
+    only = batch.plan_jobs(project, [TEST_PHASE], only=[GOOD])
     assert [j.la_code for j in only] == [GOOD]
-    assert batch.plan_jobs(tmp_path, names, [GOOD], phases=["01"]) == []
+    everyone = replace(TEST_PHASE, runs_for="all")
+    assert len(batch.plan_jobs(project, [everyone])) == 1 + 33
+
+
+def test_a_phase_without_its_inputs_is_planned_not_ready_with_the_reason(tmp_path):
+    project = init_project(tmp_path / "empty", pilots=["Camden"])
+    jobs = batch.plan_jobs(project, [TEST_PHASE])
+    assert {j.status for j in jobs} == {batch.NOT_READY}
+    assert "No files in data/raw/phase3_returns/" in jobs[0].reason
+    result = batch.run_batch(jobs, tmp_path / "run", workers=1, progress=False)
+    assert result.failed == [] and len(result.not_ready) == 2
+    page = (tmp_path / "run" / jobs[0].html).read_text()
+    assert "Not ready yet" in page and "phase3_returns" in page
 
 
 @pytest.mark.browser

@@ -50,6 +50,18 @@ def test_datamodel_exports(tmp_path, capsys):
     assert "CSC01" in dictionary.read_text()
 
 
-def test_run_without_data_says_what_to_do(tmp_path, capsys):
-    assert cli.main(["run", "--root", str(tmp_path)]) == 2
-    assert "lscb-nb generate" in capsys.readouterr().err
+def test_a_command_outside_any_project_says_how_to_make_one(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("LSCB_NB_PROJECT", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run"]) == 2
+    assert "lscb-nb init" in capsys.readouterr().err
+
+
+def test_run_on_an_empty_project_renders_pages_that_say_what_is_missing(tmp_path, capsys):
+    assert cli.main(["init", str(tmp_path / "p"), "--name", "Empty"]) == 0
+    code = cli.main(["-q", "run", "--project", str(tmp_path / "p"), "--run-name", "r"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "0 of 37 reports ready, 37 waiting for data" in out  # 34 + 3 whole-area pages
+    index = (tmp_path / "p" / "outputs" / "r" / "index.html").read_text()
+    assert "phase1_catalogues" in index and "Not ready" in index

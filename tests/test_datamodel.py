@@ -223,7 +223,7 @@ def _reference_dir() -> Path | None:
     """lscb_nb/data/reference, or the shared copy beside the project if it is not there yet."""
     candidates = (
         config.REFERENCE_DIR,
-        config.PROJECT_ROOT.parent / "shared" / "reference-data",
+        Path(__file__).resolve().parents[2] / "shared" / "reference-data",
     )
     for folder in candidates:
         if (folder / reference.LAIT_FILE).is_file() and all(

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import yaml
+from conftest import make_sample_project
 from openpyxl import load_workbook
 
 from lscb_nb import agreement, assessment_report, config, instruments, ratings
 from lscb_nb.datamodel import load_datamodel, to_dict, validate_datamodel
-from lscb_nb.synthetic import generate_sample_data
 
 
 @pytest.fixture(scope="module")
@@ -168,10 +168,10 @@ def test_each_malformed_instrument_gets_its_message_and_the_rest_are_read(
 
 
 def test_planted_defects_in_the_sample_are_found(tmp_path_factory):
-    root = tmp_path_factory.mktemp("phase2")
-    truth = generate_sample_data(root)["phase2"]
+    project, truth = make_sample_project(tmp_path_factory.mktemp("phase2"))
+    truth = truth["phase2"]
     items = load_datamodel(config.CANDIDATE_VERSION).items
-    result = instruments.read_instruments(config.paths(root)["instruments"], items)
+    result = instruments.read_instruments(project.instruments, items)
     found = set(zip(result.issues["file"], result.issues["rule_code"], strict=True))
     for planted in truth["planted"]:
         assert (planted["file"], planted["code"]) in found, planted
@@ -180,8 +180,8 @@ def test_planted_defects_in_the_sample_are_found(tmp_path_factory):
     per_borough = pd.Series([r["la_code_ons"] for r in truth["raters"]]).value_counts()
     assert per_borough.between(2, 4).all() and len(per_borough) == 10
 
-    summary = assessment_report.prepare_assessment(root)
-    pilot = load_datamodel(ratings.PILOT_VERSION, config.paths(root)["processed"] / "datamodel")
+    summary = assessment_report.prepare_assessment(project)
+    pilot = load_datamodel(summary["writes"], project.datamodel_dir)
     assert validate_datamodel(to_dict(pilot)) == []
     assert summary["decisions"].get("drop", 0) == len(items) - len(pilot.items)
     # Health items are the hardest to get, as the pilot found.

@@ -8,18 +8,17 @@ import json
 import pandas as pd
 import pytest
 import yaml
+from conftest import make_sample_project
 
 from lscb_nb import config, coverage, crosswalk, harmonise, localdata, mapping_report
 from lscb_nb.datamodel import load_datamodel, validate_datamodel
-from lscb_nb.synthetic import generate_sample_data
 
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    root = tmp_path_factory.mktemp("mapping")
-    truth = generate_sample_data(root)["phase1"]
-    local = localdata.read_local_datasets(config.paths(root)["catalogues"])
-    return root, truth, local
+    project, truth = make_sample_project(tmp_path_factory.mktemp("mapping"))
+    local = localdata.read_local_datasets(project.catalogues)
+    return project, truth["phase1"], local
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +196,12 @@ def test_coverage_and_draft_dataset(sample, items):
     essential = items.index[items["essential"]]
     assert selection.loc[essential, "in_draft"].all()
     draft = coverage.draft_datamodel(
-        load_datamodel(config.CANDIDATE_VERSION), selection, k, len(boroughs), "2007-12-31"
+        load_datamodel(config.CANDIDATE_VERSION),
+        selection,
+        k,
+        len(boroughs),
+        "2007-12-31",
+        "1.1-draft",
     )
     assert validate_datamodel(yaml.safe_load(yaml.safe_dump(draft_dict(draft)))) == []
     assert set(draft.items.index) == set(selection.index[selection["in_draft"]])
@@ -210,12 +214,12 @@ def draft_dict(dm):
 
 
 def test_prepare_mapping_writes_the_draft_version(sample):
-    root, truth, _ = sample
-    summary = mapping_report.prepare_mapping(root)
+    project, truth, _ = sample
+    summary = mapping_report.prepare_mapping(project)
     assert summary["replied"] == len(truth["replied"])
-    folder = config.paths(root)["processed"] / "datamodel"
+    folder = project.datamodel_dir
     draft = load_datamodel("1.1-draft", folder)
     assert draft.meta["based_on"] == config.CANDIDATE_VERSION
     assert f"at least {summary['min_boroughs']}" in draft.meta["description"]
-    saved = json.loads((mapping_report.mapping_dir(root) / "summary.json").read_text())
+    saved = json.loads((mapping_report.mapping_dir(project) / "summary.json").read_text())
     assert saved["draft_items"] == len(draft.items)

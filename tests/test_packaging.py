@@ -6,14 +6,13 @@ from __future__ import annotations
 import re
 import tomllib
 from importlib import metadata
+from pathlib import Path
 
 import yaml
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from lscb_nb import config
-
-ROOT = config.PROJECT_ROOT
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _pyproject() -> dict[str, str]:

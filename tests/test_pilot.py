@@ -6,36 +6,33 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_sample_project
 
 from lscb_nb import (
     benchmark,
     completeness,
     config,
     pilot_report,
-    pipeline,
     quality,
     reference,
     refinement,
 )
 from lscb_nb.datamodel import validate_datamodel
-from lscb_nb.synthetic import generate_sample_data
 
 CROYDON, EALING, SOUTHWARK, CAMDEN = "E09000008", "E09000009", "E09000028", "E09000007"
 
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    root = tmp_path_factory.mktemp("pilot")
-    truth = generate_sample_data(root)
-    pipeline.ingest_sample_returns(root)
-    pilot_report.prepare_pilot(root)
-    return root, truth
+    project, truth = make_sample_project(tmp_path_factory.mktemp("pilot"))
+    pilot_report.prepare_pilot(project)
+    return project, truth
 
 
 @pytest.fixture(scope="module")
 def london(sample):
     root, _ = sample
-    return pilot_report.load_context(root=root)
+    return pilot_report.load_context(root)
 
 
 # ---------------------------------------------------------------- completeness
@@ -220,9 +217,9 @@ def test_refinement_amends_drifting_items_and_writes_a_valid_version(london, sam
     assert (
         refined.items.loc[local.intersection(refined.items.index), "tier"] == "local_option"
     ).all()
-    log = pilot_report.datamodel_dir(root) / f"{refinement.REFINED_VERSION}-changelog.md"
+    log = pilot_report.datamodel_dir(root) / "1.3-refined-changelog.md"
     assert "CSC01" in log.read_text(encoding="utf-8")
-    raw = (pilot_report.datamodel_dir(root) / f"{refinement.REFINED_VERSION}.yaml").read_text()
+    raw = (pilot_report.datamodel_dir(root) / "1.3-refined.yaml").read_text()
     import yaml
 
     assert validate_datamodel(yaml.safe_load(raw)) == []
@@ -278,7 +275,7 @@ def test_count_table_hides_small_counts_and_cannot_be_undone(london):
 
 def test_a_longer_deadline_counts_more_returns_on_time(sample, london):
     root, _ = sample
-    relaxed = pilot_report.load_context(root=root, deadline_days=90)
+    relaxed = pilot_report.load_context(root, deadline_days=90)
     on_time = (london.cells["status"] == "on time").sum()
     assert (relaxed.cells["status"] == "on time").sum() > on_time
     assert len(relaxed.cells) == len(london.cells)
@@ -286,6 +283,6 @@ def test_a_longer_deadline_counts_more_returns_on_time(sample, london):
 
 def test_a_shorter_span_of_quarters_is_evaluated_on_its_own(sample):
     root, _ = sample
-    ctx = pilot_report.load_context(root=root, periods_shown=["2024-25 Q1", "2024-25 Q2"])
+    ctx = pilot_report.load_context(root, periods_shown=["2024-25 Q1", "2024-25 Q2"])
     assert set(ctx.cells["period"]) == {"2024-25 Q1", "2024-25 Q2"}
     assert ctx.period == "2024-25 Q2"

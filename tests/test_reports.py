@@ -13,9 +13,10 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from conftest import make_sample_project
 
-from lscb_nb import batch, cli, config, disclosure, reference
-from lscb_nb.synthetic import generate_sample_data
+from lscb_nb import batch, cli, config, disclosure, phases, reference
+from lscb_nb.project import AREA
 
 pytestmark = pytest.mark.notebook
 
@@ -24,10 +25,11 @@ NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
 
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("project")
-    truth = generate_sample_data(root)
-    out = root / "outputs"
-    code = cli.main(["run", "--root", str(root), "--out", str(out), "--run-name", "sample"])
+    root, truth = make_sample_project(tmp_path_factory.mktemp("project"))
+    out = root.outputs
+    code = cli.main(
+        ["-q", "run", "--project", str(root.root), "--out", str(out), "--run-name", "sample"]
+    )
     run_dir = out / "sample"
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     return {"root": root, "truth": truth, "code": code, "dir": run_dir, "manifest": manifest}
@@ -48,7 +50,7 @@ def test_every_notebook_is_committed_without_outputs():
     assert NOTEBOOKS, "no phase notebooks"
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
-        assert nb.metadata.get("lscb"), path.name
+        assert phases.get(nb.metadata["lscb"]["phase"]).notebook == path.name
         params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(params) == 1, path.name
         for cell in nb.cells:
@@ -63,14 +65,15 @@ def test_batch_runs_every_report_for_every_authority_it_applies_to(sample_run):
     assert failed == []
     assert sample_run["code"] == 0
     authorities = set(reference.authorities()["la_code_ons"])
-    pilots = set(config.SAMPLE_PILOTS)
-    for path in NOTEBOOKS:
-        runs_for = batch.notebook_metadata(path)["runs_for"]
-        ran = {j["la_code"] for j in manifest["jobs"] if j["notebook"] == path.name}
-        expected = {"London"} | (
+    pilots = set(sample_run["root"].pilots)
+    assert len(pilots) == 10
+    for phase in phases.all_phases():
+        runs_for = phase.runs_for
+        ran = {j["la_code"] for j in manifest["jobs"] if j["notebook"] == phase.notebook}
+        expected = {AREA} | (
             authorities if runs_for == "all" else pilots if runs_for == "pilots" else set()
         )
-        assert ran == expected, path.name
+        assert ran == expected, phase.notebook
 
 
 def test_reports_are_code_free_clean_small_and_labelled(sample_run):
@@ -96,7 +99,7 @@ def test_reports_are_code_free_clean_small_and_labelled(sample_run):
 
 
 def test_pilot_report_shows_planted_defects(sample_run):
-    html = _report(sample_run, "03", "London")
+    html = _report(sample_run, "03", AREA)
     truth = sample_run["truth"]["phase3"]
     unreadable = next(p for p in truth["planted"] if p["kind"] == "unreadable_file")
     assert unreadable["file"] in html
@@ -119,7 +122,7 @@ def test_borough_report_benchmarks_with_intervals_and_spine(sample_run):
 
 def test_rendered_count_table_cannot_be_undone(sample_run):
     """From the London report's HTML alone, no suppressed count is recoverable."""
-    html = _report(sample_run, "03", "London")
+    html = _report(sample_run, "03", AREA)
     tables = pd.read_html(io.StringIO(html), match="Pilot total")
     assert tables
     counts = tables[0].set_index("Item")
@@ -139,7 +142,7 @@ def _run_alone(notebook: str, la_code: str, root: Path, out: Path) -> str:
     pm.execute_notebook(
         str(config.NOTEBOOKS_DIR / notebook),
         str(out),
-        parameters={"la_code": la_code, "root": str(root)},
+        parameters={"la_code": la_code, "project": str(root.root)},
         kernel_name="python3",
         progress_bar=False,
     )
@@ -157,8 +160,8 @@ def test_a_borough_without_returns_gets_a_clear_page(sample_run, tmp_path):
 
 def test_index_lists_every_phase(sample_run):
     index = (Path(sample_run["dir"]) / "index.html").read_text(encoding="utf-8")
-    for path in NOTEBOOKS:
-        assert batch.notebook_metadata(path)["title"] in index
+    for phase in phases.all_phases():
+        assert phase.title in index
 
 
 # ---------------------------------------------------------------- phases 1 and 2
@@ -166,7 +169,7 @@ def test_index_lists_every_phase(sample_run):
 
 def test_mapping_report_names_non_responders_and_unreadable_files(sample_run):
     truth = sample_run["truth"]["phase1"]
-    london = _report(sample_run, "01", "London")
+    london = _report(sample_run, "01", AREA)
     for bad in truth["unreadable"]:
         assert bad["file"] in london
     for code in truth["non_responders"]:
@@ -179,7 +182,7 @@ def test_mapping_report_names_non_responders_and_unreadable_files(sample_run):
 
 
 def test_assessment_report_shows_planted_instrument_problems(sample_run):
-    html = _report(sample_run, "02", "London")
+    html = _report(sample_run, "02", AREA)
     for planted in sample_run["truth"]["phase2"]["planted"]:
         assert planted["file"] in html, planted
     assert "Krippendorff" in html and "priority matrix" in html.lower()
@@ -188,7 +191,7 @@ def test_assessment_report_shows_planted_instrument_problems(sample_run):
 
 
 def test_final_report_sections_are_filled_from_the_phases(sample_run):
-    html = _report(sample_run, "04", "London")
+    html = _report(sample_run, "04", AREA)
     for version in ("1.1-draft", "1.2-pilot", "1.3-refined"):
         assert version in html
     assert "The least timely agencies in the pilot were Health" in html

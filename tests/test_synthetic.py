@@ -7,46 +7,47 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import make_sample_project
 
-from lscb_nb import config, pipeline, reference
+from lscb_nb import pipeline, reference
 from lscb_nb.fileio import folder_sha256
-from lscb_nb.synthetic import generate_sample_data, load_truth
+from lscb_nb.synthetic import load_truth
 
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sample")
-    truth = generate_sample_data(root=root, seed=2007)
-    summary = pipeline.ingest_sample_returns(root=root)
+    root, truth = make_sample_project(tmp_path_factory.mktemp("sample"))
+    summary = pipeline.ingest(root)
     return root, truth, summary, pipeline.load_returns(root)
 
 
 def test_same_seed_same_files(sample, tmp_path):
     root, *_ = sample
-    generate_sample_data(root=tmp_path, seed=2007)
-    raw = config.paths(root)["raw"]
-    again = config.paths(tmp_path)["raw"]
+    again_project, _ = make_sample_project(tmp_path, seed=2007)
+    raw = root.raw
+    again = again_project.raw
     for folder in ("phase3_returns",):
         assert folder_sha256(raw / folder, "*.csv") == folder_sha256(again / folder, "*.csv")
-    assert load_truth(root) == load_truth(tmp_path)
+    assert load_truth(root) == load_truth(again_project)
 
 
 def test_different_seed_different_figures(sample, tmp_path):
     root, *_ = sample
-    generate_sample_data(root=tmp_path, seed=1)
-    raw = config.paths(root)["raw"]
-    assert folder_sha256(raw / "phase3_returns", "*.csv") != folder_sha256(
-        config.paths(tmp_path)["raw"] / "phase3_returns", "*.csv"
-    )
+    other, _ = make_sample_project(tmp_path, seed=1)
+    raw = root.raw
+    assert folder_sha256(raw / "phase3_returns", "*.csv") != folder_sha256(other.returns, "*.csv")
 
 
 def test_every_file_says_it_is_synthetic(sample):
     root, truth, *_ = sample
     assert truth["synthetic"] is True
-    returns = config.paths(root)["returns"]
+    returns = root.returns
     for path in returns.iterdir():
+        if path.name == "README.md":  # the folder's own README says so in its text
+            assert "SYNTHETIC SAMPLE DATA" in path.read_text()
+            continue
         assert "synthetic" in path.name.lower() or path.name.startswith("README_SYNTHETIC")
-    receipts = pd.read_csv(config.paths(root)["raw"] / "phase3_receipts.csv")
+    receipts = pd.read_csv(root.receipts)
     assert set(receipts["data_status"]) == {"SYNTHETIC"}
     from openpyxl import load_workbook
 
@@ -127,9 +128,7 @@ def test_magnitudes_follow_published_figures(sample):
 
 def test_late_returns_are_worst_for_health(sample):
     root, *_ = sample
-    receipts = pd.read_csv(
-        config.paths(root)["raw"] / "phase3_receipts.csv", parse_dates=["due_date", "received_date"]
-    )
+    receipts = pd.read_csv(root.receipts, parse_dates=["due_date", "received_date"])
     late = (receipts["received_date"] > receipts["due_date"]) | receipts["received_date"].isna()
     by_agency = late.groupby(receipts["agency"]).mean()
     assert by_agency.idxmax() == "health"
@@ -137,4 +136,4 @@ def test_late_returns_are_worst_for_health(sample):
 
 def test_truth_file_is_json(sample):
     root, *_ = sample
-    json.loads(config.paths(root)["truth"].read_text())
+    json.loads(root.truth.read_text())
