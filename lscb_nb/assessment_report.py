@@ -74,7 +74,11 @@ def prepare_assessment(
     basis = phases.basis(project, PHASE)
     base = basis.datamodel
     items = base.items
-    result = instruments.read_instruments(project.instruments, phases.load_candidate(project).items)
+    result = instruments.read_instruments(
+        project.instruments,
+        phases.load_candidate(project).items,
+        authorities=project.authorities,
+    )
     outside = ~result.ratings["item_id"].isin(items.index)
     set_aside = result.ratings.loc[outside]
     result.ratings = result.ratings.loc[~outside].reset_index(drop=True)

@@ -231,15 +231,16 @@ def _issue(file: str, code: str, message: str, la: str | None, sheet=None, row=N
     }
 
 
-def _authority(path: Path, title: object) -> str | None:
+def _authority(path: Path, title: object, table: pd.DataFrame | None = None) -> str | None:
+    """The rater's authority: its name in the file name or the title, else an ONS code."""
     from lscb_nb import reference
 
-    table = reference.authorities()
+    table = reference.authorities() if table is None else table
     text = f"{path.stem} {title or ''}".lower().replace("_", " ")
     for name in sorted(table["la_name"], key=len, reverse=True):
         if name.lower() in text:
             return str(table.loc[table["la_name"] == name, "la_code_ons"].iloc[0])
-    m = re.search(r"E09\d{6}", text.upper())
+    m = re.search(r"E0[6-9]\d{6}|E10\d{6}", text.upper())
     return m.group(0) if m else None
 
 
@@ -250,7 +251,9 @@ def _cell(value: object) -> str | None:
     return text or None
 
 
-def _read_one(path: Path, items: pd.DataFrame, criteria: Criteria):
+def _read_one(
+    path: Path, items: pd.DataFrame, criteria: Criteria, authorities: pd.DataFrame | None = None
+):
     """Ratings, quarantined ratings, issues and the blank-row count of one file."""
     issues: list[dict] = []
     head = path.read_bytes()[:8]
@@ -260,7 +263,7 @@ def _read_one(path: Path, items: pd.DataFrame, criteria: Criteria):
                 path.name,
                 "I01",
                 "The workbook is password-protected (or an old .xls); send an unprotected .xlsx.",
-                _authority(path, None),
+                _authority(path, None, authorities),
             )
         ]
     if not head.startswith(b"PK"):
@@ -269,7 +272,7 @@ def _read_one(path: Path, items: pd.DataFrame, criteria: Criteria):
                 path.name,
                 "I01",
                 "Not an Excel workbook (the file is not .xlsx inside).",
-                _authority(path, None),
+                _authority(path, None, authorities),
             )
         ]
     try:
@@ -280,7 +283,7 @@ def _read_one(path: Path, items: pd.DataFrame, criteria: Criteria):
                 path.name,
                 "I01",
                 f"The workbook could not be opened ({type(exc).__name__}).",
-                _authority(path, None),
+                _authority(path, None, authorities),
             )
         ]
     try:
@@ -290,14 +293,14 @@ def _read_one(path: Path, items: pd.DataFrame, criteria: Criteria):
                     path.name,
                     "I02",
                     f"There is no sheet called {SHEET!r}; sheets are: {', '.join(wb.sheetnames)}.",
-                    _authority(path, None),
+                    _authority(path, None, authorities),
                 )
             ]
         rows = [list(r) for r in wb[SHEET].iter_rows(values_only=True)]
     finally:
         wb.close()
     title = rows[0][0] if rows and rows[0] else None
-    la = _authority(path, title)
+    la = _authority(path, title, authorities)
 
     def at(r: int, c: int) -> object:
         return rows[r - 1][c - 1] if r - 1 < len(rows) and c - 1 < len(rows[r - 1]) else None
@@ -473,16 +476,20 @@ class InstrumentResult:
 
 
 def read_instruments(
-    folder: Path | str, items: pd.DataFrame, criteria: Criteria | None = None
+    folder: Path | str,
+    items: pd.DataFrame,
+    criteria: Criteria | None = None,
+    authorities: pd.DataFrame | None = None,
 ) -> InstrumentResult:
-    """Read every completed instrument in ``folder``; one bad file never stops the rest."""
+    """Read every completed instrument in ``folder``; one bad file never stops the rest.
+    ``authorities`` is the project's table (London's 33 by default)."""
     criteria = criteria or load_criteria()
     good, bad, issues, files = [], [], [], []
     raters: dict[tuple, str] = {}
     digests: dict[str, str] = {}
     for path in sorted(Path(folder).glob("*.xls*")):
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        parsed, found = _read_one(path, items, criteria)
+        parsed, found = _read_one(path, items, criteria, authorities)
         issues += found
         if parsed is None:
             files.append(

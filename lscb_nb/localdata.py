@@ -82,9 +82,12 @@ def find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
     return None
 
 
-def authority_for(path: Path, rows: list[list[object]] | None = None) -> pd.Series | None:
-    """The authority a file belongs to: its name in the file name, else in a title cell."""
-    table = reference.authorities()
+def authority_for(
+    path: Path, rows: list[list[object]] | None = None, authorities: pd.DataFrame | None = None
+) -> pd.Series | None:
+    """The authority a file belongs to: its name in the file name, else in a title cell.
+    ``authorities`` is the project's table (London's 33 by default)."""
+    table = reference.authorities() if authorities is None else authorities
     stem = re.sub(r"[_\-]+", " ", path.stem).lower()
     for name in sorted(table["la_name"], key=len, reverse=True):
         if name.lower() in stem:
@@ -176,7 +179,9 @@ def _sheets(path: Path) -> dict[str, list[list[object]]]:
         wb.close()
 
 
-def read_local_datasets(folder: Path | str) -> LocalDatasets:
+def read_local_datasets(
+    folder: Path | str, authorities: pd.DataFrame | None = None
+) -> LocalDatasets:
     """Read every borough's file in ``folder`` into one tidy table."""
     folder = Path(folder)
     items, problems, files = [], [], []
@@ -187,7 +192,7 @@ def read_local_datasets(folder: Path | str) -> LocalDatasets:
         try:
             sheets = _sheets(path)
         except (ValueError, OSError) as exc:
-            la = authority_for(path)
+            la = authority_for(path, None, authorities)
             code = None if la is None else la["la_code_ons"]
             problems.append(
                 {
@@ -212,7 +217,7 @@ def read_local_datasets(folder: Path | str) -> LocalDatasets:
             )
             continue
         first_rows = next(iter(sheets.values()), [])
-        la = authority_for(path, first_rows)
+        la = authority_for(path, first_rows, authorities)
         if la is None:
             reason = "the file does not say which authority it is from (name it after the borough)"
             problems.append(

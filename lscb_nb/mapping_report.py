@@ -45,7 +45,7 @@ def _released(project: Project) -> str:
 
 
 def _matches(project: Project, items, confident: float, suggest: float):
-    local = localdata.read_local_datasets(project.catalogues)
+    local = localdata.read_local_datasets(project.catalogues, project.authorities)
     walk = crosswalk.load_crosswalk(crosswalk.default_path(project))
     matches = harmonise.match(local.items, items, walk, confident, suggest)
     return matches, local
