@@ -1,0 +1,295 @@
+"""The ``lscb-nb`` command: create a project, make templates and instruments,
+ingest returns, prepare and render every report, and say where a project stands.
+
+Every subcommand acts on one project: ``--project DIR``, else ``LSCB_NB_PROJECT``,
+else the nearest ``project.yaml`` in the current folder or its parents. Each is a
+thin wrapper over a package function, so everything it does can also be done from
+a notebook. Results go to stdout; progress and diagnostics to stderr (``-v``/``-q``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from lscb_nb import __version__, config
+
+log = logging.getLogger("lscb_nb.cli")
+
+
+def _project(args: argparse.Namespace):
+    from lscb_nb.project import find_project
+
+    return find_project(getattr(args, "project", None))
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from lscb_nb.project import init_project
+
+    if args.sample:
+        from lscb_nb.synthetic import init_sample_project
+
+        project = init_sample_project(args.folder, overwrite=args.force)
+    else:
+        settings = {"name": args.name} if args.name else {}
+        project = init_project(args.folder, overwrite=args.force, **settings)
+    print(f"Project {project.name!r} created in {project.root}")
+    print(
+        "Next: edit project.yaml (every key is commented), then put the files of each phase in "
+        "data/raw/ (each folder's README says what goes there). `lscb-nb status` shows what the "
+        "project has so far."
+    )
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from lscb_nb.synthetic import generate_sample_data
+
+    project = _project(args)
+    truth = generate_sample_data(project, seed=args.seed)
+    print(
+        f"Synthetic sample data written under {project.raw} (seed {args.seed}): {truth['summary']}"
+    )
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from lscb_nb import pipeline
+
+    project = _project(args)
+    summary = pipeline.ingest(project)
+    print(
+        f"Ingested {summary['files']} file(s), {summary['rows_read']} row(s): "
+        f"{summary['rows_accepted']} accepted, {summary['rows_quarantined']} quarantined, "
+        f"{summary['issues_error']} error(s) and {summary['issues_query']} query(ies) "
+        f"-> {pipeline.returns_dir(project)}"
+    )
+    if summary["files_failed"]:
+        print(f"{summary['files_failed']} file(s) could not be read; see issues.parquet.")
+    return 0
+
+
+def _datamodel_for(args: argparse.Namespace, phase: str):
+    """The version a borough is asked about: ``--version`` if given, else the version
+    the project's ``phase`` works on (the shipped candidate outside a project)."""
+    from lscb_nb import datamodel, phases
+    from lscb_nb.project import ProjectError
+
+    try:
+        project = _project(args)
+    except ProjectError:
+        project = None
+    if args.version:
+        if project is not None and (project.datamodel_dir / f"{args.version}.yaml").exists():
+            return datamodel.load_datamodel(args.version, project.datamodel_dir), project
+        return datamodel.load_datamodel(args.version), project
+    if project is None:
+        return datamodel.load_datamodel(config.CANDIDATE_VERSION), None
+    return phases.basis(project, phase).datamodel, project
+
+
+def _authority(project, key: str):
+    from lscb_nb import reference
+
+    if project is not None:
+        return project.find_authority(key)
+    return reference.find_in(reference.england_authorities(), key)
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    from lscb_nb import template
+
+    dm, project = _datamodel_for(args, "pilot")
+    la = _authority(project, args.la)
+    out = Path(args.out or f"return_{la['la_code_ons']}_{args.period.replace(' ', '_')}.xlsx")
+    template.write_return_template(out, dm.items, la, args.period, dm.version)
+    print(f"Return template for {la['la_name']}, {args.period} ({dm.version}): {out}")
+    return 0
+
+
+def _cmd_instrument(args: argparse.Namespace) -> int:
+    from lscb_nb import instruments
+
+    dm, project = _datamodel_for(args, "assessment")
+    la = _authority(project, args.la)
+    out = Path(args.out or f"instrument_{la['la_code_ons']}.xlsx")
+    instruments.write_instrument(out, la["la_name"], dm.items, instruments.load_criteria())
+    print(
+        f"Assessment instrument for {la['la_name']} ({len(dm.items)} items of {dm.version}): {out}"
+    )
+    return 0
+
+
+def _cmd_datamodel(args: argparse.Namespace) -> int:
+    from lscb_nb import datamodel
+
+    if args.action == "versions":
+        print("\n".join(datamodel.available_versions()))
+        return 0
+    version = args.version or config.CANDIDATE_VERSION
+    dm = datamodel.load_datamodel(version)
+    if args.action == "validate":
+        print(f"{dm.version}: {len(dm)} items, {len(dm.rules)} cross-item rules, valid.")
+    elif args.action == "diff":
+        other = datamodel.load_datamodel(args.other)
+        print(datamodel.format_diff_markdown(datamodel.diff_datamodels(dm, other)))
+    elif args.action == "schema":
+        out = Path(args.out or f"return-schema-{dm.version}.json")
+        datamodel.write_table_schema(dm, out)
+        print(f"Table Schema written to {out}")
+    elif args.action == "dictionary":
+        out = Path(args.out or f"data-dictionary-{dm.version}.md")
+        datamodel.write_data_dictionary(dm, out)
+        print(f"Data dictionary written to {out}")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from lscb_nb import status
+
+    project = _project(args)
+    print(status.format_status(status.project_status(project)))
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from lscb_nb import batch, phases, pipeline
+    from lscb_nb.fileio import folder_sha256
+
+    project = _project(args)
+    selected = phases.select(args.phases)
+    if not args.no_prepare:
+        log.info("Preparing the selected phases (once, before any notebook runs)")
+        for key, state in pipeline.prepare(project, selected).items():
+            if state["status"] == "missing":
+                log.warning("%s: not ready: %s", phases.get(key).title, " ".join(state["missing"]))
+    only = [project.area_code(a) for a in (args.la or [])]
+    jobs = batch.plan_jobs(project, selected, only=only or None)
+    if not jobs:
+        print("lscb-nb run: nothing to run for those phases and authorities.", file=sys.stderr)
+        return 2
+    name = args.run_name or datetime.now().strftime("run-%Y%m%d-%H%M%S")
+    run_dir = Path(args.out or project.outputs) / name
+    log.info("Running %d report(s) with %d worker(s) into %s", len(jobs), args.workers, run_dir)
+    result = batch.run_batch(
+        jobs,
+        run_dir,
+        workers=args.workers,
+        progress=not args.quiet,
+        manifest_extra={
+            "data_snapshot": folder_sha256(project.raw) if project.raw.exists() else "",
+            "synthetic_data": project.synthetic,
+            "project": str(project.root),
+            "project_name": project.name,
+        },
+    )
+    ready = sum(j.status == "succeeded" for j in result.jobs)
+    waiting = len(result.not_ready)
+    print(
+        f"{ready} of {len(result.jobs)} reports ready"
+        + (f", {waiting} waiting for data" if waiting else "")
+        + f": {run_dir / 'index.html'}"
+    )
+    for job in result.failed:
+        print(f"  FAILED {job.phase} / {job.area_name}: {job.error[:200]}", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lscb-nb", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"lscb-nb {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more progress detail")
+    parser.add_argument("-q", "--quiet", action="store_true", help="errors only")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_project(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument(
+            "--project",
+            type=Path,
+            default=None,
+            help="project folder (default: $LSCB_NB_PROJECT, else the nearest project.yaml)",
+        )
+        return p
+
+    n = sub.add_parser("init", help="create a project: project.yaml and the data/raw folders")
+    n.add_argument("folder", type=Path)
+    n.add_argument("--name", default=None, help="the project's name (default: the folder's)")
+    n.add_argument("--sample", action="store_true", help="set it up as the synthetic sample")
+    n.add_argument("--force", action="store_true", help="replace an existing project.yaml")
+    n.set_defaults(func=_cmd_init)
+
+    s = with_project(sub.add_parser("status", help="what the project has, per phase, and next"))
+    s.set_defaults(func=_cmd_status)
+
+    g = with_project(sub.add_parser("generate", help="write synthetic sample data (sample only)"))
+    g.add_argument("--seed", type=int, default=2007)
+    g.set_defaults(func=_cmd_generate)
+
+    i = with_project(sub.add_parser("ingest", help="read every return into data/processed/"))
+    i.set_defaults(func=_cmd_ingest)
+
+    t = with_project(sub.add_parser("template", help="write the Excel return template"))
+    t.add_argument("--la", required=True, help="ONS code, DfE code or name of the authority")
+    t.add_argument("--period", required=True, help="e.g. '2025-26 Q1'")
+    t.add_argument("--version", default=None, help="data-model version (default: piloted one)")
+    t.add_argument("--out", default=None)
+    t.set_defaults(func=_cmd_template)
+
+    a = with_project(sub.add_parser("instrument", help="write the phase 2 instrument"))
+    a.add_argument("--la", required=True, help="ONS code, DfE code or name of the authority")
+    a.add_argument("--version", default=None, help="data-model version (default: the draft)")
+    a.add_argument("--out", default=None)
+    a.set_defaults(func=_cmd_instrument)
+
+    d = sub.add_parser("datamodel", help="validate, diff or export a data-model version")
+    d.add_argument("action", choices=["versions", "validate", "diff", "schema", "dictionary"])
+    d.add_argument("--version", default=None, help=f"default {config.CANDIDATE_VERSION}")
+    d.add_argument("--other", help="the version to diff against")
+    d.add_argument("--out", default=None)
+    d.set_defaults(func=_cmd_datamodel)
+
+    r = with_project(sub.add_parser("run", help="prepare the data, then render every report"))
+    r.add_argument("--phases", nargs="*", help="phase numbers or keys, e.g. 01 03 or mapping")
+    r.add_argument("--la", nargs="*", help="authorities (ONS/DfE code or name), or 'area'")
+    r.add_argument("--out", type=Path, default=None, help="output folder (default: outputs/)")
+    r.add_argument("--run-name", default=None, help="folder name of this run")
+    r.add_argument("--workers", type=int, default=2)
+    r.add_argument("--no-prepare", action="store_true", help="reuse prepared data")
+    r.set_defaults(func=_cmd_run)
+    return parser
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.ERROR if args.quiet else (logging.DEBUG if args.verbose > 1 else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("lscb_nb")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args)
+    from lscb_nb.datamodel import DataModelError
+    from lscb_nb.periods import PeriodError
+    from lscb_nb.project import ProjectError
+
+    try:
+        return args.func(args)
+    except (ProjectError, FileNotFoundError, KeyError, ValueError, PeriodError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"lscb-nb {args.command}: {message}", file=sys.stderr)
+        return 2
+    except DataModelError as exc:
+        print(f"lscb-nb {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

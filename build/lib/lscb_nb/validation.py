@@ -1,0 +1,238 @@
+"""Validation rules for boroughs' returns, and the issue table they fill.
+
+One rule is one small declarative unit (after DfE's and D2I's statutory-return
+validators): a code, a message a borough officer understands, a severity, and
+what happens to the row. ``error`` means the value cannot be used and the row is
+quarantined; ``query`` means "please check" and the row is kept.
+
+Every problem found anywhere in ingestion becomes one row of the issue table,
+keyed to the cell: file, sheet, row, column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+ERROR = "error"
+QUERY = "query"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: str
+    title: str
+    message: str  # may hold {placeholders} filled per row
+    quarantines: bool
+
+
+RULES: dict[str, Rule] = {
+    r.code: r
+    for r in (
+        Rule("F01", ERROR, "Unreadable file", "The file could not be read: {detail}", True),
+        Rule(
+            "F02",
+            ERROR,
+            "Password-protected file",
+            "The workbook is password-protected; please send it without a password.",
+            True,
+        ),
+        Rule(
+            "F03",
+            ERROR,
+            "Not a return",
+            "This is not a return in the template or long CSV layout: {detail}",
+            True,
+        ),
+        Rule("F04", ERROR, "Empty file", "The file has no rows of data.", True),
+        Rule(
+            "R01", ERROR, "Unknown item", "Item id '{value}' is not in data model {version}.", True
+        ),
+        Rule(
+            "R02",
+            ERROR,
+            "Unknown authority",
+            "Authority code '{value}' is not one of London's 33 authorities.",
+            True,
+        ),
+        Rule(
+            "R03",
+            ERROR,
+            "Authority codes disagree",
+            "The authority codes or name on this row do not match each other: {detail}.",
+            True,
+        ),
+        Rule("R04", ERROR, "Unknown period", "The period is not valid: {detail}.", True),
+        Rule(
+            "R05",
+            ERROR,
+            "Period not expected",
+            "Period {value} is outside the periods being collected ({detail}).",
+            True,
+        ),
+        Rule(
+            "R06",
+            ERROR,
+            "Duplicate row",
+            "This authority, period and item appear more than once ({detail}).",
+            True,
+        ),
+        Rule("R07", ERROR, "Missing item id", "The row has figures but no item id.", True),
+        Rule(
+            "V01",
+            ERROR,
+            "Text in a number",
+            "'{value}' is not a number or a recognised code (c, x, u, z, low, *, <5, .., n/a).",
+            True,
+        ),
+        Rule("V02", ERROR, "Negative count", "Counts cannot be negative ({value}).", True),
+        Rule(
+            "V03",
+            ERROR,
+            "Numerator above denominator",
+            "The numerator ({value}) is larger than the denominator ({detail}).",
+            True,
+        ),
+        Rule(
+            "V04",
+            ERROR,
+            "Outside valid range",
+            "The value {value} is outside the valid range for this item ({detail}).",
+            True,
+        ),
+        Rule(
+            "V05",
+            ERROR,
+            "Denominator missing",
+            "This item is a percentage: give the denominator as well as the numerator.",
+            True,
+        ),
+        Rule(
+            "V06",
+            QUERY,
+            "Submitted value differs",
+            "The value you gave ({value}) differs from numerator/denominator ({detail}).",
+            False,
+        ),
+        Rule(
+            "V07",
+            QUERY,
+            "Not a whole number",
+            "Counts are whole numbers; {value} was given.",
+            False,
+        ),
+        # Cross-item rules come from the data model; their severity is the model's.
+        Rule("X", QUERY, "Cross-item check", "{detail}", False),
+    )
+}
+
+ISSUE_COLUMNS: tuple[str, ...] = (
+    "file",
+    "sheet",
+    "row",
+    "column",
+    "rule_code",
+    "severity",
+    "title",
+    "message",
+    "la_code_ons",
+    "period",
+    "item_id",
+)
+
+
+def empty_issues() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in ISSUE_COLUMNS})
+    frame["row"] = frame["row"].astype("Int64")
+    return frame
+
+
+def file_issue(file: str, code: str, detail: str = "", sheet: str | None = None) -> dict:
+    """One issue about a whole file (or sheet): nothing in it could be read."""
+    rule = RULES[code]
+    return {
+        "file": file,
+        "sheet": sheet,
+        "row": None,
+        "column": None,
+        "rule_code": code,
+        "severity": rule.severity,
+        "title": rule.title,
+        "message": rule.message.format(detail=detail, value="", version=""),
+        "la_code_ons": None,
+        "period": None,
+        "item_id": None,
+    }
+
+
+def row_issues(
+    rows: pd.DataFrame,
+    mask: pd.Series,
+    code: str,
+    column: str | None,
+    value: pd.Series | str = "",
+    detail: pd.Series | str = "",
+    version: str = "",
+    severity: str | None = None,
+    message: pd.Series | str | None = None,
+) -> pd.DataFrame:
+    """Issues for every row where ``mask`` is true, built vectorised.
+
+    ``rows`` must carry the provenance columns ``source_file``, ``source_sheet``,
+    ``source_row`` and, where known, ``la_code_ons``, ``period``, ``item_id``.
+    """
+    hit = rows.loc[mask.fillna(False).astype(bool)]
+    if hit.empty:
+        return empty_issues()
+    rule = RULES[code]
+
+    def _pick(x: pd.Series | str) -> pd.Series:
+        if isinstance(x, pd.Series):
+            return x.loc[hit.index].astype("string").fillna("").astype(str)
+        return pd.Series(x, index=hit.index, dtype=object)
+
+    if message is None:
+        text = _pick(rule.message)
+        v, d = _pick(value), _pick(detail)
+        msg = [
+            t.format(value=vi, detail=di, version=version)
+            for t, vi, di in zip(text, v, d, strict=True)
+        ]
+    else:
+        msg = list(_pick(message))
+    return pd.DataFrame(
+        {
+            "file": hit["source_file"].astype(object),
+            "sheet": hit.get("source_sheet", pd.Series(None, index=hit.index)).astype(object),
+            "row": hit["source_row"].astype("Int64"),
+            "column": column,
+            "rule_code": code,
+            "severity": severity or rule.severity,
+            "title": rule.title,
+            "message": msg,
+            "la_code_ons": hit.get("la_code_ons", pd.Series(None, index=hit.index)).astype(object),
+            "period": hit.get("period", pd.Series(None, index=hit.index)).astype(object),
+            "item_id": hit.get("item_id", pd.Series(None, index=hit.index)).astype(object),
+        }
+    ).reset_index(drop=True)
+
+
+def concat_issues(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if p is not None and not p.empty]
+    if not parts:
+        return empty_issues()
+    out = pd.concat(parts, ignore_index=True)
+    out["row"] = out["row"].astype("Int64")
+    return out.sort_values(
+        ["file", "sheet", "row", "rule_code"], na_position="first", kind="stable"
+    ).reset_index(drop=True)
+
+
+def rules_table() -> pd.DataFrame:
+    """The rule catalogue, for the README and reports."""
+    return pd.DataFrame(
+        [(r.code, r.severity, r.title, r.quarantines) for r in RULES.values()],
+        columns=["rule_code", "severity", "title", "quarantines_row"],
+    )
