@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
-lscb-nb generate
-lscb-nb run "$@"
+lscb-nb generate --project .
+lscb-nb run --project . "$@"

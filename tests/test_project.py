@@ -279,3 +279,29 @@ def test_a_project_that_is_not_the_sample_runs_phase_by_phase(tmp_path, capsys):
     pilot_phase = next(p for p in facts["phases"] if p["key"] == "pilot")
     assert pilot_phase["periods_found"] == ["2025-26 Q1", "2025-26 Q2"]
     assert pilot_phase["authorities_with_returns"] == 4
+
+
+def test_the_repository_root_holds_the_sample_project_as_init_writes_it():
+    from lscb_nb.project import render_settings
+    from lscb_nb.synthetic import SAMPLE_SETTINGS
+
+    root = Path(__file__).resolve().parent.parent / PROJECT_FILE
+    assert root.read_text() == render_settings(**SAMPLE_SETTINGS)
+    assert load_project(root).synthetic
+
+
+def test_no_notebook_markdown_holds_a_count_a_name_or_a_period():
+    """Sentences that depend on the data are built from it, never typed in a notebook."""
+    import nbformat
+
+    from lscb_nb import config, reference
+
+    names = set(reference.england_authorities()["la_name"]) | {"London"}
+    for path in sorted(config.NOTEBOOKS_DIR.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "markdown":
+                continue
+            text = re.sub(r"^#+ \d+\. |Phase \d", "", cell.source, flags=re.M)  # structure
+            assert not re.search(r"\d", text), (path.name, cell.source)
+            assert not [n for n in names if re.search(rf"\b{re.escape(n)}\b", text)], cell.source
+            assert not re.search(r"\b(ten|thirty-three)\b", text, re.I), cell.source

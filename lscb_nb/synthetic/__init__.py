@@ -38,16 +38,16 @@ SAMPLE_SETTINGS: dict = {
     "area": "London",
     "authorities": "london",
     "pilots": [
-        "E09000007",  # Camden
-        "E09000019",  # Islington
-        "E09000022",  # Lambeth
-        "E09000028",  # Southwark
-        "E09000030",  # Tower Hamlets
-        "E09000003",  # Barnet
-        "E09000008",  # Croydon
-        "E09000009",  # Ealing
-        "E09000010",  # Enfield
-        "E09000029",  # Sutton
+        "Camden",
+        "Islington",
+        "Lambeth",
+        "Southwark",
+        "Tower Hamlets",
+        "Barnet",
+        "Croydon",
+        "Ealing",
+        "Enfield",
+        "Sutton",
     ],
     "first_period": "2023-24 Q1",
     "last_period": "2024-25 Q4",
