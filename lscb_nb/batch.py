@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from lscb_nb import __version__, config
+from lscb_nb import __version__, config, fingerprints
 from lscb_nb.fileio import write_json_atomic, write_text_atomic
 from lscb_nb.phases import Phase, all_phases, is_ready, not_ready_reason
 from lscb_nb.project import AREA, Project
@@ -45,6 +45,8 @@ class Job:
     status: str = "pending"
     error: str = ""
     reason: str = ""  # why a phase is not ready, in plain words
+    key: str = ""  # fingerprint of everything the report depends on
+    reused: bool = False  # copied from an earlier run with the same fingerprint
     seconds: float = 0.0
     ipynb: str = ""
     html: str = ""
@@ -76,6 +78,7 @@ def plan_jobs(
     selected: list[Phase] | None = None,
     only: list[str] | None = None,
     extra_parameters: dict | None = None,
+    notebooks_dir: Path = config.NOTEBOOKS_DIR,
 ) -> list[Job]:
     """Every (phase notebook, area) pair to run, from the phases' declaration: a phase
     runs for the whole area, for every authority, or for the pilots. A phase that is
@@ -93,6 +96,11 @@ def plan_jobs(
             codes += pipeline.pilot_authorities(project)
         ready = is_ready(project, phase)
         reason = "" if ready else not_ready_reason(project, phase)
+        basis = (
+            fingerprints.report_basis(project, phase, Path(notebooks_dir) / phase.notebook)
+            if ready
+            else None
+        )
         for code in codes:
             if only and code not in only:
                 continue
@@ -109,6 +117,7 @@ def plan_jobs(
                     answers=phase.answers,
                     status="pending" if ready else NOT_READY,
                     reason=reason,
+                    key=fingerprints.report_key(basis, params) if basis else "",
                 )
             )
     return jobs
@@ -241,8 +250,12 @@ def run_batch(
     kernel: str = "python3",
     progress: bool = True,
     manifest_extra: dict | None = None,
+    reuse: bool = True,
 ) -> RunResult:
-    """Execute every job (in parallel), then write ``index.html`` and ``manifest.json``."""
+    """Execute every job (in parallel), then write ``index.html`` and ``manifest.json``.
+
+    With ``reuse``, a job whose fingerprint matches a succeeded report of an earlier
+    run beside ``run_dir`` is copied from it instead of executed."""
     from tqdm.auto import tqdm
 
     run_dir = Path(run_dir)
@@ -255,6 +268,15 @@ def run_batch(
         if job.status == NOT_READY:
             done.append(_not_ready_page(job, run_dir, manifest_extra or {}))
     jobs = [j for j in jobs if j.status != NOT_READY]
+    if reuse:
+        earlier = previous_reports(run_dir.parent, exclude=run_dir)
+        fresh = []
+        for job in jobs:
+            if job.key and job.key in earlier and _reuse(job, *earlier[job.key], run_dir):
+                done.append(job)
+            else:
+                fresh.append(job)
+        jobs = fresh
     bar = tqdm(total=len(jobs), desc="reports", unit="nb", disable=not progress)
     if workers <= 1:
         for job in jobs:
@@ -284,12 +306,54 @@ def run_batch(
         "succeeded": sum(j.status == "succeeded" for j in done),
         "failed": len(result.failed),
         "not_ready": len(result.not_ready),
+        "reused": sum(j.reused for j in done),
         **(manifest_extra or {}),
         "jobs": [asdict(j) for j in done],
     }
     write_json_atomic(run_dir / "manifest.json", manifest)
     write_text_atomic(run_dir / "index.html", render_index(result, manifest))
     return result
+
+
+def previous_reports(outputs: Path, exclude: Path | None = None) -> dict[str, tuple[Path, dict]]:
+    """Succeeded reports of earlier runs in ``outputs``, by fingerprint (newest wins)."""
+    found: dict[str, tuple[Path, dict]] = {}
+    manifests = sorted(Path(outputs).glob("*/manifest.json"), key=lambda p: p.stat().st_mtime)
+    for path in manifests:
+        if exclude is not None and path.parent.resolve() == Path(exclude).resolve():
+            continue
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for job in manifest.get("jobs", []):
+            if job.get("key") and job.get("status") == "succeeded" and job.get("html"):
+                found[job["key"]] = (path.parent, job)
+    return found
+
+
+def _reuse(job: Job, old_dir: Path, old: dict, run_dir: Path) -> bool:
+    """Copy an earlier run's report and executed notebook for ``job`` (hard links
+    where the filesystem allows); False if the earlier files are gone."""
+    import os
+    import shutil
+
+    pairs = [(old_dir / old["html"], run_dir / "reports" / f"{job.slug}.html")]
+    if old.get("ipynb"):
+        pairs.append((old_dir / old["ipynb"], run_dir / "notebooks" / f"{job.slug}.ipynb"))
+    if not all(src.exists() for src, _ in pairs):
+        return False
+    for src, dst in pairs:
+        dst.unlink(missing_ok=True)
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+    job.html = str(pairs[0][1].relative_to(run_dir))
+    job.ipynb = str(pairs[-1][1].relative_to(run_dir)) if old.get("ipynb") else ""
+    job.html_bytes = pairs[0][1].stat().st_size
+    job.status, job.reused, job.seconds = "succeeded", True, 0.0
+    return True
 
 
 def render_index(result: RunResult, manifest: dict) -> str:
@@ -304,7 +368,9 @@ def render_index(result: RunResult, manifest: dict) -> str:
         for j in jobs:
             if j.status == "succeeded":
                 link = f'<a href="{e(j.html)}">{e(j.area_name)}</a>'
-                status = '<span class="ok">report ready</span>'
+                status = '<span class="ok">report ready</span>' + (
+                    " (unchanged, reused)" if j.reused else ""
+                )
             elif j.status == NOT_READY:
                 link = f'<a href="{e(j.html)}">{e(j.area_name)}</a>'
                 status = f'<span class="waiting">not ready</span>: {e(j.reason[:300])}'
@@ -343,6 +409,7 @@ def render_index(result: RunResult, manifest: dict) -> str:
     summary = (
         f"{manifest['succeeded']} reports ready"
         + (f", {manifest.get('not_ready')} waiting for data" if manifest.get("not_ready") else "")
+        + (f" ({manifest.get('reused')} unchanged, reused)" if manifest.get("reused") else "")
         + (f", <strong class='failed'>{failed} failed</strong>" if failed else "")
         + f"; run took {manifest['seconds']:.0f} s."
     )

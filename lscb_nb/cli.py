@@ -164,7 +164,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     selected = phases.select(args.phases)
     if not args.no_prepare:
         log.info("Preparing the selected phases (once, before any notebook runs)")
-        for key, state in pipeline.prepare(project, selected).items():
+        for key, state in pipeline.prepare(project, selected, force=args.force).items():
             if state["status"] == "missing":
                 log.warning("%s: not ready: %s", phases.get(key).title, " ".join(state["missing"]))
     only = [project.area_code(a) for a in (args.la or [])]
@@ -180,6 +180,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         run_dir,
         workers=args.workers,
         progress=not args.quiet,
+        reuse=not args.force,
         manifest_extra={
             "data_snapshot": folder_sha256(project.raw) if project.raw.exists() else "",
             "synthetic_data": project.synthetic,
@@ -189,8 +190,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     ready = sum(j.status == "succeeded" for j in result.jobs)
     waiting = len(result.not_ready)
+    reused = sum(j.reused for j in result.jobs)
     print(
         f"{ready} of {len(result.jobs)} reports ready"
+        + (f" ({reused} unchanged, reused)" if reused else "")
         + (f", {waiting} waiting for data" if waiting else "")
         + f": {run_dir / 'index.html'}"
     )
@@ -259,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--run-name", default=None, help="folder name of this run")
     r.add_argument("--workers", type=int, default=2)
     r.add_argument("--no-prepare", action="store_true", help="reuse prepared data")
+    r.add_argument(
+        "--force", action="store_true", help="re-prepare and re-render everything, reusing nothing"
+    )
     r.set_defaults(func=_cmd_run)
     return parser
 

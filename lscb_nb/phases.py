@@ -43,6 +43,9 @@ class Phase:
     starts_from: str | None
     writes_version: str | None
     after: tuple[str, ...] = ()
+    also_reads: tuple[str, ...] = ()
+    also_writes: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
 
     def prepare_function(self) -> Callable[[Project], dict] | None:
         """The stage that prepares this phase's data (``module:function``)."""
@@ -67,7 +70,8 @@ def all_phases() -> tuple[Phase, ...]:
     for entry in yaml.safe_load(text):
         entry = dict(entry)
         entry["inputs"] = tuple(entry.get("inputs") or ())
-        entry["after"] = tuple(entry.get("after") or ())
+        for key in ("after", "also_reads", "also_writes", "reads"):
+            entry[key] = tuple(entry.get(key) or ())
         phase = Phase(**entry)
         if phase.runs_for not in RUNS_FOR:
             raise ValueError(f"phases.yaml: {phase.key}: runs_for {phase.runs_for!r}")
@@ -230,6 +234,24 @@ def missing_inputs(project: Project, phase: Phase) -> list[str]:
             "files are in data/raw."
         )
     return missing
+
+
+def output_dirs(project: Project, phase: Phase) -> list[Path]:
+    """Every processed folder the phase's stage writes."""
+    if not phase.writes:
+        return []
+    return [project.processed / phase.writes, *(project.processed / w for w in phase.also_writes)]
+
+
+STAMP_FILE = "_stamp.json"
+
+
+def stamp(project: Project, phase: Phase) -> dict | None:
+    """When the phase was last prepared and from what (its fingerprint), or None."""
+    folder = output_dir(project, phase)
+    if folder is None or not (folder / STAMP_FILE).exists():
+        return None
+    return json.loads((folder / STAMP_FILE).read_text(encoding="utf-8"))
 
 
 def summary(project: Project, phase: Phase) -> dict | None:

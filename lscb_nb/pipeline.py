@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from lscb_nb import phases, reference
-from lscb_nb.fileio import folder_sha256
+from lscb_nb.fileio import folder_sha256, write_json_atomic
 from lscb_nb.project import Project
 from lscb_nb.returns import IngestResult, ingest_returns, load_processed, read_summary
 
@@ -69,12 +69,18 @@ def pilot_authorities(project: Project) -> list[str]:
     return sorted(codes & set(names.index), key=lambda c: names[c])
 
 
-def prepare(project: Project, selected: list[phases.Phase] | None = None) -> dict[str, dict]:
+def prepare(
+    project: Project, selected: list[phases.Phase] | None = None, force: bool = False
+) -> dict[str, dict]:
     """Prepare each selected phase (all by default) in order; one status per phase.
 
-    A phase with absent inputs is skipped (status ``missing`` with the reasons);
-    preparation itself raising is recorded as ``failed`` and the next phase goes on.
+    A phase with absent inputs is skipped (status ``missing`` with the reasons). A
+    phase whose fingerprint (inputs, settings, toolkit, earlier phases' outputs) is
+    the one it was last prepared from is ``up to date`` and left as it is, unless
+    ``force``.
     """
+    from lscb_nb import fingerprints
+
     chosen = {p.key for p in (selected or phases.all_phases())}
     status: dict[str, dict] = {}
     for phase in phases.all_phases():
@@ -85,9 +91,19 @@ def prepare(project: Project, selected: list[phases.Phase] | None = None) -> dic
             log.info("%s: skipped, %s", phase.title, " ".join(missing))
             status[phase.key] = {"status": "missing", "missing": missing}
             continue
+        key = fingerprints.prepare_key(project, phase)
+        last = phases.stamp(project, phase) or {}
+        if not force and last.get("key") == key and phases.is_prepared(project, phase):
+            log.info("%s: up to date (prepared %s)", phase.title, last.get("prepared_at"))
+            status[phase.key] = {"status": "up to date"}
+            continue
         log.info("%s: preparing", phase.title)
         started = datetime.now(UTC)
         summary = phase.prepare_function()(project)
+        write_json_atomic(
+            phases.output_dir(project, phase) / phases.STAMP_FILE,
+            {"key": key, "prepared_at": started.isoformat(timespec="seconds")},
+        )
         status[phase.key] = {"status": "prepared", "summary": summary}
         log.info(
             "%s: prepared in %.1f s", phase.title, (datetime.now(UTC) - started).total_seconds()
@@ -96,10 +112,10 @@ def prepare(project: Project, selected: list[phases.Phase] | None = None) -> dic
 
 
 def stamp(project: Project, phase_key: str) -> dict:
-    """What every phase summary records about when and from what it was prepared."""
+    """What every phase summary records about the inputs it was prepared from (no
+    time: the same inputs give the same outputs, byte for byte)."""
     phase = phases.get(phase_key)
     return {
-        "prepared_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "inputs_sha256": {
             key: folder_sha256(getattr(project, key)) if getattr(project, key).exists() else None
             for key in phase.inputs

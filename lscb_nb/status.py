@@ -53,6 +53,7 @@ def project_status(project: Project) -> dict:
     }
     for phase in phases.all_phases():
         summary = phases.summary(project, phase)
+        stamp = phases.stamp(project, phase) or {}
         inputs = _inputs(project, phase)
         prepared_from = (summary or {}).get("inputs_sha256", {})
         changed = bool(summary) and any(
@@ -64,7 +65,7 @@ def project_status(project: Project) -> dict:
             "title": phase.title,
             "inputs": inputs,
             "missing": phases.missing_inputs(project, phase),
-            "prepared_at": (summary or {}).get("prepared_at"),
+            "prepared_at": (stamp.get("prepared_at") or "(time not recorded)") if summary else None,
             "version_written": (summary or {}).get("writes"),
             "based_on": (summary or {}).get("based_on"),
             "inputs_changed_since": changed,
