@@ -30,7 +30,7 @@ from lscb_nb.fileio import write_json_atomic, write_parquet_atomic
 from lscb_nb.report import Section, esc, listing, nothing_to_show, plural, table
 
 LONDON = "London"
-CONFIDENT, SUGGEST = 90.0, 70.0
+CONFIDENT, SUGGEST = harmonise.CONFIDENT, harmonise.SUGGEST  # cross-validated
 RELEASED = "2007-12-31"  # the end of the mapping phase
 
 
