@@ -55,7 +55,7 @@ SUGGEST: float = 61.0
 # Penalties (points of the 0-100 score).
 ADDED_WORD = 6.0
 MAX_ADDED = 24.0
-NEGATION_PENALTY = 25.0
+NEGATION_PENALTY = 40.0
 DISTINGUISHING_WORD = 20.0
 # Targets the thresholds are chosen to meet (issue 13).
 TARGET_PRECISION = 0.95
@@ -203,8 +203,8 @@ def _drop_repeats(words: list[str]) -> list[str]:
 
 def _tokens(text: str) -> list[str]:
     """Lower case, accents and apostrophes gone, dashes and punctuation as spaces."""
-    s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    s = _DASHES.sub(" ", s.lower())
+    s = _DASHES.sub(" ", str(text).lower())  # before accents go: a dash is a space
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
     s = s.replace("&", " and ").replace("'", "").replace("`", "")
     s = _NI.sub(lambda m: f" ni{m.group(1)} ", s)
     s = re.sub(r"(\d),(\d{3})", r"\1\2", s)  # 10,000 -> 10000
