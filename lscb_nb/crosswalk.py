@@ -143,8 +143,10 @@ def _candidates_html(row: pd.Series, table: pd.DataFrame) -> str:
     from lscb_nb.report import esc
 
     definition = row.get("local_definition")
-    own = esc(definition) if isinstance(definition, str) and definition.strip() else (
-        "<i>The borough gave no definition.</i>"
+    own = (
+        esc(definition)
+        if isinstance(definition, str) and definition.strip()
+        else ("<i>The borough gave no definition.</i>")
     )
     elsewhere = row.get("reviewed_elsewhere")
     flag = (

@@ -836,7 +836,8 @@ _Dumper.add_representer(str, _represent_str)
 def _dump_yaml(data: dict) -> str:
     header = (
         f"# {data['dataset']}, version {data['version']}.\n"
-        "# Written by lscb_nb.datamodel.save_datamodel; the format is lscb_nb/data/datamodel/SCHEMA.md.\n"
+        "# Written by lscb_nb.datamodel.save_datamodel; "
+        "the format is lscb_nb/data/datamodel/SCHEMA.md.\n"
     )
     body = yaml.dump(
         data,

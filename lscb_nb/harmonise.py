@@ -105,7 +105,9 @@ def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern | None:
 def load_vocabulary() -> Vocabulary:
     """The maintained table shipped in ``lscb_nb/data/matching/abbreviations.yaml``."""
     raw = yaml.safe_load(
-        resources.files("lscb_nb.data").joinpath("matching", "abbreviations.yaml").read_text("utf-8")
+        resources.files("lscb_nb.data")
+        .joinpath("matching", "abbreviations.yaml")
+        .read_text("utf-8")
     )
     ambiguous = {
         short: [(r["expansion"], frozenset(r["context"])) for r in readings]
@@ -113,9 +115,7 @@ def load_vocabulary() -> Vocabulary:
     }
     units = [(_phrase(p), unit) for unit, phrases in raw["unit_phrases"].items() for p in phrases]
     return Vocabulary(
-        expansions={
-            _phrase(k): str(v) for k, v in raw["expansions"].items() if k not in ambiguous
-        },
+        expansions={_phrase(k): str(v) for k, v in raw["expansions"].items() if k not in ambiguous},
         ambiguous=ambiguous,
         equivalents={_phrase(k): str(v) for k, v in (raw.get("equivalents") or {}).items()},
         period_phrases=tuple(_phrase(p) for p in raw["period_phrases"]),
@@ -139,7 +139,10 @@ def _patterns() -> dict[str, object]:
         "ambiguous": _phrase_pattern(v.ambiguous),
         "equivalents": _phrase_pattern(v.equivalents),
         "period": _phrase_pattern(v.period_phrases),
-        "unit": [(re.compile(rf"(?<![a-z0-9%]){re.escape(p)}(?![a-z0-9%])"), u) for p, u in v.unit_phrases],
+        "unit": [
+            (re.compile(rf"(?<![a-z0-9%]){re.escape(p)}(?![a-z0-9%])"), u)
+            for p, u in v.unit_phrases
+        ],
         "generic": _phrase_pattern(v.generic_phrases),
     }
 
@@ -403,7 +406,7 @@ def added_words(name: str, other: str, also: set[str] | None = None) -> list[str
 
 
 def _prefixed(word: str, others: set[str]) -> bool:
-    """"rereferral" against "referral": a prefix that makes it another measure."""
+    """ "rereferral" against "referral": a prefix that makes it another measure."""
     return any(word.startswith(p) and word[len(p) :] in others for p in _MERGED_PREFIXES)
 
 
@@ -584,8 +587,8 @@ def match(
     unless the score alone was confident for the same item.
     """
     out = local.copy()
-    definitions = out["local_definition"] if "local_definition" in out else None
-    units = out["local_unit"] if "local_unit" in out else None
+    definitions = out.get("local_definition")
+    units = out.get("local_unit")
     found = suggest(out["local_name"], items, definitions=definitions, units=units)
     for col in found.columns:
         out[col] = found[col]
@@ -610,7 +613,9 @@ def _crosswalk_keys(crosswalk: pd.DataFrame) -> pd.DataFrame:
 
 def _apply_crosswalk(out: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
     walk = _crosswalk_keys(crosswalk)
-    own = walk.drop_duplicates(["la_code_ons", "key"], keep="last").set_index(["la_code_ons", "key"])
+    own = walk.drop_duplicates(["la_code_ons", "key"], keep="last").set_index(
+        ["la_code_ons", "key"]
+    )
     idx = pd.MultiIndex.from_frame(out[["la_code_ons", "normalised_name"]])
     decision = own["decision"].reindex(idx).to_numpy()
     chosen = own["item_id"].reindex(idx).to_numpy()
@@ -618,12 +623,15 @@ def _apply_crosswalk(out: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame
     status = {"confirm": "confirmed", "repoint": "repointed", "reject": "rejected"}
     out.loc[reviewed, "status"] = [status[d] for d in decision[reviewed]]
     out.loc[reviewed, "item_id"] = [
-        None if d == "reject" else c for d, c in zip(decision[reviewed], chosen[reviewed], strict=True)
+        None if d == "reject" else c
+        for d, c in zip(decision[reviewed], chosen[reviewed], strict=True)
     ]
     # Decisions about the same name for other boroughs: strong suggestions, never matches.
     for pos in np.flatnonzero(~reviewed):
         row = out.iloc[pos]
-        others = walk.loc[(walk["key"] == row["normalised_name"]) & (walk["la_code_ons"] != row["la_code_ons"])]
+        others = walk.loc[
+            (walk["key"] == row["normalised_name"]) & (walk["la_code_ons"] != row["la_code_ons"])
+        ]
         if others.empty or not row["normalised_name"]:
             continue
         latest = others.iloc[-1]

@@ -66,7 +66,9 @@ def real_names_report(path: Path, items: pd.DataFrame, show_list: bool) -> harmo
     ]
     for label, value, op, target in rows:
         met = value >= target if op == ">=" else value <= target
-        print(f"  {label:34s} {value:6.3f}   target {op} {target:.2f}  {'met' if met else 'NOT MET'}")
+        print(
+            f"  {label:34s} {value:6.3f}   target {op} {target:.2f}  {'met' if met else 'NOT MET'}"
+        )
     print(f"  ({pooled['confident']} confident matches)")
     print("\nThresholds each held-out source was judged with (confident / margin / review from):")
     for source, t in chosen.items():
@@ -116,7 +118,8 @@ def synthetic_report(args: argparse.Namespace, items: pd.DataFrame) -> None:
         )
         local = localdata.read_local_datasets(config.paths(root)["catalogues"])
         walk = crosswalk.load_crosswalk(crosswalk.default_path(root))
-        print(f"\nSynthetic sample: {len(local.items):,} local items read from {len(local.files)} files")
+        read = f"{len(local.items):,} local items read from {len(local.files)} files"
+        print(f"\nSynthetic sample: {read}")
         for label, cw in (("automatic matches only", None), ("with the reviewed crosswalk", walk)):
             matches = harmonise.match(
                 local.items, items, cw, args.confident, args.suggest, args.margin

@@ -192,7 +192,9 @@ def test_aliases_are_matched(items):
 
 
 def test_workforce_fte_is_not_a_youth_justice_entrant(items):
-    s = harmonise.suggest(pd.Series(["Vacancy rate (FTE)", "FTEs to the youth justice system"]), items)
+    s = harmonise.suggest(
+        pd.Series(["Vacancy rate (FTE)", "FTEs to the youth justice system"]), items
+    )
     assert list(s["suggested_item"]) == ["CSC35", "YJS01"]
 
 
@@ -201,7 +203,9 @@ def test_the_boroughs_definition_and_unit_move_the_scores():
         ("E01", "Assessments completed", "count", []),
         ("E02", "Assessments completed on time", "percentage", []),
     )
-    cat.loc["E02", "definition"] = "Of the assessments completed, those completed within the timescale"
+    cat.loc["E02", "definition"] = (
+        "Of the assessments completed, those completed within the timescale"
+    )
     name = ["Assessments"]
     plain = harmonise.score_matrix(name, cat)[0]
     with_unit = harmonise.score_matrix(name, cat, units=["%"])[0]
@@ -265,10 +269,16 @@ def local_rows(*rows: tuple[str, str]) -> pd.DataFrame:
 
 def test_a_decision_for_one_borough_is_a_marked_suggestion_for_another(items, tmp_path):
     name = "Kids on plans (our own measure)"
-    local = local_rows(("E09000001", name), ("E09000002", name), ("E09000003", "Vacancy rate (FTE)"))
+    local = local_rows(
+        ("E09000001", name), ("E09000002", name), ("E09000003", "Vacancy rate (FTE)")
+    )
     first = harmonise.match(local, items)
     walk = crosswalk.record_decision(
-        crosswalk.load_crosswalk(tmp_path / "none.csv"), first.iloc[0], "repoint", "CSC17", "A. Reviewer"
+        crosswalk.load_crosswalk(tmp_path / "none.csv"),
+        first.iloc[0],
+        "repoint",
+        "CSC17",
+        "A. Reviewer",
     )
     again = harmonise.match(local, items, walk).set_index("la_code_ons")
     assert again.at["E09000001", "status"] == "repointed"
@@ -284,7 +294,9 @@ def test_a_rejection_elsewhere_stops_a_confident_match_being_used_unseen(items):
     local = local_rows(("E09000001", "Vacancy rate (FTE)"), ("E09000002", "Vacancy rate (FTE)"))
     first = harmonise.match(local, items)
     assert (first["status"] == "confident").all()
-    walk = crosswalk.record_decision(pd.DataFrame(columns=crosswalk.COLUMNS), first.iloc[0], "reject")
+    walk = crosswalk.record_decision(
+        pd.DataFrame(columns=crosswalk.COLUMNS), first.iloc[0], "reject"
+    )
     again = harmonise.match(local, items, walk).set_index("la_code_ons")
     assert again.at["E09000001", "status"] == "rejected"
     assert again.at["E09000002", "status"] == "uncertain"
@@ -296,7 +308,9 @@ def test_a_decision_records_who_and_when():
     row = pd.Series(
         {"la_code_ons": "E1", "local_name": "x", "normalised_name": "x", "suggested_item": "CSC01"}
     )
-    walk = crosswalk.record_decision(pd.DataFrame(columns=crosswalk.COLUMNS), row, "confirm", reviewer="R")
+    walk = crosswalk.record_decision(
+        pd.DataFrame(columns=crosswalk.COLUMNS), row, "confirm", reviewer="R"
+    )
     stamp = walk["decided_at"].item()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", stamp)
     assert walk["reviewer"].item() == "R" and walk["item_id"].item() == "CSC01"
@@ -379,7 +393,7 @@ def test_real_names_meet_the_targets_under_cross_validation_by_source(items):
     names = pd.read_csv(REAL_NAMES, dtype=str, keep_default_na=False)
     lait = harmonise.lait_names()
     lists = {s: lait for s in names["source"].unique() if "LAIT" in s}
-    ranked, pooled, chosen = harmonise.cross_validate(names, items, source_lists=lists)
+    _, pooled, chosen = harmonise.cross_validate(names, items, source_lists=lists)
     assert set(chosen) == set(names["source"])
     assert pooled["precision"] >= 0.95
     assert pooled["recall"] >= 0.60
