@@ -536,12 +536,11 @@ def suggest(
     rows = np.arange(len(scores))
     best = scores[rows, order[:, 0]]
     second = scores[rows, order[:, 1]] if scores.shape[1] > 1 else np.zeros(len(scores))
-    contexts = defs or [""] * len(local_names)
     return pd.DataFrame(
         {
-            "normalised_name": [
-                normalise(n, c) for n, c in zip(local_names, contexts, strict=True)
-            ],
+            # The review key is the name alone (the definition may change between
+            # returns; the crosswalk keys decisions by the name).
+            "normalised_name": [normalise(n) for n in local_names],
             "suggested_item": cat.item_ids[order[:, 0]],
             "score": best.round(1),
             "margin": (best - second).round(1),
