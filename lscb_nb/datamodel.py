@@ -186,6 +186,7 @@ TOP_LEVEL_FIELDS: tuple[str, ...] = (*META_FIELDS, "items", "cross_item_rules")
 ITEM_FIELDS: tuple[str, ...] = (
     "item_id",
     "title",
+    "aliases",
     "definition",
     "numerator",
     "denominator",
@@ -209,6 +210,7 @@ ITEM_FIELDS: tuple[str, ...] = (
 )
 # Fields an item may leave out; they take these values.
 ITEM_DEFAULTS: dict[str, Any] = {
+    "aliases": [],
     "denominator": None,
     "denominator_item": None,
     "source_systems": [],
@@ -379,6 +381,18 @@ def _check_valid_range(label: str, value: object, problems: list[str]) -> None:
         problems.append(f"{label}: valid_range min ({low}) is above max ({high}).")
 
 
+def _check_aliases(label: str, item: Mapping, problems: list[str]) -> None:
+    """Aliases are other names for the same measure (phase 1 matches on them): text,
+    each once, none repeating the title."""
+    aliases = _check_list_of_text(label, "aliases", item.get("aliases", []), problems)
+    folded = [" ".join(a.lower().split()) for a in aliases]
+    if len(set(folded)) != len(folded):
+        problems.append(f"{label}: aliases lists a name more than once.")
+    title = item.get("title")
+    if _is_text(title) and " ".join(title.lower().split()) in folded:
+        problems.append(f"{label}: aliases repeats the title {title!r}.")
+
+
 def _item_label(item: Mapping, position: int) -> str:
     item_id = item.get("item_id")
     return f"item {item_id}" if _is_text(item_id) else f"item #{position} (no valid item_id)"
@@ -448,6 +462,7 @@ def _check_item(
         _check_valid_range(label, item["valid_range"], problems)
 
     _check_list_of_text(label, "source_systems", item.get("source_systems", []), problems)
+    _check_aliases(label, item, problems)
     for ni in _check_list_of_text(
         label, "national_indicators", item.get("national_indicators", []), problems
     ):
@@ -1083,6 +1098,7 @@ def _range_text(valid_range: Mapping | None) -> str:
 DICTIONARY_COLUMNS: dict[str, str] = {
     "item_id": "Item",
     "title": "Title",
+    "aliases": "Also known as",
     "agency": "Agency",
     "theme": "Theme",
     "definition": "Definition",
@@ -1120,6 +1136,7 @@ def to_data_dictionary(dm: DataModel) -> pd.DataFrame:
             {
                 "item_id": item_id,
                 "title": item["title"],
+                "aliases": "; ".join(item["aliases"]),
                 "agency": AGENCY_LABELS[item["agency"]],
                 "theme": THEME_LABELS[item["theme"]],
                 "definition": " ".join(item["definition"].split()),
@@ -1152,6 +1169,7 @@ def _md(text: object) -> str:
 
 
 _ITEM_DETAIL_FIELDS = (
+    "aliases",
     "numerator",
     "denominator",
     "denominator_item",

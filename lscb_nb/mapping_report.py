@@ -30,7 +30,7 @@ from lscb_nb.fileio import write_json_atomic, write_parquet_atomic
 from lscb_nb.project import AREA, Project, find_project
 from lscb_nb.report import Section, esc, listing, nothing_to_show, plural, table
 
-CONFIDENT, SUGGEST = 90.0, 70.0
+CONFIDENT, SUGGEST = harmonise.CONFIDENT, harmonise.SUGGEST  # cross-validated
 
 
 PHASE = "mapping"

@@ -61,8 +61,17 @@ def test_the_wheel_carries_its_data_and_works_outside_the_repository(tmp_path):
     """pip install of the built wheel (not editable) into a fresh venv: init a project
     and validate the shipped data model, from a folder outside the checkout."""
     wheels = tmp_path / "wheels"
+    source = tmp_path / "source"  # a copy, so the build leaves nothing in the checkout
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, tracked.split("\0")):
+        src = ROOT / name
+        if src.is_file() and not src.is_symlink():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            (source / name).write_bytes(src.read_bytes())
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)],
         check=True,
         capture_output=True,
         timeout=600,
