@@ -15,7 +15,7 @@ import json
 import re
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -251,11 +251,17 @@ def run_batch(
     progress: bool = True,
     manifest_extra: dict | None = None,
     reuse: bool = True,
+    executor: Executor | None = None,
 ) -> RunResult:
     """Execute every job (in parallel), then write ``index.html`` and ``manifest.json``.
 
     With ``reuse``, a job whose fingerprint matches a succeeded report of an earlier
-    run beside ``run_dir`` is copied from it instead of executed."""
+    run beside ``run_dir`` is copied from it instead of executed.
+
+    ``executor`` is any :class:`concurrent.futures.Executor` (a ``dask.distributed``
+    client's ``get_executor()`` spreads a national run over several machines); by
+    default a local process pool of ``workers``. An executor passed in is not shut
+    down here: its owner does that."""
     from tqdm.auto import tqdm
 
     run_dir = Path(run_dir)
@@ -278,14 +284,16 @@ def run_batch(
                 fresh.append(job)
         jobs = fresh
     bar = tqdm(total=len(jobs), desc="reports", unit="nb", disable=not progress)
-    if workers <= 1:
+    if executor is None and workers <= 1:
         for job in jobs:
             done.append(_execute(job, str(notebooks_dir), str(run_dir), kernel))
             bar.update()
     else:
-        with ProcessPoolExecutor(
+        owned = executor is None
+        pool = executor or ProcessPoolExecutor(
             max_workers=workers, initializer=_quiet_worker, initargs=(str(run_dir / "logs"),)
-        ) as pool:
+        )
+        try:
             futures = [
                 pool.submit(_execute, j, str(notebooks_dir), str(run_dir), kernel) for j in jobs
             ]
@@ -294,6 +302,9 @@ def run_batch(
                 bar.update()
                 if done[-1].status != "succeeded":
                     bar.write(f"FAILED {done[-1].slug}: {done[-1].error[:200]}")
+        finally:
+            if owned:
+                pool.shutdown()
     bar.close()
     done.sort(key=lambda j: (j.order, j.la_code != AREA, j.area_name))
     result = RunResult(run_dir, done)

@@ -214,3 +214,56 @@ def test_manifest_is_valid_json_with_timings(batch_run):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["failed"] == 1 and manifest["succeeded"] == 2
     assert manifest["seconds"] > 0
+
+
+@pytest.mark.notebook
+def test_a_batch_runs_on_any_executor_a_dask_cluster_included(tmp_path):
+    """run_batch takes any concurrent.futures.Executor: here a dask.distributed
+    LocalCluster's, the path by which a national run spreads over machines."""
+    from dask.distributed import Client, LocalCluster
+
+    project = _project(tmp_path / "p")
+    nbdir = tmp_path / "nb"
+    nbdir.mkdir()
+    _notebook(nbdir)
+    jobs = [j for j in batch.plan_jobs(project, [TEST_PHASE]) if j.la_code != BROKEN]
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        result = batch.run_batch(
+            jobs,
+            tmp_path / "run",
+            notebooks_dir=nbdir,
+            progress=False,
+            executor=client.get_executor(),
+        )
+    assert [j.status for j in result.jobs] == ["succeeded", "succeeded"]
+    assert all((tmp_path / "run" / j.html).exists() for j in result.jobs)
+
+
+def test_a_second_run_reuses_what_did_not_change_and_reruns_what_did(tmp_path):
+    project = _project(tmp_path / "p")
+    nbdir = tmp_path / "nb"
+    nbdir.mkdir()
+    _notebook(nbdir)
+    out = tmp_path / "out"
+
+    def run(name: str) -> batch.RunResult:
+        jobs = batch.plan_jobs(project, [TEST_PHASE], notebooks_dir=nbdir)
+        return batch.run_batch(jobs, out / name, notebooks_dir=nbdir, workers=1, progress=False)
+
+    first = run("one")
+    assert not any(j.reused for j in first.jobs)
+    second = run("two")
+    reused = {j.la_code: j.reused for j in second.jobs}
+    assert reused == {AREA: True, GOOD: True, BROKEN: False}  # a failure is always retried
+    assert batch.load_manifest(out / "two")["reused"] == 2
+    for job in second.jobs:
+        if job.reused:
+            assert (out / "two" / job.html).read_bytes() == (out / "one" / job.html).read_bytes()
+    nb = nbformat.read(nbdir / "09_test.ipynb", as_version=4)
+    nb.cells.append(new_markdown_cell("## One more section"))
+    nbformat.write(nb, nbdir / "09_test.ipynb")
+    third = run("three")
+    assert not any(j.reused for j in third.jobs)  # the notebook changed: every report redone
