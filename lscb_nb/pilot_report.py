@@ -27,6 +27,7 @@ from lscb_nb import (
     reference,
     refinement,
     report,
+    states,
 )
 from lscb_nb.datamodel import (
     AGENCY_LABELS,
@@ -727,39 +728,50 @@ def section_published(ctx: Context) -> Section:
     return sec
 
 
+TOTAL = "Pilot total"
+IN_TOTAL = "Boroughs in total"
+
+
 def count_table(ctx: Context, period: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Counts per item (rows) and pilot borough (columns) with the pilot total, for the
-    benchmark quarter, suppressed with the row totals treated as published."""
+    benchmark quarter, each cell shown by its state (:mod:`lscb_nb.states`).
+
+    The total adds up the reported figures only; figures not reported (not returned,
+    suppressed by the borough, held back by validation) are outside it, shown by
+    their symbol, and counted in ``Boroughs in total``. Small counts are suppressed
+    with the totals treated as published; a total is withheld only when a suppressed
+    cell could be recovered from it. Returns (display, mask of cells shown as c).
+    """
     period = period or ctx.period
-    counts = ctx.returns.accepted.loc[
-        (ctx.returns.accepted["period"] == period)
-        & (ctx.returns.accepted["unit"] == "count")
-        & ctx.returns.accepted["value_state"].isin(["reported", "suppressed"])
-    ]
-    wide = counts.pivot_table(
-        index="item_id", columns="la_code_ons", values="numerator", aggfunc="first"
+    accepted = ctx.returns.accepted
+    here = accepted.loc[(accepted["period"] == period) & (accepted["unit"] == "count")]
+    quarantined = ctx.returns.quarantined
+    held = quarantined.loc[quarantined["period"] == period]
+    count_items = set(ctx.items.index[ctx.items["unit"] == "count"])
+    ids = sorted(set(here["item_id"]) | (set(held["item_id"]) & count_items))
+    boroughs = list(ctx.pilots)
+    keys = ["la_code_ons", "period", "item_id"]
+    grid = pd.MultiIndex.from_product([boroughs, [period], ids], names=keys).to_frame(index=False)
+    cells = states.of_cells(here, held, grid, keys)
+    numbers = cells.pivot(index="item_id", columns="la_code_ons", values="number")
+    numbers = numbers.reindex(index=ids, columns=boroughs)
+    state = cells.pivot(index="item_id", columns="la_code_ons", values="state")
+    state = state.reindex(index=ids, columns=boroughs)
+    outside = ~state.isin(list(states.USABLE))
+    frame = numbers.where(~outside, 0.0).fillna(0.0)
+    _, mask = disclosure.suppress_table(
+        frame, boroughs, threshold=ctx.threshold, margins="rows", outside=outside
     )
-    was_suppressed = (
-        counts.loc[counts["value_state"] == "suppressed"]
-        .pivot_table(index="item_id", columns="la_code_ons", values="value_state", aggfunc="size")
-        .reindex_like(wide)
-        .notna()
-    )
-    boroughs = list(wide.columns)
-    # A borough's own "c" has no number here: it counts as 0 for finding which other
-    # cells to hide, and the row's total is not shown (it would not add up).
-    frame = wide.where(~was_suppressed).fillna(0)
-    display, mask = disclosure.suppress_table(
-        frame, boroughs, threshold=ctx.threshold, margins="rows"
-    )
-    totals, _ = disclosure.published_totals(frame, boroughs, "rows", ctx.threshold)
-    totals = totals.where(~was_suppressed.any(axis=1))
-    display = display.astype(object)
-    display[boroughs] = display[boroughs].where(~was_suppressed, disclosure.CODE)
-    display = display.map(lambda v: v if isinstance(v, str) else f"{v:,.0f}")
-    display["Pilot total"] = [disclosure.CODE if pd.isna(t) else f"{t:,.0f}" for t in totals]
-    mask = mask | was_suppressed
+    totals, _ = disclosure.published_totals(frame, boroughs, "rows", ctx.threshold, outside=outside)
+    display = states.render_frame(numbers, state)
+    display = display.where(~mask[boroughs], states.symbol(states.WITHHELD))
+    display[TOTAL] = [states.symbol(states.WITHHELD) if pd.isna(t) else f"{t:,.0f}" for t in totals]
+    included = (~outside).sum(axis=1)
+    display[IN_TOTAL] = [f"{n} of {len(boroughs)}" for n in included]
+    mask = mask[boroughs] | state.eq(states.SUPPRESSED)
     display.columns = [ctx.name(c) if c in boroughs else c for c in display.columns]
+    mask.columns = [ctx.name(c) for c in mask.columns]
+    display.index.name = "item_id"
     return display, mask
 
 
@@ -771,11 +783,26 @@ def section_counts(ctx: Context) -> Section:
         return Section()
     display.insert(0, "Title", [ctx.items.at[i, "title"] for i in display.index])
     display = display.reset_index().rename(columns={"item_id": "Item"})
+    boroughs = [c for c in display.columns if c not in ("Item", "Title", TOTAL, IN_TOTAL)]
+    meta = {
+        "kind": "grid",
+        "source": "returns/accepted",
+        "filter": {"period": ctx.period, "unit": "count"},
+        "value": "numerator",
+        "row_key": "item_id",
+        "row_column": "Item",
+        "column_key": "la_name",
+        "columns": boroughs,
+        "total": {"column": TOTAL, "of": "reported", "count_column": IN_TOTAL},
+    }
     return Section().add(
         f"The count items for each pilot borough in {esc(ctx.period)}. Counts of 1 to "
         f"{ctx.threshold} are shown as c, and where a total would reveal one, another cell "
-        "is hidden too (secondary suppression), following DfE's convention.",
-        table(display, caption=f"Counts, {ctx.period}"),
+        "is hidden too (secondary suppression), following DfE's convention. The pilot "
+        "total adds up the figures boroughs reported; figures not returned or suppressed "
+        f"by the borough are left out of it, and '{IN_TOTAL}' says how many it covers.",
+        table(display, caption=f"Counts by pilot borough, {ctx.period}", meta=meta),
+        report.state_key(display[boroughs], total_excludes=True),
     )
 
 

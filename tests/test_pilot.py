@@ -254,7 +254,7 @@ def test_recommend_never_drops_an_essential_item():
 
 
 def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.map(lambda v: v if v == "c" else float(str(v).replace(",", "")))
+    return frame.map(lambda v: v if v in ("c", "x", "q") else float(str(v).replace(",", "")))
 
 
 def test_count_table_hides_small_counts_and_cannot_be_undone(london):
@@ -267,13 +267,35 @@ def test_count_table_hides_small_counts_and_cannot_be_undone(london):
     assert not small.empty
     for row in small.itertuples():
         assert display.at[row.item_id, london.name(row.la_code_ons)] == "c"
-    boroughs = [c for c in display.columns if c != "Pilot total"]
-    shown = _numbers(display)
+    boroughs = [c for c in display.columns if c not in ("Pilot total", "Boroughs in total")]
+    shown = _numbers(display.drop(columns="Boroughs in total"))
     totals = shown["Pilot total"].replace("c", np.nan).astype(float)
     assert disclosure.can_recover(shown, boroughs, row_totals=totals) == []
     # No row has exactly one hidden cell beside a shown total.
     hidden = shown[boroughs].eq("c").sum(axis=1)
     assert not ((hidden == 1) & totals.notna()).any()
+
+
+def test_count_table_never_shows_a_missing_figure_as_zero(london):
+    """A figure a borough did not return shows x and stays out of the pilot total,
+    which adds up the reported figures and says how many boroughs it covers."""
+    display, _ = pilot_report.count_table(london)
+    raw = london.returns.accepted
+    raw = raw.loc[(raw["period"] == london.period) & (raw["unit"] == "count")]
+    missing = raw.loc[raw["value_state"] == "missing"]
+    assert not missing.empty
+    for row in missing.itertuples():
+        assert display.at[row.item_id, london.name(row.la_code_ons)] == "x"
+    reported = raw.loc[raw["value_state"] == "reported"]
+    sums = reported.groupby("item_id")["numerator"].sum()
+    counted = reported.groupby("item_id").size()
+    for item_id, shown in display["Pilot total"].items():
+        if shown != "c":
+            assert float(shown.replace(",", "")) == sums.get(item_id, 0)
+        assert display.at[item_id, "Boroughs in total"].startswith(f"{counted.get(item_id, 0)} of")
+    # The borough's own c no longer withholds a total nothing can be recovered from.
+    own_c = raw.loc[raw["value_state"] == "suppressed", "item_id"]
+    assert (display.loc[own_c.unique(), "Pilot total"] != "c").any()
 
 
 def test_a_longer_deadline_counts_more_returns_on_time(sample, london):
