@@ -112,15 +112,20 @@ def summarise(cells: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
     return counts
 
 
-def trend(cells: pd.DataFrame) -> dict:
+def trend(cells: pd.DataFrame, min_points: int = stats.TREND_MIN_POINTS) -> dict:
     """Did returns improve over the pilot? The share supplied each quarter, with
-    the chi-square test for trend in proportions (Fingertips' method)."""
+    the chi-square test for trend in proportions (Fingertips' method) from
+    ``min_points`` quarters (5 by default; the test is valid from 3). When every
+    quarter has the same share (all supplied, say) there is nothing to test and the
+    direction is ``not computable``."""
     by_quarter = summarise(cells, "period")
     by_quarter = by_quarter.loc[sorted(by_quarter.index, key=periods.parse_period)]
     supplied = by_quarter[list(SUPPLIED)].sum(axis=1)
     result: dict = {"by_quarter": by_quarter}
-    if len(by_quarter) >= 5:
-        test = stats.chi_square_trend(supplied.to_numpy(), by_quarter["expected"].to_numpy())
+    if len(by_quarter) >= min_points:
+        test = stats.chi_square_trend(
+            supplied.to_numpy(), by_quarter["expected"].to_numpy(), min_points=min_points
+        )
         result.update(test)
     first, last = by_quarter["supplied_pct"].iloc[0], by_quarter["supplied_pct"].iloc[-1]
     result["first_pct"], result["last_pct"] = float(first), float(last)
@@ -131,3 +136,29 @@ def worst(summary: pd.DataFrame, n: int = 10, min_expected: int = 1) -> pd.DataF
     """The groups with the lowest share supplied (ties broken by fewest on time)."""
     rows = summary.loc[summary["expected"] >= min_expected]
     return rows.sort_values(["supplied_pct", "on_time_pct"]).head(n)
+
+
+def table_meta(
+    by: str,
+    row_column: str,
+    headers: dict[str, str],
+    percents: dict[str, tuple[str, ...]] | None = None,
+    where: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+) -> dict:
+    """What a status-count table shows, for its ``data-lscb`` attribute: the table's
+    rows are ``cells`` grouped by ``by`` (row labels in ``row_column``, mapped back by
+    ``labels``), ``headers`` maps each status (and ``expected``) to its column, and
+    ``percents`` maps a % column to the statuses it counts. The figures audit
+    recomputes all of it from ``data/processed/pilot/cells.parquet``, and checks that
+    the statuses add up to the figures expected."""
+    return {
+        "kind": "status_counts",
+        "source": "pilot/cells",
+        "group_by": by,
+        "row_column": row_column,
+        "headers": headers,
+        "percents": {k: list(v) for k, v in (percents or {}).items()},
+        "where": where or {},
+        "labels": labels or {},
+    }
