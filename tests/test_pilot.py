@@ -199,7 +199,13 @@ def test_london_standing_ranks_among_33(london):
     assert not st.empty
     # Ranked among the London boroughs DfE publishes a figure for (some suppress).
     assert st["of"].max() == 33 and (st["of"] <= 33).all()
-    assert (st["rank"] >= 1).all() and (st["rank"] <= st["of"]).all()
+    directed = london.items.loc[st["item_id"], "polarity"].to_numpy() != "neutral"
+    ranked = st.loc[directed]
+    assert not ranked.empty
+    assert (ranked["rank"] >= 1).all() and (ranked["rank"] <= ranked["of"]).all()
+    # An item with no better direction has no best: it is never ranked.
+    assert st.loc[~directed, "rank"].isna().all()
+    assert (st.loc[~directed, "quartile_band"] == "not ranked").all()
 
 
 # ---------------------------------------------------------------- refinement
