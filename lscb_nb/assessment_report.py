@@ -458,7 +458,9 @@ def section_by_agency_system(ctx: Context) -> Section:
             by_system.rename(
                 columns={"system": "System", "mean": "Mean accessibility", "count": "Scores"}
             ),
+            caption="Source systems by mean accessibility score",
             decimals={"Mean accessibility": 2},
+            meta=ratings.SYSTEMS_META,
         ),
     )
 

@@ -238,6 +238,7 @@ def section_it(ctx: Context) -> Section:
                         ),
                         caption="Source systems by mean accessibility score (phase 2)",
                         decimals={"Mean accessibility": 2},
+                        meta=ratings.SYSTEMS_META,
                     ),
                 )
     return sec

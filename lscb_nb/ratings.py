@@ -166,6 +166,15 @@ def pilot_datamodel(base: DataModel, decisions: pd.DataFrame, released: str) -> 
     return from_dict(raw)
 
 
+SYSTEMS_META = {
+    "kind": "system_accessibility",
+    "source": "assessment/ratings",
+    "row_column": "System",
+    "mean_column": "Mean accessibility",
+    "count_column": "Scores",
+}
+
+
 def system_accessibility(ratings: pd.DataFrame) -> pd.DataFrame:
     """Mean accessibility score per source system raters named, lowest first.
 

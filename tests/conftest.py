@@ -1,10 +1,28 @@
 """Shared fixtures: a tiny inline data model and authority list, so unit tests of
-the reader do not depend on the shipped candidate dataset."""
+the reader do not depend on the shipped candidate dataset; and the sample build
+every report test reads (built once per session)."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory):
+    """``lscb-nb run`` on freshly generated sample data, every notebook for every area."""
+    from lscb_nb import cli
+    from lscb_nb.synthetic import generate_sample_data
+
+    root = tmp_path_factory.mktemp("project")
+    truth = generate_sample_data(root)
+    out = root / "outputs"
+    code = cli.main(["run", "--root", str(root), "--out", str(out), "--run-name", "sample"])
+    run_dir = out / "sample"
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    return {"root": root, "truth": truth, "code": code, "dir": run_dir, "manifest": manifest}
 
 
 @pytest.fixture
