@@ -14,7 +14,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from lscb_nb import periods, stats
+from lscb_nb import periods, states, stats
 
 ON_TIME, LATE, SUPPRESSED, QUARANTINED, MISSING = (
     "on time",
@@ -26,12 +26,13 @@ ON_TIME, LATE, SUPPRESSED, QUARANTINED, MISSING = (
 STATUSES: tuple[str, ...] = (ON_TIME, LATE, SUPPRESSED, QUARANTINED, MISSING)
 # A figure the board can use: sent and readable, whether on time or not.
 SUPPLIED: tuple[str, ...] = (ON_TIME, LATE)
+# Charts colour the states as every report does (lscb_nb.states); late is timeliness's own.
 STATUS_COLOURS: dict[str, str] = {
-    ON_TIME: "#1b7837",
+    ON_TIME: states.COLOUR[states.REPORTED],
     LATE: "#f1a340",
-    SUPPRESSED: "#8073ac",
-    QUARANTINED: "#d73027",
-    MISSING: "#bdbdbd",
+    SUPPRESSED: states.COLOUR[states.SUPPRESSED],
+    QUARANTINED: states.COLOUR[states.QUARANTINED],
+    MISSING: states.COLOUR[states.MISSING],
 }
 _USABLE_STATES = {"reported", "low_reliability", "rounds_to_zero"}
 
