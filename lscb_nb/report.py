@@ -112,10 +112,13 @@ def banner(synthetic: bool) -> HTML | None:
 
 def header(title: str, facts: Mapping[str, object], synthetic: bool) -> Section:
     """The block at the top of every report: what, for whom, when, from which data."""
+    from lscb_nb import states
+
     rows = "".join(
         f'<tr><th style="text-align:left;padding-right:16px">{esc(k)}</th><td>{esc(v)}</td></tr>'
         for k, v in {
             **facts,
+            "Symbols in tables": states.key_plain(),
             "Toolkit version": __version__,
             "Report date": date.today().isoformat(),
         }.items()

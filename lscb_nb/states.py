@@ -180,6 +180,15 @@ def key(symbols: Iterable[str] | None = None, total_excludes: bool = False) -> s
     return "Key: " + "; ".join(parts) + ". A figure not returned is never shown as 0."
 
 
+def key_plain() -> str:
+    """Every symbol and its meaning in one plain line, for every report's header."""
+    short = {s: MEANING[s].split(":")[0].split(" (")[0] for s in MEANING}
+    short["x"] = "not available or not returned"
+    return "; ".join(f"{s} {short[s]}" for s in MEANING) + (
+        "; – nothing to show. A figure not returned is never shown as 0."
+    )
+
+
 def symbols_in(frame: pd.DataFrame) -> set[str]:
     """The state symbols a rendered table shows (to build its key)."""
     cells = frame.astype(str).to_numpy().ravel()
