@@ -172,6 +172,60 @@ def test_borough_benchmark_has_intervals_comparators_and_change(london):
     assert (high["rag"] == "worse").all()
 
 
+def test_comparators_leave_out_a_different_definition_and_count_what_they_rest_on(london):
+    """Croydon's referrals are flagged as a different definition: the London average
+    beside every borough's figure leaves them out and says so; the neighbour figure
+    says how many boroughs it rests on, and below 3 takes DfE's published figure."""
+    flags = london.flags
+    assert ((flags["la_code_ons"] == CROYDON) & (flags["item_id"] == "CSC01")).any()
+    near = reference.statistical_neighbours(CROYDON)["la_code_ons"].tolist()
+    args = (london.obs, CROYDON, "2024-25 Q4", reference.authorities(), near)
+    with_all = benchmark.borough_benchmark(*args).set_index("item_id")
+    without = benchmark.borough_benchmark(*args, exclude=flags, items=london.items)
+    without = without.set_index("item_id")
+    now = london.obs.loc[
+        (london.obs["period"] == "2024-25 Q4") & (london.obs["item_id"] == "CSC01")
+    ]
+    rest = now.loc[now["la_code_ons"] != CROYDON]
+    expected = rest["count"].sum() / rest["base"].sum() * 10_000
+    assert without.at["CSC01", "London pilot average"] == pytest.approx(expected)
+    assert with_all.at["CSC01", "London pilot average"] > expected * 1.2
+    assert without.at["CSC01", "london_excluded"] == 1 and without.at["CSC01", "own_excluded"]
+    assert without.at["CSC02", "london_excluded"] == 0
+    # Croydon has one pilot neighbour (Barnet): DfE's ten neighbours stand in.
+    assert (without["neighbours_n"] < benchmark.MIN_NEIGHBOURS).all()
+    assert without.at["CSC01", "dfe_neighbours_n"] == 10
+    assert np.isfinite(without.at["CSC01", "dfe_neighbours"])
+    assert (
+        without["dfe_neighbours"].notna().sum()
+        == without.index.isin(reference.published_for_items(london.items)["item_id"]).sum()
+    )
+    # No rank for an item with no better direction (referrals are neither).
+    assert pd.isna(without.at["CSC01", "rank"]) and without.at["CSC01", "rag"] == "not compared"
+
+
+def test_funnels_allow_for_overdispersion_and_leave_out_flagged_figures(london):
+    positions = benchmark.funnel_positions(london.obs, exclude=london.flags)
+    plain = benchmark.funnel_positions(london.obs, adjustment="none")
+    latest = "2024-25 Q4"
+    outside, total = benchmark.outside_share(positions, latest)
+    before, _ = benchmark.outside_share(plain, latest)
+    assert total > 500 and outside / total < 0.01 < before / total
+    f = benchmark.funnel(london.obs, "CSC01", latest, exclude=london.flags)
+    assert f["points"].set_index("la_code_ons").at[CROYDON, "excluded"]
+    assert "Limits" in f["dispersion"].describe()
+
+
+def test_trend_words_never_call_a_constant_series_a_trend():
+    assert benchmark.trend_words({"direction": "not computable", "p_value": np.nan}) == (
+        "no change to test"
+    )
+    assert benchmark.trend_words({"direction": "increasing", "p_value": 0.2}) == (
+        "no significant change"
+    )
+    assert benchmark.trend_words({"direction": "increasing", "p_value": 0.01}) == "increasing"
+
+
 def test_pooled_comparator_is_total_over_total():
     obs = pd.DataFrame(
         {
