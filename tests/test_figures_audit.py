@@ -253,6 +253,11 @@ def _grid_checks(t: Table, processed, codes) -> None:
             shown_total = row[total["column"]]
             if shown_total != "c":
                 assert _close(shown_total, reported_sum), (t.report, item_id, shown_total)
+            else:
+                # Withheld only when it is a small count or would give a hidden cell away.
+                cells = row[boroughs].map(lambda v: v.replace(",", "")).to_frame().T
+                gives_away = disclosure.can_recover(cells, boroughs, row_totals=[reported_sum])
+                assert 1 <= reported_sum <= THRESHOLD or gives_away, (t.report, item_id)
             if total.get("count_column"):
                 assert row[total["count_column"]] == f"{reported_n} of {len(boroughs)}"
     # Nothing hidden can be recovered from the shown cells and totals.
