@@ -696,7 +696,13 @@ def _funnel_figure(ctx: Context, item_id: str, period: str, highlight: str | Non
     if highlight is not None:
         mine = shown.loc[shown["la_code_ons"] == highlight]
         ax.scatter(
-            mine["base"], mine["value"], color="#d6604d", s=80, zorder=4, label=ctx.name(highlight)
+            mine["base"],
+            mine["value"],
+            color="#d6604d",
+            marker="D" if mine["excluded"].any() else "o",
+            s=80,
+            zorder=4,
+            label=ctx.name(highlight),
         )
     for row in shown.itertuples():
         ax.annotate(
@@ -707,20 +713,10 @@ def _funnel_figure(ctx: Context, item_id: str, period: str, highlight: str | Non
             textcoords="offset points",
         )
     unit = benchmark.unit_label(item["unit"], item.get("measure_type"), item.get("frequency"))
-    unit = "%" if f.get("kind") == "proportion" else unit + ", children aged 0-17"
     ax.set_xlabel("Denominator" if f.get("kind") == "proportion" else "Children aged 0-17")
-    ax.set_ylabel(unit)
-    ax.set_title(f"{item_id} {item['title']} ({period})", fontsize=11)
-    if how is not None:
-        ax.text(
-            0.0,
-            -0.2,
-            how.describe(),
-            transform=ax.transAxes,
-            fontsize=7,
-            wrap=True,
-            va="top",
-        )
+    ax.set_ylabel("%" if f.get("kind") == "proportion" else unit.replace(" children", ""))
+    title = f"{item_id} {item['title']} ({period})"
+    ax.set_title(title if how is None else f"{title}\n{how.short()}", fontsize=10)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     return fig
@@ -754,8 +750,10 @@ def section_definitions(ctx: Context) -> Section:
     for row in flags.drop_duplicates(["item_id", "la_code_ons"]).head(4).itertuples():
         sec.add(
             f"The funnel plot for {esc(row.item_id)} shows each pilot borough against the "
-            "pilot average, with the limits within which 95% and 99.8% of boroughs would fall "
-            f"by chance alone; {esc(ctx.name(row.la_code_ons))} is highlighted.",
+            "pilot average (without figures counted to a different definition, drawn as "
+            "hollow diamonds), with 95% and 99.8% limits; its title says whether they are "
+            "widened because the boroughs vary more than chance predicts. "
+            f"{esc(ctx.name(row.la_code_ons))} is highlighted.",
             _funnel_figure(ctx, row.item_id, ctx.period, row.la_code_ons),
         )
     return sec

@@ -509,9 +509,19 @@ class Dispersion:
             )
         return (
             f"Limits widened for over-dispersion with an additive random-effects model "
-            f"(τ² = {self.tau2:.3g}): {test}, so the areas vary more than chance "
-            "alone predicts."
+            f"(between-area SD τ = {math.sqrt(self.tau2):.3g}): {test}, so the areas vary "
+            "more than chance alone predicts."
         )
+
+    def short(self) -> str:
+        """A few words for a chart: the limits drawn."""
+        if self.applied == "none":
+            why = "as asked" if self.requested == "none" else "no over-dispersion"
+            if self.requested != "none" and np.isfinite(self.phi):
+                why += f", φ = {self.phi:.2f}"
+            return f"Limits not adjusted ({why})"
+        how = "random effects" if self.applied == "additive" else "√φ"
+        return f"Limits widened for over-dispersion ({how}; φ = {self.phi:.1f}, {self.n} areas)"
 
 
 def _p_text(p: float) -> str:
