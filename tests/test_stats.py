@@ -16,7 +16,7 @@ import pytest
 import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import binomtest, chi2_contingency, poisson
+from scipy.stats import binomtest, chi2_contingency, norm, poisson
 
 from lscb_nb import stats
 
@@ -806,3 +806,19 @@ def test_dispersion_needs_three_areas():
     assert math.isnan(few.phi) and few.applied == "none"
     with pytest.raises(ValueError):
         stats.dispersion([0.1, 0.5, 0.2], 0.3, [0.01] * 3, adjustment="both")
+
+
+def test_multiplicative_and_additive_limits_follow_spiegelhalters_formulas():
+    # Spiegelhalter (2005, QSHC): multiplicative limits target ± z·√phi·s, additive
+    # target ± z·√(s² + τ²); with no over-dispersion both are target ± z·s.
+    se = np.array([0.01, 0.02, 0.05])
+    z998 = norm.ppf(0.999)
+    multi = stats.Dispersion(
+        20, 4.0, 80.0, 1e-9, 0.0009, True, "multiplicative", "multiplicative", 0.1
+    )
+    limits = stats.dispersed_limits(0.3, se, multi, floor=0.0, ceiling=1.0)
+    assert limits["upper_998"].to_numpy() == pytest.approx(0.3 + z998 * 2 * se)
+    additive = stats.Dispersion(20, 4.0, 80.0, 1e-9, 0.0009, True, "additive", "additive", 0.1)
+    limits = stats.dispersed_limits(0.3, se, additive, floor=0.0, ceiling=1.0)
+    assert limits["lower_998"].to_numpy() == pytest.approx(0.3 - z998 * np.sqrt(se**2 + 0.0009))
+    assert "φ = 4.0" in multi.short() and "random effects" in additive.short()
