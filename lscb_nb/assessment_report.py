@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from lscb_nb import instruments, phases, pipeline, ratings, report
@@ -281,9 +282,21 @@ def section_returns(ctx: Context) -> Section:
     return sec
 
 
+def alpha_text(alpha: float, lower: float, upper: float) -> str:
+    """'α = 0.61 (95% CI 0.58 to 0.64)': an alpha always with its precision."""
+    if not np.isfinite(alpha):
+        return "α cannot be measured"
+    if not (np.isfinite(lower) and np.isfinite(upper)):
+        return f"α = {alpha:.2f} (no interval: too few units)"
+    return f"α = {alpha:.2f} (95% CI {lower:.2f} to {upper:.2f})"
+
+
 def section_agreement(ctx: Context) -> Section:
     a = ctx.agreement
-    overall = a.loc[a["level"] == "overall", "alpha"].item()
+    if "alpha_lower" not in a.columns:
+        a = a.assign(alpha_lower=np.nan, alpha_upper=np.nan)
+    top = a.loc[a["level"] == "overall"].iloc[0]
+    overall = float(top["alpha"])
     shown = a.loc[a["level"].isin(["overall", "dimension", "criterion"])].copy()
     if ctx.is_london:
         shown = pd.concat([shown, a.loc[a["level"] == "borough"]])
@@ -293,25 +306,44 @@ def section_agreement(ctx: Context) -> Section:
         ctx.name(g) if lvl == "borough" else g
         for lvl, g in zip(shown["level"], shown["group"], strict=True)
     ]
+    shown["interval"] = [
+        "–" if not (np.isfinite(lo) and np.isfinite(hi)) else f"{lo:.2f} to {hi:.2f}"
+        for lo, hi in zip(shown["alpha_lower"], shown["alpha_upper"], strict=True)
+    ]
     return Section().add(
         "How far raters in the same borough agreed, measured by Krippendorff's alpha for ordinal "
-        f"scores (1 is perfect agreement, 0 no better than chance). Overall alpha is "
-        f"{overall:.2f}: {esc(interpret(overall))}. Krippendorff advises relying on alpha of "
+        "scores (1 is perfect agreement, 0 no better than chance), each with a 95% interval "
+        "from 1,000 bootstrap resamples of the units rated. Overall "
+        f"{alpha_text(overall, top['alpha_lower'], top['alpha_upper'])}: "
+        f"{esc(interpret(overall))}. Krippendorff advises relying on alpha of "
         "0.8 or more and drawing only tentative conclusions from 0.667; below that, an item's "
         "score reflects who rated it as much as the item, so the decisions below should be "
         "read alongside the disputed items.",
         table(
-            shown.rename(
+            shown[
+                [
+                    "level",
+                    "group",
+                    "alpha",
+                    "interval",
+                    "interpretation",
+                    "n_raters",
+                    "n_units",
+                    "n_pairable_values",
+                ]
+            ].rename(
                 columns={
                     "level": "Level",
                     "group": "Group",
                     "alpha": "Alpha",
+                    "interval": "95% CI",
                     "interpretation": "Reading",
                     "n_raters": "Raters",
                     "n_units": "Units",
                     "n_pairable_values": "Pairable scores",
                 }
             ),
+            caption="Agreement between raters (Krippendorff's alpha)",
             decimals={"Alpha": 2},
         ),
     )
@@ -455,10 +487,7 @@ def section_by_agency_system(ctx: Context) -> Section:
     r = ctx.ratings.dropna(subset=["score"]).astype({"score": float})
     grid = _accessibility_grid(ctx)
     fig = _shared_figure(ctx, "accessibility_by_agency.png")
-    systems = r.dropna(subset=["system"]).loc[lambda f: f["dimension"] == "accessibility"]
-    by_system = (
-        systems.groupby("system")["score"].agg(["mean", "count"]).sort_values("mean").reset_index()
-    )
+    by_system = ratings.system_accessibility(r)[["system", "mean", "count"]]
     worst = grid.index[0]
     return Section().add(
         f"Mean accessibility scores by the agency that supplies the item. {esc(worst)} items are "
@@ -470,7 +499,9 @@ def section_by_agency_system(ctx: Context) -> Section:
             by_system.rename(
                 columns={"system": "System", "mean": "Mean accessibility", "count": "Scores"}
             ),
+            caption="Source systems by mean accessibility score",
             decimals={"Mean accessibility": 2},
+            meta=ratings.SYSTEMS_META,
         ),
     )
 

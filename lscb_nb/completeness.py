@@ -15,7 +15,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from lscb_nb import periods, stats
+from lscb_nb import periods, states, stats
 
 ON_TIME, LATE, SUPPRESSED, QUARANTINED, MISSING = (
     "on time",
@@ -27,12 +27,13 @@ ON_TIME, LATE, SUPPRESSED, QUARANTINED, MISSING = (
 STATUSES: tuple[str, ...] = (ON_TIME, LATE, SUPPRESSED, QUARANTINED, MISSING)
 # A figure the board can use: sent and readable, whether on time or not.
 SUPPLIED: tuple[str, ...] = (ON_TIME, LATE)
+# Charts colour the states as every report does (lscb_nb.states); late is timeliness's own.
 STATUS_COLOURS: dict[str, str] = {
-    ON_TIME: "#1b7837",
+    ON_TIME: states.COLOUR[states.REPORTED],
     LATE: "#f1a340",
-    SUPPRESSED: "#8073ac",
-    QUARANTINED: "#d73027",
-    MISSING: "#bdbdbd",
+    SUPPRESSED: states.COLOUR[states.SUPPRESSED],
+    QUARANTINED: states.COLOUR[states.QUARANTINED],
+    MISSING: states.COLOUR[states.MISSING],
 }
 _USABLE_STATES = {"reported", "low_reliability", "rounds_to_zero"}
 
@@ -122,15 +123,20 @@ def summarise(cells: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
     return counts
 
 
-def trend(cells: pd.DataFrame) -> dict:
+def trend(cells: pd.DataFrame, min_points: int = stats.TREND_MIN_POINTS) -> dict:
     """Did returns improve over the pilot? The share supplied each quarter, with
-    the chi-square test for trend in proportions (Fingertips' method)."""
+    the chi-square test for trend in proportions (Fingertips' method) from
+    ``min_points`` quarters (5 by default; the test is valid from 3). When every
+    quarter has the same share (all supplied, say) there is nothing to test and the
+    direction is ``not computable``."""
     by_quarter = summarise(cells, "period")
     by_quarter = by_quarter.loc[sorted(by_quarter.index, key=periods.parse_period)]
     supplied = by_quarter[list(SUPPLIED)].sum(axis=1)
     result: dict = {"by_quarter": by_quarter}
-    if len(by_quarter) >= 5:
-        test = stats.chi_square_trend(supplied.to_numpy(), by_quarter["expected"].to_numpy())
+    if len(by_quarter) >= min_points:
+        test = stats.chi_square_trend(
+            supplied.to_numpy(), by_quarter["expected"].to_numpy(), min_points=min_points
+        )
         result.update(test)
     first, last = by_quarter["supplied_pct"].iloc[0], by_quarter["supplied_pct"].iloc[-1]
     result["first_pct"], result["last_pct"] = float(first), float(last)
@@ -141,3 +147,29 @@ def worst(summary: pd.DataFrame, n: int = 10, min_expected: int = 1) -> pd.DataF
     """The groups with the lowest share supplied (ties broken by fewest on time)."""
     rows = summary.loc[summary["expected"] >= min_expected]
     return rows.sort_values(["supplied_pct", "on_time_pct"]).head(n)
+
+
+def table_meta(
+    by: str,
+    row_column: str,
+    headers: dict[str, str],
+    percents: dict[str, tuple[str, ...]] | None = None,
+    where: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+) -> dict:
+    """What a status-count table shows, for its ``data-lscb`` attribute: the table's
+    rows are ``cells`` grouped by ``by`` (row labels in ``row_column``, mapped back by
+    ``labels``), ``headers`` maps each status (and ``expected``) to its column, and
+    ``percents`` maps a % column to the statuses it counts. The figures audit
+    recomputes all of it from ``data/processed/pilot/cells.parquet``, and checks that
+    the statuses add up to the figures expected."""
+    return {
+        "kind": "status_counts",
+        "source": "pilot/cells",
+        "group_by": by,
+        "row_column": row_column,
+        "headers": headers,
+        "percents": {k: list(v) for k, v in (percents or {}).items()},
+        "where": where or {},
+        "labels": labels or {},
+    }

@@ -136,8 +136,8 @@ def draft_datamodel(
         based_on=candidate.version,
         released=released,
         description=(
-            f"The draft dataset collated from what London's boroughs already collect: the "
-            f"candidate items collected by at least {min_boroughs} of the {replied} boroughs "
+            f"The draft dataset collated from what the authorities already collect: the "
+            f"candidate items collected by at least {min_boroughs} of the {replied} authorities "
             "that sent their current dataset (core), plus items required by statute or Working "
             "Together, and items on children's views and participation, whatever boroughs "
             "collect today (to develop)."

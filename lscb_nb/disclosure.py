@@ -77,13 +77,18 @@ def _lines(shape, row_pub, col_pub) -> list:
     ]
 
 
-def _secondary(values: np.ndarray, mask: np.ndarray, row_pub, col_pub) -> np.ndarray:
+def _secondary(
+    values: np.ndarray, mask: np.ndarray, row_pub, col_pub, fixed: np.ndarray | None = None
+) -> np.ndarray:
     """Add cells until no line with a published total has exactly one suppressed
-    cell, and the LP auditor can pin no suppressed cell."""
+    cell, and the LP auditor can pin no suppressed cell. ``fixed`` cells are outside
+    the sums (a figure not reported): hiding them protects nothing, so they are
+    never picked."""
     mask = mask.copy()
+    fixed = np.zeros(values.shape, bool) if fixed is None else fixed
 
     def add_smallest(line) -> bool:
-        cand = np.where(mask[line], np.inf, values[line])
+        cand = np.where(mask[line] | fixed[line], np.inf, values[line])
         nonzero = np.where(cand > 0, cand, np.inf)
         pick = nonzero if np.isfinite(nonzero).any() else cand
         if not np.isfinite(pick).any():
@@ -115,6 +120,7 @@ def _plan(
     threshold: int,
     margins: str | None,
     suppress_zero: bool = False,
+    outside: pd.DataFrame | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Which cells are hidden and which totals are published, decided together.
 
@@ -123,22 +129,35 @@ def _plan(
     is not always enough (a complementary cell in a line whose published total is 0
     is pinned at 0 by itself), so while the auditor can still pin a small count,
     the totals through it are withdrawn and the cells re-planned.
+
+    ``outside`` marks cells that are not part of the table's sums (figures not
+    reported: missing, suppressed by the borough, quarantined): they count as 0 in
+    every total, are shown by their state's symbol, and are never used as
+    complementary cells. A total over the rest is published when no suppressed
+    cell can be recovered from it.
     """
+    fixed = (
+        np.zeros((len(frame), len(count_cols)), bool)
+        if outside is None
+        else outside.reindex(index=frame.index, columns=count_cols).fillna(False).to_numpy(bool)
+    )
     values = frame[count_cols].apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(float)
+    values = np.where(fixed, 0.0, values)
     primary = primary_suppress(frame[count_cols], threshold, suppress_zero).to_numpy().copy()
+    primary &= ~fixed
     row_pub, col_pub = _margins(
         values, margins in ("rows", "both"), margins in ("columns", "both"), threshold
     )
     if not margins:
         return values, primary, row_pub, col_pub
-    mask = _secondary(values, primary, row_pub, col_pub)
+    mask = _secondary(values, primary, row_pub, col_pub, fixed)
     for _ in range(sum(values.shape)):
         pinned = [c for c in _pinned_cells(values, mask, row_pub, col_pub) if primary[tuple(c)]]
         if not pinned:
             break
         i, j = pinned[0]
         row_pub[i] = col_pub[j] = False
-        mask = _secondary(values, mask, row_pub, col_pub)
+        mask = _secondary(values, mask, row_pub, col_pub, fixed)
     return values, mask, row_pub, col_pub
 
 
@@ -149,6 +168,7 @@ def suppress_table(
     threshold: int = DEFAULT_SUPPRESSION_THRESHOLD,
     margins: str | None = "both",
     suppress_zero: bool = False,
+    outside: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (display frame with ``c`` in suppressed cells, boolean mask).
 
@@ -157,9 +177,11 @@ def suppress_table(
     rows shown), ``"both"`` or ``None`` (no totals: primary suppression only).
     ``derived`` maps a derived column (a rate, a percentage) to the count
     columns it is computed from; it is suppressed wherever any of them is.
+    ``outside`` (boolean, like ``frame[count_cols]``) marks figures not reported,
+    which are left out of every total (see ``_plan``); the caller shows their state.
     """
     count_cols = list(count_cols)
-    _, mask, _, _ = _plan(frame, count_cols, threshold, margins, suppress_zero)
+    _, mask, _, _ = _plan(frame, count_cols, threshold, margins, suppress_zero, outside)
     full = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     full[count_cols] = mask
     for col, inputs in (derived or {}).items():
@@ -298,11 +320,15 @@ def published_totals(
     margins: str = "both",
     threshold: int = DEFAULT_SUPPRESSION_THRESHOLD,
     suppress_zero: bool = False,
+    outside: pd.DataFrame | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Row and column totals as a report may show them (NaN where hidden): the same
-    plan as :func:`suppress_table` makes for the same table."""
+    plan as :func:`suppress_table` makes for the same table. With ``outside``, the
+    totals are over the reported figures only."""
     count_cols = list(count_cols)
-    values, _, row_pub, col_pub = _plan(frame, count_cols, threshold, margins, suppress_zero)
+    values, _, row_pub, col_pub = _plan(
+        frame, count_cols, threshold, margins, suppress_zero, outside
+    )
     rows = pd.Series(np.where(row_pub, values.sum(axis=1), np.nan), index=frame.index)
     cols = pd.Series(np.where(col_pub, values.sum(axis=0), np.nan), index=count_cols)
     return rows, cols

@@ -15,7 +15,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from lscb_nb import completeness, phases, pilot_report, refinement
+from lscb_nb import completeness, phases, pilot_report, ratings, refinement
 from lscb_nb.datamodel import AGENCY_LABELS, DataModel, available_versions, load_datamodel
 from lscb_nb.project import Project, find_project
 from lscb_nb.report import Section, esc, listing, nothing_to_show, plural, table
@@ -261,21 +261,25 @@ def section_it(ctx: Context) -> Section:
         )
     )
     if ctx.assessment is not None and "ratings" in ctx.assessment:
-        ratings = ctx.assessment["ratings"]
-        if {"system", "score"} <= set(ratings.columns):
-            named = ratings.dropna(subset=["system"])
-            named = named.loc[named["system"].astype(str).str.strip() != ""]
-            if not named.empty:
-                by_sys = named.groupby("system")["score"].agg(["mean", "count"])
-                by_sys = by_sys.sort_values("mean").head(10).reset_index()
+        rated = ctx.assessment["ratings"]
+        if {"system", "score", "dimension"} <= set(rated.columns):
+            by_sys = ratings.system_accessibility(rated).head(10)
+            if not by_sys.empty:
                 sec.add(
                     "Phase 2's raters named the systems they would extract from; the lowest "
-                    "average ratings were for:",
+                    "mean accessibility scores (the accessibility criteria only, 1 to 4, as "
+                    "phase 2 reports them) were for:",
                     table(
-                        by_sys.rename(
-                            columns={"system": "System", "mean": "Mean rating", "count": "Ratings"}
+                        by_sys[["system", "mean", "count"]].rename(
+                            columns={
+                                "system": "System",
+                                "mean": "Mean accessibility",
+                                "count": "Scores",
+                            }
                         ),
-                        decimals={"Mean rating": 2},
+                        caption="Source systems by mean accessibility score (phase 2)",
+                        decimals={"Mean accessibility": 2},
+                        meta=ratings.SYSTEMS_META,
                     ),
                 )
     return sec
@@ -291,6 +295,7 @@ def section_sharing(ctx: Context) -> Section:
     """Which agencies supplied what, and where sharing failed."""
     cells = ctx.pilot.cells
     by_agency = completeness.summarise(cells, "agency")
+    labels = {AGENCY_LABELS.get(a, a): a for a in by_agency.index}
     by_agency.index = _labels(by_agency.index.to_series(), AGENCY_LABELS)
     never = cells.loc[cells["status"] == completeness.MISSING]
     whole = never.groupby(["la_code_ons", "period", "agency"]).size()
@@ -298,26 +303,38 @@ def section_sharing(ctx: Context) -> Section:
     failed = (whole / expected.reindex(whole.index)) == 1
     failures = failed[failed].reset_index()[["la_code_ons", "period", "agency"]]
     worst = by_agency["supplied_pct"].idxmin()
+    headers = {
+        "expected": "Expected",
+        "on time": "On time",
+        "late": "Late",
+        "suppressed": "Suppressed",
+        "quarantined": "Held back",
+        "missing": "Missing",
+    }
+    shown = (
+        by_agency.reset_index()
+        .rename(columns={"index": "Agency", "agency": "Agency"})[["Agency", *headers]]
+        .rename(columns=headers)
+        .assign(**{"% supplied": by_agency["supplied_pct"].to_numpy()})
+    )
     sec = Section().add(
-        "Every agency's share of the figures expected of it across the pilot. Where a whole "
-        "agency's part of a quarter's return never arrived, the partnership's information "
-        f"sharing failed that quarter: {plural(len(failures), 'time')} in all. "
-        f"{esc(worst)} supplied the smallest share ({by_agency.loc[worst, 'supplied_pct']:.0f}%).",
+        "Every agency's share of the figures expected of it across the pilot: each row adds "
+        "up, as figures supplied on time or late, suppressed by the borough, held back by "
+        "validation, or missing. Where a whole agency's part of a quarter's return never "
+        "arrived, the partnership's information sharing failed that quarter: "
+        f"{plural(len(failures), 'time')} in all. {esc(worst)} supplied the smallest share "
+        f"({by_agency.loc[worst, 'supplied_pct']:.0f}%).",
         table(
-            by_agency.reset_index()
-            .rename(columns={"index": "Agency", "agency": "Agency"})[
-                ["Agency", "expected", "on time", "late", "missing", "supplied_pct"]
-            ]
-            .rename(
-                columns={
-                    "expected": "Expected",
-                    "on time": "On time",
-                    "late": "Late",
-                    "missing": "Missing",
-                    "supplied_pct": "% supplied",
-                }
-            ),
+            shown,
+            caption="Figures expected of each agency, by what happened to them",
             decimals={"% supplied": 0},
+            meta=completeness.table_meta(
+                "agency",
+                "Agency",
+                headers,
+                {"% supplied": completeness.SUPPLIED},
+                labels=labels,
+            ),
         ),
     )
     if not failures.empty:
@@ -345,6 +362,7 @@ def section_good_practice(ctx: Context) -> Section:
     by_la["issues"] = issues.reindex(by_la.index).fillna(0).astype(int)
     by_la["definition flags"] = flags.reindex(by_la.index).fillna(0).astype(int)
     by_la = by_la.sort_values(["on_time_pct", "issues"], ascending=[False, True])
+    labels = {p.name(c): c for c in by_la.index}
     by_la.index = [p.name(c) for c in by_la.index]
     best = by_la.index[0]
     clean = by_la.loc[(by_la["issues"] == 0) & (by_la["definition flags"] == 0)].index
@@ -371,7 +389,15 @@ def section_good_practice(ctx: Context) -> Section:
                     "definition flags": "Definitional queries",
                 }
             ),
+            caption="Pilot boroughs' returns: supplied, on time and clean",
             decimals={"% supplied": 0, "% on time": 0},
+            meta=completeness.table_meta(
+                "la_code_ons",
+                "Borough",
+                {},
+                {"% supplied": completeness.SUPPLIED, "% on time": (completeness.ON_TIME,)},
+                labels=labels,
+            ),
         ),
     )
 

@@ -29,6 +29,7 @@ from lscb_nb import (
     reference,
     refinement,
     report,
+    states,
 )
 from lscb_nb.datamodel import (
     AGENCY_LABELS,
@@ -113,9 +114,13 @@ def prepare_pilot(project: Project) -> dict:
     labels = collection_periods(project, returns)
     in_scope = returns.accepted.loc[returns.accepted["item_id"].isin(items.index)]
     obs = benchmark.observations(in_scope, items)
-    positions = benchmark.funnel_positions(obs)
     published_check = benchmark.pilot_vs_published(obs, items)
-    flags = quality.definition_flags(positions, obs, published_check)
+    # Flags look for figures far outside OHID's unadjusted limits; the funnels the
+    # reports draw then leave the flagged figures out and allow for over-dispersion.
+    flags = quality.definition_flags(
+        benchmark.funnel_positions(obs, adjustment="none"), obs, published_check
+    )
+    positions = benchmark.funnel_positions(obs, exclude=flags)
     out = pilot_dir(project)
     write_parquet_atomic(out / "funnel_positions.parquet", positions)
     write_parquet_atomic(out / "published_check.parquet", published_check)
@@ -134,9 +139,9 @@ def prepare_pilot(project: Project) -> dict:
         near = _neighbours(la)
         if latest is not None:
             tables.append(
-                benchmark.borough_benchmark(obs, la, latest, authorities, near).assign(
-                    la_code_ons=la
-                )
+                benchmark.borough_benchmark(
+                    obs, la, latest, authorities, near, exclude=flags, items=items
+                ).assign(la_code_ons=la)
             )
         standing.append(benchmark.london_standing(items, la, authorities).assign(la_code_ons=la))
     write_parquet_atomic(
@@ -256,6 +261,8 @@ class Context:
     neighbours: list[str] = field(default_factory=list)
     benchmark_table: pd.DataFrame | None = None
     standing: pd.DataFrame | None = None
+    # Funnel limits: "additive" (default), "multiplicative" or "none" (unadjusted).
+    funnel_adjustment: str = "additive"
 
     @property
     def is_london(self) -> bool:
@@ -303,8 +310,12 @@ def load_context(
     periods_shown: list[str] | None = None,
     deadline_days: int | None = None,
     threshold: int | None = None,
+    funnel_adjustment: str = "additive",
 ) -> Context:
     """Everything a phase 3 report shows, from the prepared data (read only).
+    ``funnel_adjustment`` chooses the funnel limits: ``additive`` (over-dispersion
+    allowed for by random effects where the pilot is over-dispersed),
+    ``multiplicative`` or ``none``.
 
     ``deadline_days`` and ``threshold`` default to the project's; other values
     (or a shorter span of quarters) are worked out here from the prepared returns.
@@ -371,7 +382,9 @@ def load_context(
         returns=returns,
         obs=obs,
         cells=cells,
-        positions=pd.read_parquet(folder / "funnel_positions.parquet"),
+        positions=pd.read_parquet(folder / "funnel_positions.parquet")
+        if as_prepared and funnel_adjustment == "additive"
+        else benchmark.funnel_positions(obs, funnel_adjustment, flags),
         flags=flags,
         published_check=pd.read_parquet(folder / "published_check.parquet"),
         recommendations=recs,
@@ -384,6 +397,7 @@ def load_context(
         neighbours=neighbours,
         benchmark_table=bench,
         standing=standing,
+        funnel_adjustment=funnel_adjustment,
     )
 
 
@@ -548,20 +562,11 @@ def section_completeness(ctx: Context) -> Section:
 
     tr = completeness.trend(cells)
     by_q = tr["by_quarter"]
-    verdict = (
-        f"a statistically significant {tr['direction']} trend (chi-square test for trend, "
-        f"p = {tr['p_value']:.3f})"
-        if tr.get("p_value", 1) < 0.05
-        else "no statistically significant trend"
-        if "p_value" in tr
-        else "too few quarters to test a trend"
-    )
+    where = "Across the pilot" if ctx.is_london else f"In {esc(ctx.la_name)}"
     sec.add(
-        f"Across the pilot, {tr['first_pct']:.0f}% of expected figures were supplied in "
+        f"{where}, {tr['first_pct']:.0f}% of expected figures were supplied in "
         f"{esc(by_q.index[0])} and {tr['last_pct']:.0f}% in {esc(by_q.index[-1])}: "
-        f"{verdict}. Returns did "
-        + ("" if tr.get("p_value", 1) < 0.05 and tr.get("direction") == "increasing" else "not ")
-        + "measurably improve as the pilot went on.",
+        f"{completeness_verdict(tr)}",
         table(
             by_q.reset_index()
             .rename(columns={"period": "Quarter"})
@@ -571,9 +576,59 @@ def section_completeness(ctx: Context) -> Section:
             .assign(**{"% supplied": by_q["supplied_pct"].to_numpy()}),
             caption="Expected figures by status, each quarter",
             decimals={"% supplied": 1},
+            meta=completeness.table_meta(
+                "period",
+                "Quarter",
+                {s: s.capitalize() for s in [*completeness.STATUSES, "expected"]},
+                {"% supplied": completeness.SUPPLIED},
+                where={} if ctx.is_london else {"la_code_ons": ctx.la_code},
+            ),
         ),
     )
     return sec
+
+
+def completeness_verdict(tr: dict) -> str:
+    """What the trend test says about the share supplied, in words that match the
+    figures: a constant series is never a significant trend."""
+    p = tr.get("p_value", np.nan)
+    if "p_value" not in tr:
+        return "too few quarters to test a trend."
+    if tr.get("direction") == "not computable" or not np.isfinite(p):
+        same = tr["first_pct"] == tr["last_pct"]
+        return (
+            "the share was the same every quarter, so there is no trend to test."
+            if same
+            else "the share did not vary enough to test a trend."
+        )
+    if p < 0.05:
+        better = tr["direction"] == "increasing"
+        shares = tr["by_quarter"]["supplied_pct"]
+        agrees = tr["last_pct"] > tr["first_pct"] if better else tr["last_pct"] < tr["first_pct"]
+        if not agrees:
+            low, high = shares.idxmin(), shares.idxmax()
+            turn = (
+                f"dipped to {shares.min():.0f}% in {esc(low)} and recovered"
+                if better
+                else f"rose to {shares.max():.0f}% in {esc(high)} and fell back"
+            )
+            return (
+                f"the share {turn}. The chi-square test for trend finds the later quarters "
+                f"{'higher' if better else 'lower'} on the whole (p = {p:.3f}), but the last "
+                "quarter is no "
+                + ("better" if better else "worse")
+                + " than the first, so this is not a lasting change."
+            )
+        return (
+            f"a statistically significant {tr['direction']} trend (chi-square test for "
+            f"trend, p = {p:.3f}). Returns "
+            + ("improved" if better else "got worse")
+            + " as the pilot went on."
+        )
+    return (
+        "no statistically significant trend (chi-square test for trend, "
+        f"p = {p:.3f}): returns did not measurably improve as the pilot went on."
+    )
 
 
 def _borough_status_heatmap(ctx: Context, cells: pd.DataFrame) -> plt.Figure:
@@ -645,7 +700,15 @@ def section_timeliness(ctx: Context) -> Section:
                     "on_time_pct": "% on time",
                 }
             ),
+            caption="Items least often supplied",
             decimals={"% supplied": 0, "% on time": 0},
+            meta=completeness.table_meta(
+                "item_id",
+                "Item",
+                {"expected": "Expected"},
+                {"% supplied": completeness.SUPPLIED, "% on time": (completeness.ON_TIME,)},
+                where={} if ctx.is_london else {"la_code_ons": ctx.la_code},
+            ),
         ),
     )
     return sec
@@ -707,25 +770,52 @@ def section_quality(ctx: Context) -> Section:
 
 
 def _funnel_figure(ctx: Context, item_id: str, period: str, highlight: str | None) -> plt.Figure:
-    f = benchmark.funnel(ctx.obs, item_id, period)
+    f = benchmark.funnel(ctx.obs, item_id, period, ctx.funnel_adjustment, ctx.flags)
     pts, lim = f["points"], f["limits"]
     item = ctx.items.loc[item_id]
+    how = f.get("dispersion")
+    widened = how is not None and how.applied != "none"
     fig, ax = plt.subplots(figsize=(8, 4.2))
     if not lim.empty:
-        ax.plot(lim["base"], lim["upper_998"], color="#b2182b", lw=1, ls="--", label="99.8% limits")
+        tag = " (widened for over-dispersion)" if widened else ""
+        ax.plot(
+            lim["base"],
+            lim["upper_998"],
+            color="#b2182b",
+            lw=1,
+            ls="--",
+            label="99.8% limits" + tag,
+        )
         ax.plot(lim["base"], lim["lower_998"], color="#b2182b", lw=1, ls="--")
-        ax.plot(lim["base"], lim["upper_95"], color="#ef8a62", lw=1, label="95% limits")
+        ax.plot(lim["base"], lim["upper_95"], color="#ef8a62", lw=1, label="95% limits" + tag)
         ax.plot(lim["base"], lim["lower_95"], color="#ef8a62", lw=1)
         ax.axhline(f["target"], color="#444", lw=1, label="pilot average")
     hidden = _suppressed_counts(pts["count"], ctx.threshold).to_numpy()
     shown = pts.loc[~hidden]
-    ax.scatter(
-        shown["base"], shown["value"], color="#4d4d4d", s=28, zorder=3, label="pilot boroughs"
-    )
+    kept = shown.loc[~shown["excluded"]]
+    ax.scatter(kept["base"], kept["value"], color="#4d4d4d", s=28, zorder=3, label="pilot boroughs")
+    other = shown.loc[shown["excluded"]]
+    if not other.empty:
+        ax.scatter(
+            other["base"],
+            other["value"],
+            facecolors="none",
+            edgecolors="#4d4d4d",
+            marker="D",
+            s=40,
+            zorder=3,
+            label="different definition (not in the average)",
+        )
     if highlight is not None:
         mine = shown.loc[shown["la_code_ons"] == highlight]
         ax.scatter(
-            mine["base"], mine["value"], color="#d6604d", s=80, zorder=4, label=ctx.name(highlight)
+            mine["base"],
+            mine["value"],
+            color="#d6604d",
+            marker="D" if mine["excluded"].any() else "o",
+            s=80,
+            zorder=4,
+            label=ctx.name(highlight),
         )
     for row in shown.itertuples():
         ax.annotate(
@@ -735,10 +825,11 @@ def _funnel_figure(ctx: Context, item_id: str, period: str, highlight: str | Non
             xytext=(4, 3),
             textcoords="offset points",
         )
-    unit = "%" if f.get("kind") == "proportion" else "per 10,000 children aged 0-17"
+    unit = benchmark.unit_label(item["unit"], item.get("measure_type"), item.get("frequency"))
     ax.set_xlabel("Denominator" if f.get("kind") == "proportion" else "Children aged 0-17")
-    ax.set_ylabel(unit)
-    ax.set_title(f"{item_id} {item['title']} ({period})", fontsize=11)
+    ax.set_ylabel("%" if f.get("kind") == "proportion" else unit.replace(" children", ""))
+    title = f"{item_id} {item['title']} ({period})"
+    ax.set_title(title if how is None else f"{title}\n{how.short()}", fontsize=10)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     return fig
@@ -772,8 +863,10 @@ def section_definitions(ctx: Context) -> Section:
     for row in flags.drop_duplicates(["item_id", "la_code_ons"]).head(4).itertuples():
         sec.add(
             f"The funnel plot for {esc(row.item_id)} shows each pilot borough against the "
-            "pilot average, with the limits within which 95% and 99.8% of boroughs would fall "
-            f"by chance alone; {esc(ctx.name(row.la_code_ons))} is highlighted.",
+            "pilot average (without figures counted to a different definition, drawn as "
+            "hollow diamonds), with 95% and 99.8% limits; its title says whether they are "
+            "widened because the boroughs vary more than chance predicts. "
+            f"{esc(ctx.name(row.la_code_ons))} is highlighted.",
             _funnel_figure(ctx, row.item_id, ctx.period, row.la_code_ons),
         )
     return sec
@@ -823,57 +916,74 @@ def section_published(ctx: Context) -> Section:
         if not far.empty
         else "Every pilot figure is within half again of DfE's published figure.",
     )
-    cols = ["Borough", "item_id", "Title", "year", "pilot_value", "published_value", "ratio"]
+    shown = shown.assign(Measure=[_published_unit(ctx, i) for i in shown["item_id"]])
+    far = shown.loc[~shown["ratio"].between(0.67, 1.5)]
+    cols = ["Borough", "item_id", "Title", "Measure", "year", "pilot_value"]
+    cols += ["published_value", "ratio"]
     sec.add(
+        "Both figures are for the financial year (the pilot's four quarters added up for "
+        "flows, its Q4 figure for snapshots), on the same population.",
         table(
             (far if ctx.is_london else shown)[cols].rename(
                 columns={
                     "item_id": "Item",
                     "year": "Year",
-                    "pilot_value": "Pilot",
-                    "published_value": "DfE published",
+                    "pilot_value": "Pilot (year)",
+                    "published_value": "DfE published (year)",
                     "ratio": "Pilot / DfE",
                 }
             ),
-            decimals={"Pilot": 1, "DfE published": 1, "Pilot / DfE": 2},
-        )
+            caption="Pilot figures beside DfE's published figures",
+            decimals={"Pilot (year)": 1, "DfE published (year)": 1, "Pilot / DfE": 2},
+        ),
     )
     return sec
 
 
+TOTAL = "Pilot total"
+IN_TOTAL = "Boroughs in total"
+
+
 def count_table(ctx: Context, period: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Counts per item (rows) and pilot borough (columns) with the pilot total, for the
-    benchmark quarter, suppressed with the row totals treated as published."""
+    benchmark quarter, each cell shown by its state (:mod:`lscb_nb.states`).
+
+    The total adds up the reported figures only; figures not reported (not returned,
+    suppressed by the borough, held back by validation) are outside it, shown by
+    their symbol, and counted in ``Boroughs in total``. Small counts are suppressed
+    with the totals treated as published; a total is withheld only when a suppressed
+    cell could be recovered from it. Returns (display, mask of cells shown as c).
+    """
     period = period or ctx.period
-    counts = ctx.returns.accepted.loc[
-        (ctx.returns.accepted["period"] == period)
-        & (ctx.returns.accepted["unit"] == "count")
-        & ctx.returns.accepted["value_state"].isin(["reported", "suppressed"])
-    ]
-    wide = counts.pivot_table(
-        index="item_id", columns="la_code_ons", values="numerator", aggfunc="first"
+    accepted = ctx.returns.accepted
+    here = accepted.loc[(accepted["period"] == period) & (accepted["unit"] == "count")]
+    quarantined = ctx.returns.quarantined
+    held = quarantined.loc[quarantined["period"] == period]
+    count_items = set(ctx.items.index[ctx.items["unit"] == "count"])
+    ids = sorted(set(here["item_id"]) | (set(held["item_id"]) & count_items))
+    boroughs = list(ctx.pilots)
+    keys = ["la_code_ons", "period", "item_id"]
+    grid = pd.MultiIndex.from_product([boroughs, [period], ids], names=keys).to_frame(index=False)
+    cells = states.of_cells(here, held, grid, keys)
+    numbers = cells.pivot(index="item_id", columns="la_code_ons", values="number")
+    numbers = numbers.reindex(index=ids, columns=boroughs)
+    state = cells.pivot(index="item_id", columns="la_code_ons", values="state")
+    state = state.reindex(index=ids, columns=boroughs)
+    outside = ~state.isin(list(states.USABLE))
+    frame = numbers.where(~outside, 0.0).fillna(0.0)
+    _, mask = disclosure.suppress_table(
+        frame, boroughs, threshold=ctx.threshold, margins="rows", outside=outside
     )
-    was_suppressed = (
-        counts.loc[counts["value_state"] == "suppressed"]
-        .pivot_table(index="item_id", columns="la_code_ons", values="value_state", aggfunc="size")
-        .reindex_like(wide)
-        .notna()
-    )
-    boroughs = list(wide.columns)
-    # A borough's own "c" has no number here: it counts as 0 for finding which other
-    # cells to hide, and the row's total is not shown (it would not add up).
-    frame = wide.where(~was_suppressed).fillna(0)
-    display, mask = disclosure.suppress_table(
-        frame, boroughs, threshold=ctx.threshold, margins="rows"
-    )
-    totals, _ = disclosure.published_totals(frame, boroughs, "rows", ctx.threshold)
-    totals = totals.where(~was_suppressed.any(axis=1))
-    display = display.astype(object)
-    display[boroughs] = display[boroughs].where(~was_suppressed, disclosure.CODE)
-    display = display.map(lambda v: v if isinstance(v, str) else f"{v:,.0f}")
-    display["Pilot total"] = [disclosure.CODE if pd.isna(t) else f"{t:,.0f}" for t in totals]
-    mask = mask | was_suppressed
+    totals, _ = disclosure.published_totals(frame, boroughs, "rows", ctx.threshold, outside=outside)
+    display = states.render_frame(numbers, state)
+    display = display.where(~mask[boroughs], states.symbol(states.WITHHELD))
+    display[TOTAL] = [states.symbol(states.WITHHELD) if pd.isna(t) else f"{t:,.0f}" for t in totals]
+    included = (~outside).sum(axis=1)
+    display[IN_TOTAL] = [f"{n} of {len(boroughs)}" for n in included]
+    mask = mask[boroughs] | state.eq(states.SUPPRESSED)
     display.columns = [ctx.name(c) if c in boroughs else c for c in display.columns]
+    mask.columns = [ctx.name(c) for c in mask.columns]
+    display.index.name = "item_id"
     return display, mask
 
 
@@ -885,11 +995,26 @@ def section_counts(ctx: Context) -> Section:
         return Section()
     display.insert(0, "Title", [ctx.items.at[i, "title"] for i in display.index])
     display = display.reset_index().rename(columns={"item_id": "Item"})
+    boroughs = [c for c in display.columns if c not in ("Item", "Title", TOTAL, IN_TOTAL)]
+    meta = {
+        "kind": "grid",
+        "source": "returns/accepted",
+        "filter": {"period": ctx.period, "unit": "count"},
+        "value": "numerator",
+        "row_key": "item_id",
+        "row_column": "Item",
+        "column_key": "la_name",
+        "columns": boroughs,
+        "total": {"column": TOTAL, "of": "reported", "count_column": IN_TOTAL},
+    }
     return Section().add(
         f"The count items for each pilot borough in {esc(ctx.period)}. Counts of 1 to "
         f"{ctx.threshold} are shown as c, and where a total would reveal one, another cell "
-        "is hidden too (secondary suppression), following DfE's convention.",
-        table(display, caption=f"Counts, {ctx.period}"),
+        "is hidden too (secondary suppression), following DfE's convention. The pilot "
+        "total adds up the figures boroughs reported; figures not returned or suppressed "
+        f"by the borough are left out of it, and '{IN_TOTAL}' says how many it covers.",
+        table(display, caption=f"Counts by pilot borough, {ctx.period}", meta=meta),
+        report.state_key(display[boroughs], total_excludes=True),
     )
 
 
@@ -902,9 +1027,38 @@ def borough_benchmark(ctx: Context) -> pd.DataFrame:
     """The borough's benchmark table: prepared by the batch, or worked out once here."""
     if ctx.benchmark_table is None:
         ctx.benchmark_table = benchmark.borough_benchmark(
-            ctx.obs, ctx.la_code, ctx.period, ctx.authorities, ctx.neighbours
+            ctx.obs,
+            ctx.la_code,
+            ctx.period,
+            ctx.authorities,
+            ctx.neighbours,
+            exclude=ctx.flags,
+            items=ctx.items,
         )
     return ctx.benchmark_table.reset_index(drop=True)
+
+
+def _neighbour_cell(r: pd.Series, d: int) -> str:
+    """The neighbour comparator with what it rests on: the pilot neighbours' median and
+    how many, or DfE's published figure for all ten where fewer than three reported."""
+    n = int(r.get("neighbours_n", 0) or 0)
+    if n >= benchmark.MIN_NEIGHBOURS or not np.isfinite(r.get("dfe_neighbours", np.nan)):
+        if n == 0:
+            return "– (no pilot neighbour)"
+        value = _fmt(r["Statistical neighbours (median)"], d)
+        return f"{value} ({plural(n, 'borough')})"
+    return (
+        f"{_fmt(r['dfe_neighbours'], 1)} {r['dfe_unit']} (DfE {int(r['dfe_year'])}, "
+        f"{int(r['dfe_neighbours_n'])} neighbours; {plural(n, 'pilot neighbour')})"
+    )
+
+
+def _rank_cell(r: pd.Series, hidden: bool) -> str:
+    if hidden:
+        return "c"
+    if r["polarity"] == "neutral":
+        return "not ranked (no better direction)"
+    return "–" if pd.isna(r["rank"]) else f"{int(r['rank'])} of {r['ranked_of']}"
 
 
 @needs_returns
@@ -921,26 +1075,29 @@ def section_benchmark(ctx: Context) -> Section:
     if bb.empty:
         return nothing_to_show(f"{ctx.la_name} supplied no usable figures for {ctx.period}.")
     hidden = _suppressed_counts(bb["count"], ctx.threshold)
-    n_near = len(set(ctx.neighbours) & set(ctx.pilots))
     rows = []
     for i, r in bb.iterrows():
         d = int(r["decimal_places"]) if r["kind"] == "proportion" else 1
-        c = hidden.iloc[i]
-        val = "c" if c else _fmt(r["value"], d)
-        ci = "c" if c else f"{_fmt(r['lower'], d)} to {_fmt(r['upper'], d)}"
+        c = bool(hidden.iloc[i])
+        neutral = r["polarity"] == "neutral"
+        london = _fmt(r["London pilot average"], d)
+        if r.get("london_excluded", 0):
+            london += f" (without {plural(int(r['london_excluded']), 'different definition')})"
         rows.append(
             {
                 "Item": r["item_id"],
                 "Title": r["title"],
-                "Measure": "%" if r["kind"] == "proportion" else "per 10,000",
-                "Value": val,
-                "95% CI": ci,
-                "London pilot": _fmt(r["London pilot average"], d),
-                "Neighbours (median)": _fmt(r["Statistical neighbours (median)"], d),
+                "Measure": benchmark.unit_label(
+                    r["unit"], r.get("measure_type"), r.get("frequency")
+                ),
+                "Value": "c" if c else _fmt(r["value"], d),
+                "95% CI": "c" if c else f"{_fmt(r['lower'], d)} to {_fmt(r['upper'], d)}",
+                "London pilot": london,
+                "Neighbours": _neighbour_cell(r, d),
                 "vs London": "c" if c else r["vs_london"],
-                "Better/worse": "c" if c else r["rag"],
-                "Rank": "c" if c or pd.isna(r["rank"]) else f"{int(r['rank'])} of {r['ranked_of']}",
-                "Quartile": "c" if c else r["quartile_band"],
+                "Better/worse": "c" if c else ("no better direction" if neutral else r["rag"]),
+                "Rank": _rank_cell(r, c),
+                "Quartile": "c" if c else ("not ranked" if neutral else r["quartile_band"]),
                 "Change on last year": "c"
                 if c or pd.isna(r.get("change"))
                 else f"{_fmt(r['change'], d)}"
@@ -951,16 +1108,50 @@ def section_benchmark(ctx: Context) -> Section:
     shown = pd.DataFrame(rows)
     higher = int((bb["vs_london"] == "higher").sum())
     lower = int((bb["vs_london"] == "lower").sum())
-    return Section().add(
+    own_flags = bb.loc[bb.get("own_excluded", pd.Series(False, index=bb.index)).astype(bool)]
+    dropped = ctx.flags.loc[ctx.flags["item_id"].isin(bb["item_id"])]
+    sec = Section().add(
         f"Each of {esc(ctx.la_name)}'s figures for {esc(ctx.period)}, with its 95% confidence "
-        "interval, against the London pilot average (all pilot boroughs pooled) and the median "
-        f"of its DfE statistical neighbours that took part ({n_near} of 10). A figure is "
+        "interval, against the London pilot average (the pilot boroughs pooled) and the median "
+        "of its DfE statistical neighbours that took part, with how many boroughs it rests on. "
+        f"Where fewer than {benchmark.MIN_NEIGHBOURS} neighbours reported, DfE's published "
+        "figure for all ten neighbours is shown instead where DfE publishes the item (a "
+        "figure for the year, so read it beside the borough's own published figure, not its "
+        "quarter). Rates for a quarter are per quarter; they are not annualised. A figure is "
         "called higher or lower only when its interval excludes the London figure: "
         f"{higher} were higher and {lower} lower. 'Better/worse' applies the item's polarity; "
-        "items where neither direction is better are not judged. Rank and quartile are among "
-        "the pilot boroughs (1 = best).",
-        table(shown, caption=f"{ctx.la_name} against London, {ctx.period}"),
+        "items where neither direction is better are only higher or lower, and are not "
+        "ranked. Rank and quartile are among the pilot boroughs (1 = best)."
     )
+    if not dropped.empty:
+        sec.add(
+            "Figures that look counted to a different definition are left out of the London "
+            "and neighbour figures: "
+            + listing([f"{ctx.name(f.la_code_ons)} {f.item_id}" for f in dropped.itertuples()])
+            + "."
+            + (
+                f" {esc(ctx.la_name)}'s own figure for "
+                + listing(own_flags["item_id"])
+                + " is one of them: compare it with care."
+                if not own_flags.empty
+                else ""
+            )
+        )
+    sec.add(
+        table(
+            shown,
+            caption=f"{ctx.la_name} against London, {ctx.period}",
+            meta={
+                "kind": "benchmark",
+                "source": "pilot/observations",
+                "la_code_ons": ctx.la_code,
+                "period": ctx.period,
+                "row_column": "Item",
+            },
+        ),
+        report.state_key(shown[["Value"]]),
+    )
+    return sec
 
 
 def spine_chart(ctx: Context, bb: pd.DataFrame) -> plt.Figure | None:
@@ -1057,12 +1248,44 @@ def section_borough_funnels(ctx: Context) -> Section:
     picks = list(outside["item_id"].head(3)) or list(mine["item_id"].head(1))
     sec = Section().add(
         f"{esc(ctx.la_name)} is outside the 99.8% funnel limits on "
-        f"{plural(len(outside), 'item')} in {esc(ctx.period)}. Funnel plots for up to three of "
-        "them follow: a point outside the dashed lines is very unlikely to be chance alone."
+        f"{plural(len(outside), 'item')} in {esc(ctx.period)}. "
+        + _limits_sentence(ctx)
+        + " Funnel plots for up to three of them follow: a point outside the dashed lines is "
+        "very unlikely to be chance alone."
     )
     for item_id in picks:
         sec.add(_funnel_figure(ctx, item_id, ctx.period, ctx.la_code))
     return sec
+
+
+def _limits_sentence(ctx: Context) -> str:
+    """Which limits the funnels draw, and why, for the benchmark quarter."""
+    here = ctx.positions.loc[ctx.positions["period"] == ctx.period]
+    if "limits" not in here.columns or here.empty:
+        return ""
+    per_item = here.drop_duplicates("item_id")
+    widened = int((per_item["limits"] != "none").sum())
+    out, total = benchmark.outside_share(ctx.positions, ctx.period)
+    plain, _ = benchmark.outside_share(ctx.positions, ctx.period, "funnel_unadjusted")
+    how = {
+        "additive": "an additive random-effects model",
+        "multiplicative": "the dispersion ratio φ",
+    }.get(ctx.funnel_adjustment, "")
+    if ctx.funnel_adjustment == "none":
+        return (
+            "The limits are OHID's, without adjustment for over-dispersion (as this report "
+            f"was asked): {out} of {total} borough × item points lie outside 99.8%, where "
+            "about 0.2% would by chance."
+        )
+    return (
+        f"On {widened} of {len(per_item)} items the pilot boroughs vary more than chance "
+        "alone predicts (Spiegelhalter's test on 10% winsorised z-scores), so their limits "
+        f"are widened with {how}; the other items keep OHID's limits. Figures that look "
+        "counted to a different definition are left out of the pilot average. With these "
+        f"limits {out} of {total} borough × item points lie outside 99.8% "
+        f"({100 * out / max(total, 1):.1f}%, where about 0.2% would by chance); without the "
+        f"adjustment it would be {plain}."
+    )
 
 
 @needs_returns
@@ -1075,38 +1298,61 @@ def section_standing(ctx: Context) -> Section:
         st = benchmark.london_standing(ctx.items, ctx.la_code, ctx.authorities)
     if st.empty:
         return Section()
-    st = st.assign(title=[ctx.items.at[i, "title"] for i in st["item_id"]])
+    st = st.assign(
+        title=[ctx.items.at[i, "title"] for i in st["item_id"]],
+        measure=[_published_unit(ctx, i) for i in st["item_id"]],
+        rank=[
+            "not ranked (no better direction)"
+            if ctx.items.at[i, "polarity"] == "neutral"
+            else ("–" if pd.isna(r) else f"{int(r)} of {n}")
+            for i, r, n in zip(st["item_id"], st["rank"], st["of"], strict=True)
+        ],
+    )
     return Section().add(
         f"Where {esc(ctx.la_name)} stands among London's boroughs on DfE's latest published "
-        "figures for the items DfE publishes (rates per 10,000 children for counts; 1 = best "
-        "where the item has a better direction; quartile A is the best quarter).",
+        "figures for the items DfE publishes: annual figures, rates per 10,000 children for "
+        "counts. Rank (1 = best) and quartile (A is the best quarter) only where the item "
+        "has a better direction.",
         table(
             st[
                 [
                     "item_id",
                     "title",
+                    "measure",
                     "year",
                     "published",
                     "london_median",
                     "rank",
-                    "of",
                     "quartile_band",
                 ]
             ].rename(
                 columns={
                     "item_id": "Item",
                     "title": "Title",
+                    "measure": "Measure",
                     "year": "Year to March",
                     "published": "Published",
                     "london_median": "London median",
                     "rank": "Rank",
-                    "of": "Of",
                     "quartile_band": "Quartile",
                 }
             ),
-            decimals={"Published": 1, "London median": 1, "Year to March": 0},
+            caption=f"{ctx.la_name} among London's boroughs, DfE published figures",
+            decimals={"Published": 1, "London median": 1},
+            years=["Year to March"],
         ),
     )
+
+
+def _published_unit(ctx: Context, item_id: str) -> str:
+    """The unit of DfE's published figure for an item: annual, so per year (flows) or
+    at 31 March (snapshots)."""
+    item = ctx.items.loc[item_id]
+    if item["unit"] == "percentage":
+        return "%"
+    if item.get("measure_type") == "snapshot":
+        return f"{benchmark.PER_10K} at 31 March"
+    return f"{benchmark.PER_10K} per year"
 
 
 # --------------------------------------------------------------------------------------

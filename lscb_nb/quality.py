@@ -188,13 +188,14 @@ def definition_flags(
     published_check: pd.DataFrame | None = None,
     published_tolerance: float = 1.5,
 ) -> pd.DataFrame:
-    """Both signals in one table: borough, item, signal, detail. A level shift that
-    DfE's published figures for the borough show too is a real change and dropped."""
-    cols = ["la_code_ons", "item_id", "signal", "detail"]
+    """Both signals in one table: borough, item, signal, detail, and ``from_period``
+    for a level shift (the figures from then on are the different definition; blank
+    for a borough far outside in most quarters). A level shift that DfE's published
+    figures for the borough show too is a real change and dropped. Comparators leave
+    these figures out (:func:`lscb_nb.benchmark.excluded`)."""
+    cols = ["la_code_ons", "item_id", "signal", "detail", "from_period"]
     shifts = level_shift_flags(obs)
     shifts = shifts.loc[~_confirmed_by_dfe(shifts, published_check, published_tolerance)]
-    parts = [
-        outlier_flags(positions, published_check, published_tolerance=published_tolerance)[cols],
-        shifts[cols],
-    ]
+    far = outlier_flags(positions, published_check, published_tolerance=published_tolerance)
+    parts = [far.assign(from_period=None)[cols], shifts[cols]]
     return pd.concat(parts, ignore_index=True).sort_values(cols[:2]).reset_index(drop=True)

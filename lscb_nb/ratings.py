@@ -77,7 +77,8 @@ def agreement_table(ratings: pd.DataFrame) -> pd.DataFrame:
         by_crit.assign(level="criterion"),
         by_la.assign(level="borough"),
     ]
-    cols = ["level", "group", "alpha", "interpretation", "n_raters", "n_units", "n_pairable_values"]
+    cols = ["level", "group", "alpha", "alpha_lower", "alpha_upper", "interpretation"]
+    cols += ["n_raters", "n_units", "n_pairable_values"]
     return pd.concat(parts, ignore_index=True)[cols]
 
 
@@ -164,3 +165,29 @@ def pilot_datamodel(
         ),
     )
     return from_dict(raw)
+
+
+SYSTEMS_META = {
+    "kind": "system_accessibility",
+    "source": "assessment/ratings",
+    "row_column": "System",
+    "mean_column": "Mean accessibility",
+    "count_column": "Scores",
+}
+
+
+def system_accessibility(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Mean accessibility score per source system raters named, lowest first.
+
+    Only the accessibility criteria count (how easily the figure comes out of the
+    system): usefulness says nothing about a system. Phase 2's report and the final
+    report's IT section both use this, so they cannot disagree. Columns: system,
+    mean, count (scores), items.
+    """
+    rated = ratings.dropna(subset=["score", "system"])
+    rated = rated.loc[
+        (rated["dimension"] == "accessibility") & (rated["system"].astype(str).str.strip() != "")
+    ].astype({"score": float})
+    g = rated.groupby("system")
+    out = g["score"].agg(["mean", "count"]).join(g["item_id"].nunique().rename("items"))
+    return out.sort_values("mean").reset_index()

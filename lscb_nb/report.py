@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -111,10 +112,13 @@ def banner(synthetic: bool) -> HTML | None:
 
 def header(title: str, facts: Mapping[str, object], synthetic: bool) -> Section:
     """The block at the top of every report: what, for whom, when, from which data."""
+    from lscb_nb import states
+
     rows = "".join(
         f'<tr><th style="text-align:left;padding-right:16px">{esc(k)}</th><td>{esc(v)}</td></tr>'
         for k, v in {
             **facts,
+            "Symbols in tables": states.key_plain(),
             "Toolkit version": __version__,
             "Report date": date.today().isoformat(),
         }.items()
@@ -150,19 +154,27 @@ def table(
     percent: Iterable[str] = (),
     index: bool = False,
     max_rows: int | None = None,
+    meta: Mapping[str, Any] | None = None,
+    years: Iterable[str] = (),
 ) -> HTML:
     """A formatted, escaped HTML table.
 
     Numbers get thousands separators and the decimals given per column (0 by
     default); strings, including borough-supplied text and suppression codes,
-    are HTML-escaped; missing values show as an en dash.
+    are HTML-escaped; missing values show as an en dash. ``years`` are columns of
+    years, shown as written (2025, never 2,025). ``meta`` says where the table's
+    figures come from (source, filters, keys, totals): it is written into the
+    table's ``data-lscb`` attribute so the figures audit can recompute them.
     """
     decimals = dict(decimals or {})
     percent = set(percent)
     shown = frame if max_rows is None else frame.head(max_rows)
     fmt = {}
+    years = set(years) | {c for c in shown.columns if _is_year_column(c)}
     for col in shown.columns:
-        if pd.api.types.is_bool_dtype(shown[col]):
+        if col in years:
+            fmt[col] = lambda v: "–" if _missing(v) else esc(_year(v))
+        elif pd.api.types.is_bool_dtype(shown[col]):
             fmt[col] = lambda v: "yes" if v else "no"
         elif pd.api.types.is_numeric_dtype(shown[col]):
             d = decimals.get(col, 0)
@@ -170,7 +182,10 @@ def table(
             fmt[col] = lambda v, d=d, sfx=sfx: number(v, d, sfx)
         else:
             fmt[col] = lambda v: "–" if _missing(v) else esc(v)
-    styler = shown.style.format(fmt).set_table_attributes('class="lscb-table"')
+    attributes = 'class="lscb-table"'
+    if meta:
+        attributes += f' data-lscb="{esc(json.dumps(dict(meta), default=str))}"'
+    styler = shown.style.format(fmt).set_table_attributes(attributes)
     numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])]
     styler = styler.set_properties(
         subset=[c for c in shown.columns if c not in numeric], **{"text-align": "left"}
@@ -190,6 +205,30 @@ def table(
     if max_rows is not None and len(frame) > max_rows:
         out += f"<p><em>Showing the first {max_rows} of {len(frame):,} rows.</em></p>"
     return HTML(out)
+
+
+def _is_year_column(name: object) -> bool:
+    text = str(name).strip().lower()
+    return text in ("year", "years", "dfe year") or text.startswith(("year to", "year ending"))
+
+
+def _year(value: object) -> str:
+    """A year as written: 2025 (a float 2025.0 too), '2024-25' unchanged."""
+    if isinstance(value, (int, np.integer)) or (
+        isinstance(value, (float, np.floating)) and float(value).is_integer()
+    ):
+        return str(int(value))
+    return str(value)
+
+
+def state_key(*frames: pd.DataFrame, total_excludes: bool = False) -> str:
+    """The key to the value-state symbols the given rendered tables show."""
+    from lscb_nb import states
+
+    found: set[str] = set()
+    for frame in frames:
+        found |= states.symbols_in(frame)
+    return states.key(found, total_excludes=total_excludes)
 
 
 def _missing(value: object) -> bool:

@@ -11,8 +11,12 @@ and DfE's LAIT:
 - funnel plots: control limits around a target (Spiegelhalter 2005, Stat Med
   24:1185-1202) computed as OHID computes them (PHEindicatormethods
   ``calculate_funnel_limits``), or with Spiegelhalter's exact interpolated limits;
+- over-dispersion: winsorised z-scores, the dispersion ratio phi and its test, and
+  multiplicative (phi) or additive random-effects (tau^2, DerSimonian-Laird) limits
+  (Spiegelhalter 2005, Qual Saf Health Care 14:347-351);
 - trend: the chi-square test for linear trend (Armitage 1955; Altman 1991, ch. 10),
-  which Fingertips applies over the five most recent points;
+  valid from 3 points; Fingertips reports it over the five most recent points, a
+  reporting choice callers pass as ``min_points``;
 - change between two periods: Newcombe's hybrid score interval for a difference in
   proportions and an exact conditional test for two rates;
 - rounding: half up, as DfE publishes, which Python's ``round`` does not do.
@@ -42,6 +46,7 @@ from statsmodels.stats.rates import test_poisson_2indep
 ArrayLike = float | int | np.ndarray | pd.Series | Sequence[float]
 Polarity = Literal["high", "low", "neutral"]
 FunnelMethod = Literal["ohid", "spiegelhalter"]
+Adjustment = Literal["none", "multiplicative", "additive"]
 
 # Labels, one word for one thing across the toolkit.
 HIGHER, SIMILAR, LOWER = "higher", "similar", "lower"
@@ -61,8 +66,14 @@ POLARITIES: tuple[str, ...] = ("high", "low", "neutral")
 
 # Fingertips uses the exact method below this many events and Byar's from it.
 BYARS_MIN_COUNT = 10
-# Fingertips reports a recent trend only over at least this many points.
+# Fingertips reports a recent trend only over at least this many points (a reporting
+# choice, not a condition of the test: callers may pass another ``min_points``).
 TREND_MIN_POINTS = 5
+# Fewer points than this and a test for linear trend has nothing to test.
+TREND_MIN_VALID = 3
+# Spiegelhalter (2005, QSHC) winsorises 10% of z-scores at each end before estimating phi.
+WINSORISE = 0.1
+ADJUSTMENTS: tuple[str, ...] = ("none", "multiplicative", "additive")
 
 
 # --------------------------------------------------------------------------------------
@@ -450,6 +461,196 @@ def classify_against_funnel(
 
 
 # --------------------------------------------------------------------------------------
+# Over-dispersion (Spiegelhalter 2005, Qual Saf Health Care 14:347-351)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dispersion:
+    """How far a set of areas varies beyond chance, and the adjustment applied.
+
+    ``phi`` is the (winsorised) dispersion ratio, the mean squared z-score, which is 1
+    when areas differ only by chance; ``statistic`` = n·phi, referred to χ² on n-1 df
+    for ``p_value``; ``tau2`` the between-area variance of the additive random-effects
+    model (DerSimonian-Laird moment estimate from the winsorised phi), on the scale
+    of the indicator; ``applied`` the adjustment the limits use: ``none`` when not
+    asked for or when the areas are not significantly over-dispersed.
+    """
+
+    n: int
+    phi: float
+    statistic: float
+    p_value: float
+    tau2: float
+    overdispersed: bool
+    requested: str
+    applied: str
+    winsorise: float
+
+    def describe(self) -> str:
+        """One sentence for a report: which limits are drawn and why."""
+        test = (
+            f"the dispersion ratio φ = {self.phi:.2f} over {self.n} areas "
+            f"(10% winsorised z-scores; χ² test p {_p_text(self.p_value)})"
+            if np.isfinite(self.phi)
+            else f"too few areas ({self.n}) to estimate over-dispersion"
+        )
+        if self.requested == "none":
+            return f"Limits drawn without adjustment for over-dispersion (as asked); {test}."
+        if self.applied == "none":
+            return (
+                f"Limits drawn without adjustment: {test}, so the areas vary no more "
+                "than chance predicts."
+            )
+        if self.applied == "multiplicative":
+            return (
+                f"Limits widened by √φ for over-dispersion: {test}, so the areas vary "
+                "more than chance alone predicts."
+            )
+        return (
+            f"Limits widened for over-dispersion with an additive random-effects model "
+            f"(between-area SD τ = {math.sqrt(self.tau2):.3g}): {test}, so the areas vary "
+            "more than chance alone predicts."
+        )
+
+    def short(self) -> str:
+        """A few words for a chart: the limits drawn."""
+        if self.applied == "none":
+            why = "as asked" if self.requested == "none" else "no over-dispersion"
+            if self.requested != "none" and np.isfinite(self.phi):
+                why += f", φ = {self.phi:.2f}"
+            return f"Limits not adjusted ({why})"
+        how = "random effects" if self.applied == "additive" else "√φ"
+        return f"Limits widened for over-dispersion ({how}; φ = {self.phi:.1f}, {self.n} areas)"
+
+
+def _p_text(p: float) -> str:
+    if not np.isfinite(p):
+        return "not computable"
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+
+def winsorise(values: ArrayLike, limit: float = WINSORISE) -> np.ndarray:
+    """Winsorise at ``limit`` in each tail: the lowest and highest ``limit`` share of
+    values are set to the nearest value kept, so a few extreme areas (often a
+    different definition) cannot inflate the estimate of over-dispersion.
+    Spiegelhalter (2005, QSHC, appendix): "set the lowest 100q% of z-scores to Zq,
+    and the highest 100q% to Z(1-q)"; computed by ``scipy.stats.mstats.winsorize``
+    (floor(limit·n) values per tail). Missing values are dropped."""
+    from scipy.stats import mstats
+
+    (v,), _ = _inputs(values)
+    v = v[np.isfinite(v)]
+    if not 0 <= limit < 0.5:
+        raise ValueError(f"limit is a share of each tail, from 0 to below 0.5; got {limit!r}.")
+    if v.size == 0 or limit == 0:
+        return v
+    return np.asarray(mstats.winsorize(v, limits=(limit, limit)).filled(np.nan), dtype=float)
+
+
+def dispersion(
+    values: ArrayLike,
+    target: float,
+    standard_errors: ArrayLike,
+    adjustment: Adjustment = "additive",
+    winsorise_by: float = WINSORISE,
+    alpha: float = 0.05,
+) -> Dispersion:
+    """Estimate over-dispersion of ``values`` around ``target`` (Spiegelhalter 2005, QSHC).
+
+    z = (y - target)/s for each area; phi = mean of the winsorised z²; under no
+    over-dispersion n·phi ~ χ²(n-1), so the areas are over-dispersed when that test
+    gives p below ``alpha``. The additive model's between-area variance is
+    τ² = max(0, (n·phi - (n-1)) / (Σw - Σw²/Σw)) with w = 1/s², the
+    DerSimonian-Laird moment estimator with phi in place of Cochran's Q/n.
+    With no winsorising and the fixed-effect mean as ``target``, n·phi is Cochran's
+    Q and τ² the DerSimonian-Laird estimate of a meta-analysis.
+    Needs at least 3 areas with a value and a positive standard error; fewer give
+    NaN and no adjustment.
+    """
+    if adjustment not in ADJUSTMENTS:
+        raise ValueError(f"adjustment must be one of {ADJUSTMENTS}; got {adjustment!r}.")
+    (y, s), _ = _inputs(values, standard_errors)
+    ok = np.isfinite(y) & np.isfinite(s) & (s > 0)
+    y, s = y[ok], s[ok]
+    n = int(y.size)
+    if n < 3 or not np.isfinite(target):
+        return Dispersion(
+            n, math.nan, math.nan, math.nan, 0.0, False, adjustment, "none", winsorise_by
+        )
+    z = winsorise((y - target) / s, winsorise_by)
+    phi = float(np.mean(z**2))
+    statistic = n * phi
+    p_value = float(chi2.sf(statistic, n - 1))
+    w = 1 / s**2
+    denominator = w.sum() - (w**2).sum() / w.sum()
+    tau2 = float(max(0.0, (statistic - (n - 1)) / denominator)) if denominator > 0 else 0.0
+    overdispersed = bool(p_value < alpha and phi > 1)
+    applied = adjustment if overdispersed else "none"
+    return Dispersion(
+        n, phi, statistic, p_value, tau2, overdispersed, adjustment, applied, winsorise_by
+    )
+
+
+def adjusted_z(
+    values: ArrayLike, target: float, standard_errors: ArrayLike, how: Dispersion
+) -> ArrayLike:
+    """z-scores under the adjustment ``how`` applies: z/√phi (multiplicative),
+    (y - target)/√(s² + τ²) (additive), or the plain z."""
+    (y, s), like = _inputs(values, standard_errors)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if how.applied == "multiplicative":
+            z = (y - target) / (s * math.sqrt(how.phi))
+        elif how.applied == "additive":
+            z = (y - target) / np.sqrt(s**2 + how.tau2)
+        else:
+            z = (y - target) / s
+    return _output(z, like)
+
+
+def dispersed_limits(
+    target: float,
+    standard_errors: ArrayLike,
+    how: Dispersion,
+    confidences: Sequence[float] = (0.95, 0.998),
+    floor: float | None = 0.0,
+    ceiling: float | None = None,
+) -> pd.DataFrame:
+    """Funnel limits widened for over-dispersion: target ± z·√phi·s (multiplicative)
+    or target ± z·√(s² + τ²) (additive), for standard errors ``s`` (one per area, or
+    along a drawing grid). Clipped to [``floor``, ``ceiling``] (0 and 1 for a
+    proportion). Returns ``lower_95``, ``upper_95``, ``lower_998``, ``upper_998``."""
+    (s,), like = _inputs(standard_errors)
+    if how.applied == "multiplicative":
+        spread = s * math.sqrt(how.phi)
+    elif how.applied == "additive":
+        spread = np.sqrt(s**2 + how.tau2)
+    else:
+        spread = s
+    columns: dict[str, np.ndarray] = {}
+    for confidence in confidences:
+        suffix, z = _confidence_suffix(confidence), _z(confidence)
+        columns[f"lower_{suffix}"] = np.clip(target - z * spread, floor, ceiling)
+        columns[f"upper_{suffix}"] = np.clip(target + z * spread, floor, ceiling)
+    return _frame(columns, like)
+
+
+def proportion_se(target_p: float, denominators: ArrayLike) -> ArrayLike:
+    """Standard error of a proportion at the target, √(p(1-p)/n): the scale on which
+    Spiegelhalter's z-scores and OHID's limits for proportions are drawn."""
+    (n,), like = _inputs(denominators)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _output(np.sqrt(target_p * (1 - target_p) / n), like)
+
+
+def rate_se(target_rate_per: float, populations: ArrayLike, per: float = 10_000) -> ArrayLike:
+    """Standard error of a rate per ``per`` at the target rate (Poisson), √(r·per/n)."""
+    (n,), like = _inputs(populations)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _output(np.sqrt(target_rate_per * per / n), like)
+
+
+# --------------------------------------------------------------------------------------
 # Trend and change
 # --------------------------------------------------------------------------------------
 
@@ -459,6 +660,7 @@ def chi_square_trend(
     denominators: ArrayLike,
     scores: ArrayLike | None = None,
     kind: Literal["proportion", "rate"] = "proportion",
+    min_points: int = TREND_MIN_POINTS,
 ) -> dict[str, float | str]:
     """Chi-square test for linear trend over periods, as Fingertips' recent trends.
 
@@ -471,8 +673,10 @@ def chi_square_trend(
     (Breslow & Day 1987, vol. II, ch. 3, the test for trend in SMRs).
 
     ``scores`` default to 1, 2, ... (equally spaced periods). Periods with a missing
-    numerator or denominator are left out but keep their scores. Fingertips reports a
-    trend only from 5 points, so fewer raise ValueError. Returns ``chi2``, ``p_value``
+    numerator or denominator are left out but keep their scores. Fewer than
+    ``min_points`` periods with data raise ValueError: 5 by default, as Fingertips
+    reports a trend (a reporting choice); the test itself is valid from 3
+    (``TREND_MIN_VALID``), the smallest ``min_points`` accepted. Returns ``chi2``, ``p_value``
     and ``direction`` (``increasing``/``decreasing``/``flat`` by the sign of the trend,
     significant or not: read it with ``p_value``), or ``not computable`` with NaNs
     when there is no variation to test (no events, or every period the same score).
@@ -483,10 +687,15 @@ def chi_square_trend(
         raise ValueError("scores must have one value per period.")
     keep = np.isfinite(o) & np.isfinite(n) & np.isfinite(s)
     o, n, s = o[keep], n[keep], s[keep]
-    if o.size < TREND_MIN_POINTS:
+    if int(min_points) < TREND_MIN_VALID:
         raise ValueError(
-            f"a trend needs at least {TREND_MIN_POINTS} periods with data (Fingertips' rule); "
-            f"got {o.size}."
+            f"min_points must be at least {TREND_MIN_VALID}: a test for linear trend over "
+            f"fewer points has nothing to test; got {min_points}."
+        )
+    if o.size < min_points:
+        raise ValueError(
+            f"a trend needs at least {min_points} periods with data "
+            f"(min_points={min_points}); got {o.size}."
         )
     if kind == "proportion":
         _check_proportion_inputs(o, n)
@@ -675,18 +884,22 @@ def rank_with_polarity(values: ArrayLike, polarity: Polarity) -> pd.Series:
     """Rank so that 1 is best; ties share the better rank (``min``), missing stay missing.
 
     ``high`` ranks the highest value 1, ``low`` the lowest. ``neutral`` has no best,
-    so it ranks the highest value 1 and says so in ``Series.attrs["ranking"]``: read
-    it as a position, not a judgement.
+    so nothing is ranked (every rank is missing): a position on an item with no
+    better direction reads as a judgement, so reports say ``higher``/``lower``
+    instead. ``Series.attrs["ranking"]`` says how to read the ranks.
     """
     (v,), like = _inputs(values)
     pole = _check_polarity(polarity)
     series = pd.Series(v, index=like.frame_index())
-    ranks = series.rank(method="min", ascending=(pole == "low"), na_option="keep")
+    if pole == "neutral":
+        ranks = pd.Series(np.nan, index=series.index)
+    else:
+        ranks = series.rank(method="min", ascending=(pole == "low"), na_option="keep")
     result = ranks.astype("Int64").rename("rank")
     result.attrs["ranking"] = {
         "high": "1 = highest value (high is good)",
         "low": "1 = lowest value (low is good)",
-        "neutral": "1 = highest value (polarity neutral: a position, not better or worse)",
+        "neutral": "not ranked: no direction is better for this item",
     }[pole]
     return result
 
@@ -701,11 +914,11 @@ def quartile_band(values: ArrayLike, polarity: Polarity) -> pd.Series:
     missing values, and fewer than 4 values are ``not ranked``.
     """
     pole = _check_polarity(polarity)
-    ranks = rank_with_polarity(values, "high" if pole == "neutral" else pole)
+    ranks = rank_with_polarity(values, pole)
     labels = pd.Series(NOT_RANKED, index=ranks.index, name="quartile_band", dtype=object)
     ranked = ranks.dropna()
     count = len(ranked)
-    if pole == "neutral" or count < len(QUARTILE_BANDS):
+    if count < len(QUARTILE_BANDS):
         return labels
     quarters = len(QUARTILE_BANDS)
     from_bottom = count + 1 - ranked.to_numpy(dtype=np.int64)

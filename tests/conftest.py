@@ -1,10 +1,28 @@
 """Shared fixtures: a tiny inline data model and authority list, so unit tests of
-the reader do not depend on the shipped candidate dataset."""
+the reader do not depend on the shipped candidate dataset; and the sample build
+every report test reads (built once per session)."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory):
+    """``lscb-nb run`` on a fresh sample project, every notebook for every area."""
+    from lscb_nb import cli
+
+    root, truth = make_sample_project(tmp_path_factory.mktemp("project"))
+    out = root.outputs
+    code = cli.main(
+        ["-q", "run", "--project", str(root.root), "--out", str(out), "--run-name", "sample"]
+    )
+    run_dir = out / "sample"
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    return {"root": root, "truth": truth, "code": code, "dir": run_dir, "manifest": manifest}
 
 
 @pytest.fixture

@@ -141,3 +141,59 @@ def test_perfect_agreement_is_one_and_unit_order_does_not_matter(scores, rnd):
     assert agreement.krippendorff_alpha(noisy[:, order]) == pytest.approx(
         agreement.krippendorff_alpha(noisy)
     )
+
+
+@pytest.mark.parametrize(
+    ("level", "published"),
+    [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797)],
+)
+def test_alpha_interval_is_centred_on_the_published_alpha(level, published):
+    """The point estimate is Krippendorff's (2011) published value, from the same
+    coincidence matrices the bootstrap reweights; the interval contains it."""
+    found = agreement.krippendorff_alpha_ci(K2011, level, n_boot=500, seed=1)
+    assert found["alpha"] == pytest.approx(published, abs=5e-4)
+    assert found["lower"] < found["alpha"] <= found["upper"] <= 1.0
+    assert found["n_units"] == 11  # unit 12 has one rating: not pairable
+
+
+def test_alpha_interval_is_seedable_and_narrows_with_more_units():
+    rng = np.random.default_rng(0)
+
+    def ratings(units: int) -> np.ndarray:
+        truth = rng.integers(1, 5, units)
+        noise = rng.integers(-1, 2, (4, units)) * (rng.random((4, units)) < 0.3)
+        return np.clip(truth + noise, 1, 4).astype(float)
+
+    small, large = ratings(30), ratings(600)
+    a = agreement.krippendorff_alpha_ci(small, seed=3)
+    b = agreement.krippendorff_alpha_ci(small, seed=3)
+    assert a == b
+    wide = a["upper"] - a["lower"]
+    big = agreement.krippendorff_alpha_ci(large, seed=3)
+    assert big["upper"] - big["lower"] < wide / 2
+    # Each bootstrap draw's alpha equals the library's alpha on the resampled units.
+    units = np.array([0, 0, 3, 5, 7, 7, 7, 11, 20, 29])
+    domain = np.unique(small)
+    per_unit = agreement._unit_coincidences(small, domain)
+    weights = np.bincount(units, minlength=30)[None, :].astype(float)
+    mine = agreement._alpha_from_coincidences(weights @ per_unit, domain, "ordinal")[0]
+    assert mine == pytest.approx(agreement.krippendorff_alpha(small[:, units], "ordinal"))
+
+
+def test_alpha_interval_runs_fast_on_a_large_table():
+    import time
+
+    rng = np.random.default_rng(1)
+    data = rng.integers(1, 5, (8, 7000)).astype(float)
+    data[rng.random(data.shape) < 0.6] = np.nan
+    start = time.perf_counter()
+    agreement.krippendorff_alpha_ci(data, n_boot=1000)
+    assert time.perf_counter() - start < 5
+
+
+def test_agreement_summary_reports_the_interval():
+    long = pd.DataFrame(K2011, index=list("ABCD")).stack().rename("score").reset_index()
+    long.columns = ["rater_id", "item_id", "score"]
+    out = agreement.agreement_summary(long, [])
+    assert {"alpha", "alpha_lower", "alpha_upper"} <= set(out.columns)
+    assert out.loc[0, "alpha_lower"] < out.loc[0, "alpha"] < out.loc[0, "alpha_upper"] + 1e-12

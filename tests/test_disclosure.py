@@ -86,3 +86,27 @@ def test_no_suppressed_count_can_be_recovered(values):
     # a suppressed small count can never be pinned to one value
     for i, j in zip(*np.nonzero(primary), strict=True):
         assert width[(frame.index[i], cols[j])] > 0
+
+
+def test_figures_not_reported_stay_out_of_totals_and_are_never_complementary():
+    """A borough's own c and a figure not returned are outside the sums: the total of
+    the reported figures is still published when no hidden cell can be recovered
+    from it (it was withheld before), and a missing cell is never the complement."""
+    frame = pd.DataFrame(
+        {"a": [6.0], "b": [np.nan], "c": [5.0], "d": [4.0], "e": [3.0], "f": [0.0], "g": [20.0]}
+    )
+    cols = list(frame.columns)
+    outside = pd.DataFrame(
+        {c: [c in ("b", "f")] for c in cols}
+    )  # b suppressed by the borough, f not returned
+    shown, mask = d.suppress_table(frame, cols, margins="rows", outside=outside)
+    assert not mask.loc[0, "b"] and not mask.loc[0, "f"]
+    assert mask.loc[0, ["c", "d", "e"]].all()
+    rows, _ = d.published_totals(frame, cols, "rows", outside=outside)
+    assert rows.iloc[0] == 6 + 5 + 4 + 3 + 20
+    assert d.can_recover(shown.drop(columns=["b", "f"]), ["a", "c", "d", "e", "g"], rows) == []
+    # One small count alone: the complement is the smallest reported cell, not the blank.
+    lone = pd.DataFrame({"a": [3.0], "b": [0.0], "c": [40.0], "d": [9.0]})
+    out = pd.DataFrame({"a": [False], "b": [True], "c": [False], "d": [False]})
+    _, mask = d.suppress_table(lone, list(lone.columns), margins="rows", outside=out)
+    assert mask.iloc[0].tolist() == [True, False, False, True]

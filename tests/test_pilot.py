@@ -169,6 +169,60 @@ def test_borough_benchmark_has_intervals_comparators_and_change(london):
     assert (high["rag"] == "worse").all()
 
 
+def test_comparators_leave_out_a_different_definition_and_count_what_they_rest_on(london):
+    """Croydon's referrals are flagged as a different definition: the London average
+    beside every borough's figure leaves them out and says so; the neighbour figure
+    says how many boroughs it rests on, and below 3 takes DfE's published figure."""
+    flags = london.flags
+    assert ((flags["la_code_ons"] == CROYDON) & (flags["item_id"] == "CSC01")).any()
+    near = reference.statistical_neighbours(CROYDON)["la_code_ons"].tolist()
+    args = (london.obs, CROYDON, "2024-25 Q4", reference.authorities(), near)
+    with_all = benchmark.borough_benchmark(*args).set_index("item_id")
+    without = benchmark.borough_benchmark(*args, exclude=flags, items=london.items)
+    without = without.set_index("item_id")
+    now = london.obs.loc[
+        (london.obs["period"] == "2024-25 Q4") & (london.obs["item_id"] == "CSC01")
+    ]
+    rest = now.loc[now["la_code_ons"] != CROYDON]
+    expected = rest["count"].sum() / rest["base"].sum() * 10_000
+    assert without.at["CSC01", "London pilot average"] == pytest.approx(expected)
+    assert with_all.at["CSC01", "London pilot average"] > expected * 1.2
+    assert without.at["CSC01", "london_excluded"] == 1 and without.at["CSC01", "own_excluded"]
+    assert without.at["CSC02", "london_excluded"] == 0
+    # Croydon has one pilot neighbour (Barnet): DfE's ten neighbours stand in.
+    assert (without["neighbours_n"] < benchmark.MIN_NEIGHBOURS).all()
+    assert without.at["CSC01", "dfe_neighbours_n"] == 10
+    assert np.isfinite(without.at["CSC01", "dfe_neighbours"])
+    assert (
+        without["dfe_neighbours"].notna().sum()
+        == without.index.isin(reference.published_for_items(london.items)["item_id"]).sum()
+    )
+    # No rank for an item with no better direction (referrals are neither).
+    assert pd.isna(without.at["CSC01", "rank"]) and without.at["CSC01", "rag"] == "not compared"
+
+
+def test_funnels_allow_for_overdispersion_and_leave_out_flagged_figures(london):
+    positions = benchmark.funnel_positions(london.obs, exclude=london.flags)
+    plain = benchmark.funnel_positions(london.obs, adjustment="none")
+    latest = "2024-25 Q4"
+    outside, total = benchmark.outside_share(positions, latest)
+    before, _ = benchmark.outside_share(plain, latest)
+    assert total > 500 and outside / total < 0.01 < before / total
+    f = benchmark.funnel(london.obs, "CSC01", latest, exclude=london.flags)
+    assert f["points"].set_index("la_code_ons").at[CROYDON, "excluded"]
+    assert "Limits" in f["dispersion"].describe()
+
+
+def test_trend_words_never_call_a_constant_series_a_trend():
+    assert benchmark.trend_words({"direction": "not computable", "p_value": np.nan}) == (
+        "no change to test"
+    )
+    assert benchmark.trend_words({"direction": "increasing", "p_value": 0.2}) == (
+        "no significant change"
+    )
+    assert benchmark.trend_words({"direction": "increasing", "p_value": 0.01}) == "increasing"
+
+
 def test_pooled_comparator_is_total_over_total():
     obs = pd.DataFrame(
         {
@@ -196,7 +250,13 @@ def test_london_standing_ranks_among_33(london):
     assert not st.empty
     # Ranked among the London boroughs DfE publishes a figure for (some suppress).
     assert st["of"].max() == 33 and (st["of"] <= 33).all()
-    assert (st["rank"] >= 1).all() and (st["rank"] <= st["of"]).all()
+    directed = london.items.loc[st["item_id"], "polarity"].to_numpy() != "neutral"
+    ranked = st.loc[directed]
+    assert not ranked.empty
+    assert (ranked["rank"] >= 1).all() and (ranked["rank"] <= ranked["of"]).all()
+    # An item with no better direction has no best: it is never ranked.
+    assert st.loc[~directed, "rank"].isna().all()
+    assert (st.loc[~directed, "quartile_band"] == "not ranked").all()
 
 
 # ---------------------------------------------------------------- refinement
@@ -251,7 +311,7 @@ def test_recommend_never_drops_an_essential_item():
 
 
 def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.map(lambda v: v if v == "c" else float(str(v).replace(",", "")))
+    return frame.map(lambda v: v if v in ("c", "x", "q") else float(str(v).replace(",", "")))
 
 
 def test_count_table_hides_small_counts_and_cannot_be_undone(london):
@@ -264,13 +324,35 @@ def test_count_table_hides_small_counts_and_cannot_be_undone(london):
     assert not small.empty
     for row in small.itertuples():
         assert display.at[row.item_id, london.name(row.la_code_ons)] == "c"
-    boroughs = [c for c in display.columns if c != "Pilot total"]
-    shown = _numbers(display)
+    boroughs = [c for c in display.columns if c not in ("Pilot total", "Boroughs in total")]
+    shown = _numbers(display.drop(columns="Boroughs in total"))
     totals = shown["Pilot total"].replace("c", np.nan).astype(float)
     assert disclosure.can_recover(shown, boroughs, row_totals=totals) == []
     # No row has exactly one hidden cell beside a shown total.
     hidden = shown[boroughs].eq("c").sum(axis=1)
     assert not ((hidden == 1) & totals.notna()).any()
+
+
+def test_count_table_never_shows_a_missing_figure_as_zero(london):
+    """A figure a borough did not return shows x and stays out of the pilot total,
+    which adds up the reported figures and says how many boroughs it covers."""
+    display, _ = pilot_report.count_table(london)
+    raw = london.returns.accepted
+    raw = raw.loc[(raw["period"] == london.period) & (raw["unit"] == "count")]
+    missing = raw.loc[raw["value_state"] == "missing"]
+    assert not missing.empty
+    for row in missing.itertuples():
+        assert display.at[row.item_id, london.name(row.la_code_ons)] == "x"
+    reported = raw.loc[raw["value_state"] == "reported"]
+    sums = reported.groupby("item_id")["numerator"].sum()
+    counted = reported.groupby("item_id").size()
+    for item_id, shown in display["Pilot total"].items():
+        if shown != "c":
+            assert float(shown.replace(",", "")) == sums.get(item_id, 0)
+        assert display.at[item_id, "Boroughs in total"].startswith(f"{counted.get(item_id, 0)} of")
+    # The borough's own c no longer withholds a total nothing can be recovered from.
+    own_c = raw.loc[raw["value_state"] == "suppressed", "item_id"]
+    assert (display.loc[own_c.unique(), "Pilot total"] != "c").any()
 
 
 def test_a_longer_deadline_counts_more_returns_on_time(sample, london):

@@ -35,3 +35,21 @@ def test_table_escapes_borough_text_and_shows_missing_as_a_dash():
     ).data
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "1,234.5" in html and "–" in html and "&lt;NA&gt;" not in html
+
+
+def test_table_prints_years_as_written_and_carries_its_source():
+    import json
+    import re
+
+    frame = pd.DataFrame({"Year to March": [2025, 2024], "Published": [2217.14, 1000.0]})
+    html = report.table(frame, decimals={"Published": 1}, meta={"kind": "grid", "n": 2}).data
+    assert ">2025<" in html and "2,025" not in html and "2,217.1" in html
+    raw = re.search(r'data-lscb="([^"]+)"', html).group(1)
+    import html as h
+
+    assert json.loads(h.unescape(raw)) == {"kind": "grid", "n": 2}
+
+
+def test_every_header_has_the_state_key():
+    html = report.header("X", {"Report": "x"}, synthetic=False).parts[-1].data
+    assert "Symbols in tables" in html and "never shown as 0" in html

@@ -16,7 +16,7 @@ import pytest
 import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import binomtest, chi2_contingency, poisson
+from scipy.stats import binomtest, chi2_contingency, norm, poisson
 
 from lscb_nb import stats
 
@@ -421,13 +421,26 @@ def test_trend_scores_and_series_inputs():
     assert reversed_scores["direction"] == "increasing"
 
 
-def test_trend_needs_five_points():
+def test_trend_needs_five_points_by_default_and_takes_another_minimum():
     # R's own prop.trend.test example (smokers 83/86, 90/93, 129/136, 70/82) has only
-    # four groups: Fingertips would not report a trend on it.
+    # four groups: Fingertips would not report a trend on it by default ...
     with pytest.raises(ValueError, match="at least 5 periods"):
         stats.chi_square_trend([83, 90, 129, 70], [86, 93, 136, 82])
     with pytest.raises(ValueError, match="at least 5 periods"):
         stats.chi_square_trend([5, 7, np.nan, 7, 8], [22, 35, 42, 48, 54])
+    # ... but the test is valid on four points. R's documentation for prop.trend.test
+    # (example(prop.trend.test)) prints X-squared = 8.2249, df = 1, p-value = 0.004132.
+    four = stats.chi_square_trend([83, 90, 129, 70], [86, 93, 136, 82], min_points=4)
+    assert four["chi2"] == pytest.approx(8.2249, abs=5e-5)
+    assert four["p_value"] == pytest.approx(0.004132, abs=5e-7)
+    with pytest.raises(ValueError, match="min_points must be at least 3"):
+        stats.chi_square_trend([1, 2], [10, 10], min_points=2)
+
+
+def test_trend_on_a_constant_full_series_is_not_computable():
+    # Every period 100%: nothing varies, so there is no trend to call significant.
+    result = stats.chi_square_trend([40, 42, 41, 40, 43], [40, 42, 41, 40, 43])
+    assert result["direction"] == "not computable" and math.isnan(result["p_value"])
 
 
 def test_trend_skips_missing_periods_but_keeps_their_scores():
@@ -612,8 +625,9 @@ def test_rank_with_polarity_puts_best_first():
     assert stats.rank_with_polarity(values, "high").tolist() == [2, 3, 3, pd.NA, 1]
     assert stats.rank_with_polarity(values, "low").tolist() == [3, 1, 1, pd.NA, 4]
     neutral = stats.rank_with_polarity(values, "neutral")
-    assert neutral.tolist() == [2, 3, 3, pd.NA, 1]
-    assert "highest value" in neutral.attrs["ranking"]
+    # No better direction, no best: nothing is ranked (reports say higher/lower).
+    assert neutral.isna().all()
+    assert "not ranked" in neutral.attrs["ranking"]
     assert list(neutral.index) == list("abcde")
 
 
@@ -685,3 +699,126 @@ def test_round_half_up_rounds_decimal_text_as_written(units, scale, decimals):
         decimal.Decimal(1).scaleb(-decimals), rounding=decimal.ROUND_HALF_UP
     )
     assert stats.round_half_up(float(text), decimals) == float(expected)
+
+
+# --------------------------------------------------------------------------------------
+# Over-dispersion (Spiegelhalter 2005, Qual Saf Health Care 14:347-351)
+# --------------------------------------------------------------------------------------
+
+# The BCG vaccine trials (Colditz et al. 1994, JAMA 271:698-702), as metafor ships them
+# (dat.bcg: tpos, tneg, cpos, cneg). metafor's test suite checks its DerSimonian-Laird
+# fit against Stata's metan on these data (tests/testthat/
+# test_misc_metan_vs_rma.uni_with_dat.bcg.r): log relative risk, fixed effect -0.4303,
+# Q = 152.2330 on 12 df, tau^2 (DL) = 0.3088, I^2 = 92.1173%.
+BCG = np.array(
+    [
+        [4, 119, 11, 128],
+        [6, 300, 29, 274],
+        [3, 228, 11, 209],
+        [62, 13536, 248, 12619],
+        [33, 5036, 47, 5761],
+        [180, 1361, 372, 1079],
+        [8, 2537, 10, 619],
+        [505, 87886, 499, 87892],
+        [29, 7470, 45, 7232],
+        [17, 1699, 65, 1600],
+        [186, 50448, 141, 27197],
+        [5, 2493, 3, 2338],
+        [27, 16886, 29, 17825],
+    ],
+    dtype=float,
+)
+
+
+def _bcg_log_rr() -> tuple[np.ndarray, np.ndarray]:
+    a, b, c, d = BCG.T
+    y = np.log(a / (a + b)) - np.log(c / (c + d))
+    v = 1 / a - 1 / (a + b) + 1 / c - 1 / (c + d)
+    return y, np.sqrt(v)
+
+
+def test_dispersion_without_winsorising_is_dersimonian_laird_on_bcg():
+    y, se = _bcg_log_rr()
+    w = 1 / se**2
+    fixed = float((w * y).sum() / w.sum())
+    assert fixed == pytest.approx(-0.4303, abs=5e-5)
+    found = stats.dispersion(y, fixed, se, winsorise_by=0.0)
+    assert found.statistic == pytest.approx(152.2330, abs=5e-5)  # Cochran's Q
+    assert found.tau2 == pytest.approx(0.3088, abs=5e-5)
+    i2 = (found.statistic - 12) / found.statistic * 100
+    assert i2 == pytest.approx(92.1173, abs=5e-5)
+    assert found.overdispersed and found.applied == "additive"
+    # The additive z-score uses s^2 + tau^2; the multiplicative one divides by sqrt(phi).
+    z_add = stats.adjusted_z(y, fixed, se, found)
+    assert z_add == pytest.approx((y - fixed) / np.sqrt(se**2 + 0.30876026), rel=1e-6)
+    multi = stats.dispersion(y, fixed, se, adjustment="multiplicative", winsorise_by=0.0)
+    z_mult = stats.adjusted_z(y, fixed, se, multi)
+    assert z_mult == pytest.approx((y - fixed) / se / np.sqrt(152.2330 / 13), rel=1e-5)
+
+
+def test_winsorising_sets_each_tail_to_the_nearest_kept_value():
+    # Spiegelhalter (2005, QSHC), appendix: with 10% winsorising the lowest 10% of
+    # z-scores take the 10th centile's value and the highest 10% the 90th's. Ten areas:
+    # one per tail.
+    z = np.array([-9.0, -1.5, -0.5, 0.0, 0.2, 0.4, 0.6, 1.0, 1.2, 7.0])
+    got = np.sort(stats.winsorise(z, 0.1))
+    assert got.tolist() == [-1.5, -1.5, -0.5, 0.0, 0.2, 0.4, 0.6, 1.0, 1.2, 1.2]
+    assert stats.winsorise(z, 0.0).tolist() == z.tolist()
+    with pytest.raises(ValueError):
+        stats.winsorise(z, 0.5)
+
+
+def test_winsorised_phi_ignores_one_extreme_area():
+    # Twenty areas exactly at chance (z = ±1, so phi = 1) and one wildly different
+    # definition: unwinsorised, phi is inflated; winsorised, the areas are not
+    # over-dispersed and the limits are drawn without adjustment.
+    z = np.r_[np.tile([1.0, -1.0], 10), 25.0]
+    se = np.ones_like(z)
+    raw = stats.dispersion(z, 0.0, se, winsorise_by=0.0)
+    robust = stats.dispersion(z, 0.0, se)
+    assert raw.overdispersed and raw.phi > 25
+    assert robust.phi == pytest.approx(1.0) and not robust.overdispersed
+    assert robust.applied == "none" and "no more than chance" in robust.describe()
+
+
+def test_limits_widen_only_when_asked_and_overdispersed():
+    rng = np.random.default_rng(5)
+    n = rng.integers(500, 5000, 40).astype(float)
+    true_p = np.clip(rng.normal(0.3, 0.06, 40), 0.01, 0.99)
+    x = rng.binomial(n.astype(int), true_p).astype(float)
+    target = x.sum() / n.sum()
+    se = stats.proportion_se(target, n)
+    found = stats.dispersion(x / n, target, se)
+    assert found.overdispersed and found.tau2 > 0
+    plain = stats.dispersed_limits(target, se, stats.dispersion(x / n, target, se, "none"))
+    wide = stats.dispersed_limits(target, se, found, floor=0.0, ceiling=1.0)
+    assert (wide["upper_998"] > plain["upper_998"]).all()
+    assert (wide["lower_998"] < plain["lower_998"]).all()
+    # Under the additive limits few areas fall outside 99.8%, as chance predicts.
+    outside = ((x / n > wide["upper_998"]) | (x / n < wide["lower_998"])).sum()
+    assert outside <= 1
+    assert "random-effects" in found.describe()
+    assert "as asked" in stats.dispersion(x / n, target, se, "none").describe()
+
+
+def test_dispersion_needs_three_areas():
+    few = stats.dispersion([0.1, 0.5], 0.3, [0.01, 0.01])
+    assert math.isnan(few.phi) and few.applied == "none"
+    with pytest.raises(ValueError):
+        stats.dispersion([0.1, 0.5, 0.2], 0.3, [0.01] * 3, adjustment="both")
+
+
+def test_multiplicative_and_additive_limits_follow_spiegelhalters_formulas():
+    # Spiegelhalter (2005, QSHC): multiplicative limits target ± z·√phi·s, additive
+    # target ± z·√(s² + τ²); with no over-dispersion both are target ± z·s.
+    se = np.array([0.01, 0.02, 0.05])
+    z998 = norm.ppf(0.999)
+    multi = stats.Dispersion(
+        20, 4.0, 80.0, 1e-9, 0.0009, True, "multiplicative", "multiplicative", 0.1
+    )
+    limits = stats.dispersed_limits(0.3, se, multi, floor=0.0, ceiling=1.0)
+    assert limits["upper_998"].to_numpy() == pytest.approx(0.3 + z998 * 2 * se)
+    additive = stats.Dispersion(20, 4.0, 80.0, 1e-9, 0.0009, True, "additive", "additive", 0.1)
+    limits = stats.dispersed_limits(0.3, se, additive, floor=0.0, ceiling=1.0)
+    assert limits["lower_998"].to_numpy() == pytest.approx(0.3 - z998 * np.sqrt(se**2 + 0.0009))
+    assert "φ = 4.0" in multi.short() and "random effects" in additive.short()
