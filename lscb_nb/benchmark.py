@@ -1,4 +1,4 @@
-"""Benchmarking: each borough's figures against London, its neighbours and the pilot.
+"""Benchmarking: each borough's figures against the area, its neighbours and the pilot.
 
 Figures are compared on a common footing: percentages as they are, counts and
 rates per 10,000 children aged 0-17 (the population the toolkit supplies), so a
@@ -21,8 +21,11 @@ import pandas as pd
 from lscb_nb import periods, reference, stats
 
 _USABLE_STATES = ("reported", "low_reliability", "rounds_to_zero")
+# The pooled figure of every pilot authority in the project's area (its name is the
+# project's; London for the sample).
+AREA_AVERAGE = "Pilot average"
 COMPARATORS: tuple[str, ...] = (
-    "London pilot average",
+    AREA_AVERAGE,
     "Inner London pilots",
     "Outer London pilots",
     "Statistical neighbours (mean)",

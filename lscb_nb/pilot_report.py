@@ -1,4 +1,4 @@
-"""Phase 3's report: what the pilot returns show, London-wide and per borough.
+"""Phase 3's report: what the pilot returns show, area-wide and per authority.
 
 ``prepare_pilot`` runs once per batch (after the returns are ingested): it works
 out the funnel positions, definitional flags, the pilot-versus-published check
@@ -1063,13 +1063,13 @@ def _rank_cell(r: pd.Series, hidden: bool) -> str:
 
 @needs_returns
 def section_benchmark(ctx: Context) -> Section:
-    """The borough's figures with intervals, against London, neighbours and the pilot."""
+    """The borough's figures with intervals, against the area, neighbours and the pilot."""
     if ctx.is_london:
         return Section().add(
-            "Each pilot borough's own report benchmarks its figures, with confidence "
-            "intervals, against the London pilot average, inner and outer London, its "
-            "statistical neighbours and its own figures a year earlier, with funnel plots and "
-            "a spine chart. This London report looks at the pilot as a whole."
+            "Each pilot authority's own report benchmarks its figures, with confidence "
+            f"intervals, against the {esc(ctx.area)} pilot average, its statistical neighbours "
+            "and its own figures a year earlier, with funnel plots and a spine chart. This "
+            f"{esc(ctx.area)} report looks at the pilot as a whole."
         )
     bb = borough_benchmark(ctx)
     if bb.empty:
@@ -1080,7 +1080,7 @@ def section_benchmark(ctx: Context) -> Section:
         d = int(r["decimal_places"]) if r["kind"] == "proportion" else 1
         c = bool(hidden.iloc[i])
         neutral = r["polarity"] == "neutral"
-        london = _fmt(r["London pilot average"], d)
+        london = _fmt(r[benchmark.AREA_AVERAGE], d)
         if r.get("london_excluded", 0):
             london += f" (without {plural(int(r['london_excluded']), 'different definition')})"
         rows.append(
@@ -1092,9 +1092,9 @@ def section_benchmark(ctx: Context) -> Section:
                 ),
                 "Value": "c" if c else _fmt(r["value"], d),
                 "95% CI": "c" if c else f"{_fmt(r['lower'], d)} to {_fmt(r['upper'], d)}",
-                "London pilot": london,
+                f"{ctx.area} pilot": london,
                 "Neighbours": _neighbour_cell(r, d),
-                "vs London": "c" if c else r["vs_london"],
+                f"vs {ctx.area}": "c" if c else r["vs_london"],
                 "Better/worse": "c" if c else ("no better direction" if neutral else r["rag"]),
                 "Rank": _rank_cell(r, c),
                 "Quartile": "c" if c else ("not ranked" if neutral else r["quartile_band"]),
@@ -1112,21 +1112,22 @@ def section_benchmark(ctx: Context) -> Section:
     dropped = ctx.flags.loc[ctx.flags["item_id"].isin(bb["item_id"])]
     sec = Section().add(
         f"Each of {esc(ctx.la_name)}'s figures for {esc(ctx.period)}, with its 95% confidence "
-        "interval, against the London pilot average (the pilot boroughs pooled) and the median "
+        f"interval, against the {esc(ctx.area)} pilot average (the pilot authorities pooled) "
+        "and the median "
         "of its DfE statistical neighbours that took part, with how many boroughs it rests on. "
         f"Where fewer than {benchmark.MIN_NEIGHBOURS} neighbours reported, DfE's published "
         "figure for all ten neighbours is shown instead where DfE publishes the item (a "
         "figure for the year, so read it beside the borough's own published figure, not its "
         "quarter). Rates for a quarter are per quarter; they are not annualised. A figure is "
-        "called higher or lower only when its interval excludes the London figure: "
+        f"called higher or lower only when its interval excludes the {esc(ctx.area)} figure: "
         f"{higher} were higher and {lower} lower. 'Better/worse' applies the item's polarity; "
         "items where neither direction is better are only higher or lower, and are not "
         "ranked. Rank and quartile are among the pilot boroughs (1 = best)."
     )
     if not dropped.empty:
         sec.add(
-            "Figures that look counted to a different definition are left out of the London "
-            "and neighbour figures: "
+            "Figures that look counted to a different definition are left out of the "
+            f"{esc(ctx.area)} and neighbour figures: "
             + listing([f"{ctx.name(f.la_code_ons)} {f.item_id}" for f in dropped.itertuples()])
             + "."
             + (
@@ -1140,7 +1141,7 @@ def section_benchmark(ctx: Context) -> Section:
     sec.add(
         table(
             shown,
-            caption=f"{ctx.la_name} against London, {ctx.period}",
+            caption=f"{ctx.la_name} against {ctx.area}, {ctx.period}",
             meta={
                 "kind": "benchmark",
                 "source": "pilot/observations",
@@ -1162,7 +1163,7 @@ def spine_chart(ctx: Context, bb: pd.DataFrame) -> plt.Figure | None:
     rows = []
     for _, r in bb.iterrows():
         vals = now.loc[now["item_id"] == r["item_id"], "value"].dropna()
-        centre = r["London pilot average"]
+        centre = r[benchmark.AREA_AVERAGE]
         if len(vals) < 4 or not np.isfinite(centre):
             continue
         lo, hi = vals.min(), vals.max()
@@ -1210,7 +1211,9 @@ def spine_chart(ctx: Context, bb: pd.DataFrame) -> plt.Figure | None:
     )
     ax.axvline(0.5, color="#b2182b", lw=1)
     ax.set_yticks(y, sp["label"], fontsize=6)
-    ax.set_xticks([0.02, 0.5, 0.98], ["worse / lower", "London pilot average", "better / higher"])
+    ax.set_xticks(
+        [0.02, 0.5, 0.98], ["worse / lower", f"{ctx.area} pilot average", "better / higher"]
+    )
     ax.set_xlim(-0.05, 1.05)
     ax.grid(False)
     ax.set_title(f"{ctx.la_name}, {ctx.period}: spine chart against the pilot")
@@ -1228,7 +1231,8 @@ def section_spine(ctx: Context) -> Section:
         return nothing_to_show("Too few boroughs reported this quarter to draw a spine chart.")
     return Section().add(
         "One line per item: the light bar spans the pilot boroughs from lowest to highest, "
-        "the dark bar the middle half, and the red line the London pilot average. The dot is "
+        "the dark bar the middle half, and the red line the "
+        f"{esc(ctx.area)} pilot average. The dot is "
         f"{esc(ctx.la_name)}: green is significantly better, red significantly worse, yellow "
         "similar; blue shades mark higher or lower on items with no better direction. Items "
         "where good is low are flipped so that right is always better.",
@@ -1290,7 +1294,7 @@ def _limits_sentence(ctx: Context) -> str:
 
 @needs_returns
 def section_standing(ctx: Context) -> Section:
-    """Rank among all 33 London boroughs on DfE's latest published figures."""
+    """Rank among the project's authorities on DfE's latest published figures."""
     if ctx.is_london:
         return Section()
     st = ctx.standing
@@ -1309,7 +1313,8 @@ def section_standing(ctx: Context) -> Section:
         ],
     )
     return Section().add(
-        f"Where {esc(ctx.la_name)} stands among London's boroughs on DfE's latest published "
+        f"Where {esc(ctx.la_name)} stands among {esc(ctx.area)}'s authorities on DfE's latest "
+        "published "
         "figures for the items DfE publishes: annual figures, rates per 10,000 children for "
         "counts. Rank (1 = best) and quartile (A is the best quarter) only where the item "
         "has a better direction.",
@@ -1332,13 +1337,13 @@ def section_standing(ctx: Context) -> Section:
                     "measure": "Measure",
                     "year": "Year to March",
                     "published": "Published",
-                    "london_median": "London median",
+                    "london_median": f"{ctx.area} median",
                     "rank": "Rank",
                     "quartile_band": "Quartile",
                 }
             ),
-            caption=f"{ctx.la_name} among London's boroughs, DfE published figures",
-            decimals={"Published": 1, "London median": 1},
+            caption=f"{ctx.la_name} among {ctx.area}'s authorities, DfE published figures",
+            decimals={"Published": 1, f"{ctx.area} median": 1},
             years=["Year to March"],
         ),
     )
