@@ -48,6 +48,73 @@ RULES: dict[str, Rule] = {
         ),
         Rule("F04", ERROR, "Empty file", "The file has no rows of data.", True),
         Rule(
+            "F05",
+            ERROR,
+            "Sheet could not be read",
+            "This sheet could not be read, so its figures are missing: {detail}",
+            True,
+        ),
+        Rule(
+            "F06",
+            ERROR,
+            "Sheet missing",
+            "The template's sheet for this agency is missing or renamed, so its items "
+            "are not returned: {detail}",
+            True,
+        ),
+        Rule(
+            "F07",
+            ERROR,
+            "Too many rows",
+            "The sheet or CSV has more rows than a return can have ({detail}); it was not read.",
+            True,
+        ),
+        Rule(
+            "F08",
+            ERROR,
+            "Too many cells",
+            "The file has more cells than a return can have ({detail}); it was not read.",
+            True,
+        ),
+        Rule(
+            "F09",
+            ERROR,
+            "File too large",
+            "The file is larger than a return can be once unpacked ({detail}); it was not read.",
+            True,
+        ),
+        Rule(
+            "F10",
+            ERROR,
+            "Unbalanced quote",
+            "A quote (\") on this line is never closed, so the line could not be split into "
+            "cells reliably: {detail}",
+            True,
+        ),
+        Rule(
+            "F11",
+            ERROR,
+            "Column given twice",
+            "Two columns have the same name, so it is not clear which holds the figures: "
+            "{detail}",
+            True,
+        ),
+        Rule(
+            "F12",
+            ERROR,
+            "Row does not fit the header",
+            "This row has more cells than the header has columns ({detail}).",
+            True,
+        ),
+        Rule(
+            "F13",
+            QUERY,
+            "Extra sheet not read",
+            "This sheet is not part of the template and has no item table, so it was not "
+            "read: {detail}",
+            False,
+        ),
+        Rule(
             "R01", ERROR, "Unknown item", "Item id '{value}' is not in data model {version}.", True
         ),
         Rule(
@@ -61,7 +128,8 @@ RULES: dict[str, Rule] = {
             "R03",
             ERROR,
             "Authority codes disagree",
-            "The authority codes or name on this row do not match each other: {detail}.",
+            "The authority codes, name or period on this row do not match each other: "
+            "{detail}.",
             True,
         ),
         Rule("R04", ERROR, "Unknown period", "The period is not valid: {detail}.", True),
@@ -121,6 +189,66 @@ RULES: dict[str, Rule] = {
             QUERY,
             "Not a whole number",
             "Counts are whole numbers; {value} was given.",
+            False,
+        ),
+        Rule(
+            "V08",
+            ERROR,
+            "Formula with no saved value",
+            "The cell holds a formula ({value}) but no value saved with it; open the file in "
+            "Excel, let it calculate, save and send it again.",
+            True,
+        ),
+        Rule(
+            "V09",
+            ERROR,
+            "Decimal comma",
+            "'{value}' has a comma where a decimal point may be meant; write it with a point "
+            "(1.5) or without separators.",
+            True,
+        ),
+        Rule(
+            "V10",
+            QUERY,
+            "Thousands separator",
+            "'{value}' was read as {detail}; please check the separators mean thousands.",
+            False,
+        ),
+        Rule(
+            "V11",
+            ERROR,
+            "Percent sign in a figure",
+            "'{value}' has a percent sign; give the count (numerator and denominator), "
+            "not the percentage.",
+            True,
+        ),
+        Rule(
+            "V12",
+            ERROR,
+            "Not a finite number",
+            "'{value}' is not a finite number (infinity or not-a-number).",
+            True,
+        ),
+        Rule(
+            "V13",
+            ERROR,
+            "Number too long",
+            "'{value}' has more digits than can be stored exactly (integers up to 2^53).",
+            True,
+        ),
+        Rule(
+            "V14",
+            ERROR,
+            "Implausibly large figure",
+            "{value} is above the largest plausible figure for this item ({detail}).",
+            True,
+        ),
+        Rule(
+            "V15",
+            QUERY,
+            "Percentage of zero cases",
+            "Numerator and denominator are both 0: there is no percentage, so the value is "
+            "recorded as not applicable.",
             False,
         ),
         # Cross-item rules come from the data model; their severity is the model's.
