@@ -87,7 +87,7 @@ RULES: dict[str, Rule] = {
             "F10",
             ERROR,
             "Unbalanced quote",
-            "A quote (\") on this line is never closed, so the line could not be split into "
+            'A quote (") on this line is never closed, so the line could not be split into '
             "cells reliably: {detail}",
             True,
         ),
@@ -95,8 +95,7 @@ RULES: dict[str, Rule] = {
             "F11",
             ERROR,
             "Column given twice",
-            "Two columns have the same name, so it is not clear which holds the figures: "
-            "{detail}",
+            "Two columns have the same name, so it is not clear which holds the figures: {detail}",
             True,
         ),
         Rule(
@@ -128,8 +127,7 @@ RULES: dict[str, Rule] = {
             "R03",
             ERROR,
             "Authority codes disagree",
-            "The authority codes, name or period on this row do not match each other: "
-            "{detail}.",
+            "The authority codes, name or period on this row do not match each other: {detail}.",
             True,
         ),
         Rule("R04", ERROR, "Unknown period", "The period is not valid: {detail}.", True),

@@ -68,7 +68,9 @@ _LESS_THAN = re.compile(r"^<\s*(\d+)$")
 # Forms a number may take that are not plain numbers. Each keeps its own rule code
 # so a borough sees why its figure was not used (or was read with a query).
 _SEP = r"[ \u00a0\u202f]"
-_THOUSANDS = re.compile(rf"[+-]?\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|[+-]?\d{{1,3}}(?:{_SEP}\d{{3}})+(?:\.\d+)?")
+_THOUSANDS = re.compile(
+    rf"[+-]?\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|[+-]?\d{{1,3}}(?:{_SEP}\d{{3}})+(?:\.\d+)?"
+)
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+|[+-]?\d{1,3}(?:[. ]\d{3})+,\d+")
 _PERCENT = re.compile(r"[+-]?[\d.,\s]*\d[\d.,\s]*%|%\s*[+-]?[\d.,]+")
 _NON_FINITE = re.compile(r"[+-]?(?:inf|infinity|nan|1\.#inf|1\.#ind)", re.IGNORECASE)
@@ -82,7 +84,13 @@ THOUSANDS_SEPARATOR = "V10"
 PERCENT_SIGN = "V11"
 NOT_FINITE = "V12"
 TOO_LONG = "V13"
-CELL_RULES: tuple[str, ...] = (DECIMAL_COMMA, THOUSANDS_SEPARATOR, PERCENT_SIGN, NOT_FINITE, TOO_LONG)
+CELL_RULES: tuple[str, ...] = (
+    DECIMAL_COMMA,
+    THOUSANDS_SEPARATOR,
+    PERCENT_SIGN,
+    NOT_FINITE,
+    TOO_LONG,
+)
 
 
 def parse_values(raw: pd.Series) -> pd.DataFrame:
@@ -164,7 +172,13 @@ def parse_values(raw: pd.Series) -> pd.DataFrame:
     reason[not_number] = "text in a numeric cell: " + text[not_number].astype(str).str.slice(0, 40)
     value[blank | is_code | less_than | not_number] = np.nan
     return pd.DataFrame(
-        {"value": value, "state": state, "state_reason": reason, "rule_code": rule, "read_as": read_as},
+        {
+            "value": value,
+            "state": state,
+            "state_reason": reason,
+            "rule_code": rule,
+            "read_as": read_as,
+        },
         index=index,
     )
 
