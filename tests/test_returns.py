@@ -217,7 +217,14 @@ def test_unreadable_files_get_one_clear_error_each(
         "locked.xlsx": "F02",
     }
     status = res.files.set_index("file")["status"]
-    assert status["good.csv"] == "read" and (status.drop("good.csv") == "failed").all()
+    assert status.to_dict() == {
+        "good.csv": "read",
+        "empty.csv": "unreadable",
+        "notexcel.xlsx": "unreadable",
+        "locked.xlsx": "unreadable",
+        "wrongcols.csv": "not a return",
+        "scan.pdf": "not a return",
+    }
     assert len(res.accepted) == 1
 
 
@@ -237,7 +244,12 @@ def test_ingest_writes_atomically_and_is_idempotent(
     assert len(first.accepted) == len(second.accepted) == 1
     loaded = returns.load_processed(out)
     assert len(loaded.quarantined) == 1
-    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp left
+    # out is a link to one complete version; nothing half-written is left beside it
+    assert out.is_symlink()
+    left = sorted(p.name for p in out.parent.iterdir())
+    assert left == [".returns.versions", "returns"]
+    versions = list((out.parent / ".returns.versions").iterdir())
+    assert len(versions) == 2 and all((v / ".complete").exists() for v in versions)
 
 
 _cell = st.one_of(
