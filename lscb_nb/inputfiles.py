@@ -15,6 +15,7 @@ unbalanced quote, F11 column given twice, F12 row wider than its header).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -156,12 +157,39 @@ def open_workbook(path: Path, limits: ReadLimits = DEFAULT_LIMITS, data_only: bo
     from openpyxl import load_workbook
 
     check_zip(path, limits)
+    # openpyxl refuses other file names (an .xlsx renamed .csv): give it the bytes.
+    source = path if path.suffix.lower() in (".xlsx", ".xlsm", ".xltx", ".xltm") else None
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _sheets_opened_lazily():
             warnings.simplefilter("ignore")
-            return load_workbook(path, read_only=True, data_only=data_only)
+            return load_workbook(
+                source or io.BytesIO(path.read_bytes()), read_only=True, data_only=data_only
+            )
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise InputFileError("F01", f"Excel could not open it ({describe_error(exc)})") from exc
+
+
+@contextlib.contextmanager
+def _sheets_opened_lazily():
+    """While a workbook opens, a sheet whose XML is damaged must not stop the
+    others: openpyxl reads each sheet's dimension on opening, so a failure there
+    is deferred; the sheet then fails (alone) when it is read."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    original = ReadOnlyWorksheet._get_size
+
+    def tolerant(self) -> None:
+        try:
+            original(self)
+        except Exception:
+            self._min_column = self._min_row = 1
+            self._max_column = self._max_row = None
+
+    ReadOnlyWorksheet._get_size = tolerant
+    try:
+        yield
+    finally:
+        ReadOnlyWorksheet._get_size = original
 
 
 def sheet_size(ws) -> tuple[int, int] | None:

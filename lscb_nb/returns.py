@@ -58,7 +58,6 @@ from lscb_nb.validation import (
 )
 from lscb_nb.values import (
     CELL_RULES,
-    EXACT_INTEGER_LIMIT,
     INVALID,
     NOT_APPLICABLE,
     REPORTED,
@@ -448,7 +447,9 @@ def _cell_text(v: object) -> str:
     if isinstance(v, bool):
         return str(v).upper()
     if isinstance(v, float):
-        if v.is_integer() and abs(v) < EXACT_INTEGER_LIMIT:
+        # Whole numbers as digits (beyond 2^53 the digits show the number is too
+        # long, V13); very large or fractional ones as Python writes them.
+        if v.is_integer() and abs(v) < 1e21:
             return str(int(v))
         return repr(v)
     return str(v)
@@ -608,7 +609,8 @@ def check_rows(
     issues.append(row_issues(df, nothing, "V15", "denominator"))
     lo = df["item_id"].map(items["valid_range"].map(lambda r: (r or {}).get("min")))
     hi = df["item_id"].map(items["valid_range"].map(lambda r: (r or {}).get("max")))
-    lo, hi = pd.to_numeric(lo, errors="coerce"), pd.to_numeric(hi, errors="coerce")
+    lo = pd.to_numeric(lo, errors="coerce").astype("float64")
+    hi = pd.to_numeric(hi, errors="coerce").astype("float64")
     outside = df["value"].notna() & ((df["value"] < lo) | (df["value"] > hi)) & ~over
     issues.append(
         row_issues(
@@ -778,7 +780,7 @@ def _implausible_issues(
     for col in ("numerator", "denominator"):
         over = (df[f"{col}_state"] == REPORTED) & (df[col] > cap)
         if col == "numerator":
-            over &= ~outside  # V04 already reports a count above its valid maximum
+            over &= ~outside.fillna(False).astype(bool)  # V04 already reports a count above its valid maximum
         out.append(
             row_issues(
                 df,
