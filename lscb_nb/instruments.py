@@ -307,7 +307,9 @@ def _read_one(
                 )
             ]
         try:
-            check_sheet_sizes(wb, [SHEET], limits)
+            sized = check_sheet_sizes(wb, [SHEET], limits)
+            if SHEET in sized:
+                raise sized[SHEET]
             rows = [list(r) for r in sheet_rows(wb[SHEET], limits)]
         except Exception as exc:  # a damaged or oversized sheet raises many types
             detail = (

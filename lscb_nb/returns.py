@@ -774,6 +774,8 @@ def _implausible_issues(
 ) -> pd.DataFrame:
     """Numerators and denominators above the largest believable figure (V14): a
     count item's own valid maximum when it has one, else ``limit``."""
+    if df.empty:
+        return empty_issues()
     own_max = (df["unit"] == "count") & hi.notna()
     cap = pd.Series(float(limit), index=df.index).where(~own_max, hi)
     out = []
