@@ -11,7 +11,7 @@ keyed to the cell: file, sheet, row, column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -26,6 +26,7 @@ class Rule:
     title: str
     message: str  # may hold {placeholders} filled per row
     quarantines: bool
+    summary: str = ""  # one line for README's rule table (rules_markdown)
 
 
 RULES: dict[str, Rule] = {
@@ -254,6 +255,61 @@ RULES: dict[str, Rule] = {
     )
 }
 
+# One line per rule for README's rule table (see rules_markdown).
+SUMMARIES: dict[str, str] = {
+    "F01": "unreadable file (not Excel/CSV, corrupt, old `.xls`, `.ods`, `.xlsb`, a dangling link)",
+    "F02": "password-protected workbook",
+    "F03": "not a return (wrong sheets, missing columns, no hidden `_meta` sheet)",
+    "F04": "empty file",
+    "F05": "a sheet that could not be read (damaged, or an agency sheet without its item table)",
+    "F06": "an agency sheet of the template missing or renamed",
+    "F07": (
+        "more rows in a sheet or CSV than the limit (found from the declared size, or "
+        "while reading)"
+    ),
+    "F08": "more cells in a file than the limit",
+    "F09": (
+        "file larger than the limit once unpacked (read from the zip's directory, before loading)"
+    ),
+    "F10": (
+        "CSV line with an unbalanced quote (that line is quarantined; the lines after it are read)"
+    ),
+    "F11": "a column given twice (e.g. `numerator` and `Numerator`)",
+    "F12": "CSV row with more cells than the header",
+    "F13": "extra sheet with no item table, not read",
+    "R01": "unknown item id",
+    "R02": "unknown authority code",
+    "R03": (
+        "authority codes/name on a row disagree, or a template's hidden `_meta` sheet and "
+        "a visible sheet name different authorities or periods"
+    ),
+    "R04": "invalid period",
+    "R05": "period outside those being collected",
+    "R06": (
+        "duplicate authority × period × item (later exact copies, or all conflicting "
+        "copies; copies compared on text and state; the message names the other file and "
+        "row)"
+    ),
+    "R07": "figures with no item id",
+    "V01": "text in a numeric cell that is not a recognised code",
+    "V02": "negative count",
+    "V03": "numerator above denominator",
+    "V04": "outside the item's valid range",
+    "V05": "percentage without a denominator",
+    "V06": "submitted value differs from numerator/denominator",
+    "V07": "a count that is not a whole number",
+    "V08": "formula with no saved value",
+    "V09": "decimal comma (`1,5`)",
+    "V10": "thousands separator (`1,234` read as 1234)",
+    "V11": "percent sign in a figure (`12%`)",
+    "V12": "`inf` or `nan` (not a finite number)",
+    "V13": "integer too long to store exactly (beyond 2^53)",
+    "V14": "figure above the plausible maximum (a count item's valid maximum, else 1,000,000)",
+    "V15": "percentage of 0 out of 0 (kept, value not applicable)",
+    "X": "cross-item rules, e.g. plans started ≤ conferences held",
+}
+RULES = {code: replace(rule, summary=SUMMARIES[code]) for code, rule in RULES.items()}
+
 ISSUE_COLUMNS: tuple[str, ...] = (
     "file",
     "sheet",
@@ -354,6 +410,16 @@ def concat_issues(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return out.sort_values(
         ["file", "sheet", "row", "rule_code"], na_position="first", kind="stable"
     ).reset_index(drop=True)
+
+
+def rules_markdown() -> str:
+    """README's rule table, generated from the catalogue (never written beside it)."""
+    lines = ["| code | severity | rule |", "|---|---|---|"]
+    for r in RULES.values():
+        code = "XRnn" if r.code == "X" else r.code
+        severity = "per data model" if r.code == "X" else r.severity
+        lines.append(f"| {code} | {severity} | {r.summary} |")
+    return "\n".join(lines)
 
 
 def rules_table() -> pd.DataFrame:
