@@ -340,24 +340,27 @@ def read_text_table(
         raise InputFileError(
             "F07", f"{n_lines:,} lines; the limit is {limits.max_rows_per_sheet:,} rows"
         )
-    lines = text.split("\n")
-    found = _find_header(lines, is_header, delimiters)
+    head = text.split("\n", HEADER_SCAN_LINES)[:HEADER_SCAN_LINES]
+    found = _find_header(head, is_header, delimiters)
     if found is None:
         return None
     h, delim, header = found
     ncols = len(header)
-    body = lines[h + 1 :]
-    if ncols * len(body) > limits.max_cells_per_file:
+    pieces = text.split("\n", h + 1)
+    body_text = pieces[h + 1] if len(pieces) > h + 1 else None
+    n_body = 0 if body_text is None else body_text.count("\n") + 1
+    if ncols * n_body > limits.max_cells_per_file:
         raise InputFileError(
-            "F08", f"{ncols * len(body):,} cells; the limit is {limits.max_cells_per_file:,}"
+            "F08", f"{ncols * n_body:,} cells; the limit is {limits.max_cells_per_file:,}"
         )
-    first_no = h + 2  # file line number of body[0]
+    first_no = h + 2  # file line number of the first line after the header
     table = None
-    if body and not any('"' in line for line in body):
-        table = _fast_records(body, delim, ncols)
+    if body_text is not None and '"' not in body_text:
+        table = _fast_records(body_text, n_body, delim, ncols)
     if table is not None:
-        records, nums, problems = table, np.arange(first_no, first_no + len(body)), []
+        records, nums, problems = table, np.arange(first_no, first_no + n_body), []
     else:
+        body = [] if body_text is None else body_text.split("\n")
         records, nums, problems = _slow_records(body, first_no, delim, ncols)
     keep = ~(records == "").all(axis=1).to_numpy()
     records = records.loc[keep].reset_index(drop=True)
@@ -382,11 +385,11 @@ def _find_header(lines, is_header, delimiters) -> tuple[int, str, list[str]] | N
     return None
 
 
-def _fast_records(body: list[str], delim: str, ncols: int) -> pd.DataFrame | None:
+def _fast_records(body: str, n_lines: int, delim: str, ncols: int) -> pd.DataFrame | None:
     """Quote-free text: one record per line, parsed by pandas' C reader."""
     try:
         frame = pd.read_csv(
-            io.StringIO("\n".join(body) + "\n"),
+            io.StringIO(body + "\n"),
             sep=delim,
             header=None,
             names=list(range(ncols)),
@@ -399,9 +402,9 @@ def _fast_records(body: list[str], delim: str, ncols: int) -> pd.DataFrame | Non
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
         return None
-    if len(frame) != len(body):
+    if len(frame) != n_lines:
         return None
-    return frame.astype(str)
+    return frame
 
 
 def _ends_in_quotes(text: str, delim: str) -> bool:

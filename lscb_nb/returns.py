@@ -734,6 +734,8 @@ def _flag(df: pd.DataFrame, col: str) -> pd.Series:
 def _read_flag_issues(df: pd.DataFrame) -> pd.DataFrame:
     """Issues the readers found at a row: formulas with no saved value (V08) and
     CSV lines that could not be split reliably (F10, F12)."""
+    if not any(c in df.columns for c in READ_FLAGS[:4]):
+        return empty_issues()
     out = []
     for field in ("numerator", "denominator"):
         formula = _flag(df, f"{field}_formula")
@@ -782,7 +784,9 @@ def _implausible_issues(
     for col in ("numerator", "denominator"):
         over = (df[f"{col}_state"] == REPORTED) & (df[col] > cap)
         if col == "numerator":
-            over &= ~outside.fillna(False).astype(bool)  # V04 already reports a count above its valid maximum
+            over &= ~outside.fillna(False).astype(
+                bool
+            )  # V04 already reports a count above its valid maximum
         out.append(
             row_issues(
                 df,
