@@ -355,16 +355,23 @@ def read_text_table(
         )
     first_no = h + 2  # file line number of the first line after the header
     table = None
-    if body_text is not None and '"' not in body_text:
+    if body_text is not None:
         table = _fast_records(body_text, n_body, delim, ncols)
     if table is not None:
         records, nums, problems = table, np.arange(first_no, first_no + n_body), []
     else:
         body = [] if body_text is None else body_text.split("\n")
         records, nums, problems = _slow_records(body, first_no, delim, ncols)
-    keep = ~(records == "").all(axis=1).to_numpy()
-    records = records.loc[keep].reset_index(drop=True)
-    return TextTable(header, records, np.asarray(nums)[keep], h + 1, delim, problems)
+    nums = np.asarray(nums)
+    if ncols and len(records):
+        # Blank lines (or lines of bare separators) are no records: drop them,
+        # keeping every other record's own line number.
+        maybe = (records[0] == "").to_numpy()
+        if maybe.any():
+            blank = maybe.copy()
+            blank[maybe] = (records.loc[maybe] == "").all(axis=1).to_numpy()
+            records, nums = records.loc[~blank].reset_index(drop=True), nums[~blank]
+    return TextTable(header, records, nums, h + 1, delim, problems)
 
 
 def _split_line(line: str, delim: str) -> list[str]:
@@ -386,7 +393,10 @@ def _find_header(lines, is_header, delimiters) -> tuple[int, str, list[str]] | N
 
 
 def _fast_records(body: str, n_lines: int, delim: str, ncols: int) -> pd.DataFrame | None:
-    """Quote-free text: one record per line, parsed by pandas' C reader."""
+    """Records by pandas' C reader, kept only when there is exactly one record
+    per line: a quoted field running over lines (a real multi-line note, or an
+    unbalanced quote swallowing the lines after it) means fewer records than
+    lines, and then the careful reader (:func:`_slow_records`) takes over."""
     try:
         frame = pd.read_csv(
             io.StringIO(body + "\n"),
@@ -397,7 +407,6 @@ def _fast_records(body: str, n_lines: int, delim: str, ncols: int) -> pd.DataFra
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,
-            quoting=csv.QUOTE_NONE,
             engine="c",
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):

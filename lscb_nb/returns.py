@@ -780,21 +780,23 @@ def _implausible_issues(
         return empty_issues()
     own_max = (df["unit"] == "count") & hi.notna()
     cap = pd.Series(float(limit), index=df.index).where(~own_max, hi)
+    checked = ~outside.fillna(False).astype(bool)  # V04 already reports a count above its max
     out = []
     for col in ("numerator", "denominator"):
-        over = (df[f"{col}_state"] == REPORTED) & (df[col] > cap)
+        over = (df[col] > cap) & (df[f"{col}_state"] == REPORTED)
         if col == "numerator":
-            over &= ~outside.fillna(False).astype(
-                bool
-            )  # V04 already reports a count above its valid maximum
+            over &= checked
+        if not over.any():
+            continue
+        hit = df.loc[over]
         out.append(
             row_issues(
-                df,
-                over,
+                hit,
+                pd.Series(True, index=hit.index),
                 "V14",
                 col,
-                value=df[col].map("{:,.15g}".format),
-                detail="at most " + cap.map("{:,.15g}".format),
+                value=hit[col].map("{:,.15g}".format),
+                detail="at most " + cap[over].map("{:,.15g}".format),
             )
         )
     return concat_issues(out)

@@ -107,7 +107,6 @@ def parse_values(raw: pd.Series) -> pd.DataFrame:
     """
     index = raw.index
     text = raw.astype("string").str.strip()
-    lowered = text.str.lower()
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         numeric = raw.astype("float64")
     else:
@@ -125,9 +124,12 @@ def parse_values(raw: pd.Series) -> pd.DataFrame:
     blank = (raw.isna() | (text.fillna("") == "")).to_numpy()
     blank = pd.Series(blank, index=index)
     finite = np.isfinite(value)
-    code_state = lowered.map({k: v[0] for k, v in CODES.items()})
+    # Codes are looked for only among cells that are not plain numbers (fast).
+    words = ~finite & ~blank
+    lowered = text[words].str.lower()
+    code_state = lowered.map({k: v[0] for k, v in CODES.items()}).reindex(index)
     is_code = code_state.notna() & ~blank
-    less_than = lowered.str.match(_LESS_THAN).fillna(False).astype(bool) & ~blank
+    less_than = lowered.str.match(_LESS_THAN).reindex(index).fillna(False).astype(bool) & ~blank
 
     state[blank] = MISSING
     reason[blank] = "blank"
