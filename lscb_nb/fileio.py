@@ -10,6 +10,7 @@ Raw inputs are only ever read.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import hashlib
 import json
 import os
@@ -77,9 +78,17 @@ def folder_sha256(folder: Path | str, pattern: str = "*") -> str:
     """A hash of every file's relative name and content: the data snapshot id."""
     folder = Path(folder)
     h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob(pattern) if p.is_file()):
+    files = []
+    for dirpath, _dirs, names in os.walk(folder, followlinks=False):
+        files += [Path(dirpath) / n for n in names if fnmatch.fnmatch(n, pattern)]
+    for path in sorted(files):
+        if not path.is_file():  # a dangling link, a pipe: nothing to hash (never opened)
+            continue
         h.update(str(path.relative_to(folder)).encode())
-        h.update(file_sha256(path).encode())
+        try:
+            h.update(file_sha256(path).encode())
+        except OSError as exc:  # unreadable: the name and the reason still count
+            h.update(type(exc).__name__.encode())
     return h.hexdigest()
 
 

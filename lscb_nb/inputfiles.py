@@ -89,7 +89,9 @@ def list_folder(folder: Path | str) -> list[Entry]:
     folders (no loops) and without opening anything."""
     folder = Path(folder)
     out: list[Entry] = []
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+    unopened: set[Path] = set()
+    walk = os.walk(folder, followlinks=False, onerror=lambda e: unopened.add(Path(e.filename)))
+    for dirpath, dirnames, filenames in walk:
         base = Path(dirpath)
         dirnames.sort()
         for name in sorted(dirnames):
@@ -99,6 +101,9 @@ def list_folder(folder: Path | str) -> list[Entry]:
         for name in sorted(filenames):
             p = base / name
             out.append(Entry(p, str(p.relative_to(folder)), _file_kind(p)))
+    for e in out:
+        if e.path in unopened:
+            e.kind = "unreadable folder"
     return sorted(out, key=lambda e: e.name)
 
 

@@ -11,6 +11,7 @@ table (:mod:`lscb_nb.validation`), keyed to file, sheet, row and column.
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 from dataclasses import dataclass
@@ -279,6 +280,7 @@ def _read_workbook(
                 problems.append(sized[name])
                 continue
             expected = sheets is not None and name in sheets
+            has_table = False
             try:
                 head = sheet_rows(wb[name], limits, max_rows=SHEET_SCAN_ROWS)
                 if _header_at(head) is None:
@@ -291,6 +293,7 @@ def _read_workbook(
                         )
                     )
                     continue
+                has_table = True
                 rows = sheet_rows(wb[name], limits, counter=counter)
                 frame = _read_agency_sheet(rows, name)
                 if sheet_has_formulas(wb, name):
@@ -304,7 +307,8 @@ def _read_workbook(
                 exc.sheet = exc.sheet or name
                 problems.append(exc)
             except Exception as exc:  # a damaged sheet raises many types
-                problems.append(InputFileError("F05", describe_error(exc), name))
+                code = "F05" if expected or has_table else "F13"
+                problems.append(InputFileError(code, describe_error(exc), name))
         if meta is not None and sheets:
             problems += [
                 InputFileError("F06", f"no sheet called '{s}'", s) for s in sheets if s not in names
@@ -1031,7 +1035,13 @@ def _entry_kind(path: Path) -> str:
     if path.is_symlink() and not path.exists():
         return "missing link"
     if path.is_dir():
-        return "link to a folder" if path.is_symlink() else "folder"
+        if path.is_symlink():
+            return "link to a folder"
+        try:
+            next(os.scandir(path), None)
+        except OSError:
+            return "unreadable folder"
+        return "folder"
     try:
         return "file" if stat.S_ISREG(path.stat().st_mode) else "special"
     except OSError:
@@ -1043,6 +1053,9 @@ def _not_a_file(name: str, kind: str) -> tuple[list[dict], str, str]:
         return [], NOT_A_RETURN, "a folder; the files in it are listed on their own"
     if kind == "link to a folder":
         return [], NOT_A_RETURN, "a link to a folder; links are not followed"
+    if kind == "unreadable folder":
+        detail = "a folder that could not be opened, so its files could not be listed"
+        return [file_issue(name, "F01", detail)], UNREADABLE, f"Unreadable file: {detail}"
     if kind == "missing link":
         detail = "a link to a file that does not exist"
         return [file_issue(name, "F01", detail)], UNREADABLE, f"Unreadable file: {detail}"

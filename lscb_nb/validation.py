@@ -371,8 +371,8 @@ def row_issues(
     rule = RULES[code]
 
     def _pick(x: pd.Series | str) -> pd.Series:
-        if isinstance(x, pd.Series):
-            return x.loc[hit.index].astype("string").fillna("").astype(str)
+        if isinstance(x, pd.Series):  # long text is cut: a message quotes, it does not copy
+            return x.loc[hit.index].astype("string").fillna("").str.slice(0, 500).astype(str)
         return pd.Series(x, index=hit.index, dtype=object)
 
     if message is None:

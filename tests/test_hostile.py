@@ -447,3 +447,24 @@ def test_an_old_plain_output_folder_is_taken_over(
     assert returns.read_summary(out)["rows_read"] == 6
     _assert_tidy(out)
     assert json.loads((fileio.current_version(out) / "summary.json").read_text())
+
+
+def test_one_folder_holding_every_hostile_return_is_ingested_whole(
+    tmp_path, tiny_items, tiny_rules, tiny_authorities
+):
+    """All the cases side by side, as a messy shared drive: ingestion finishes,
+    lists every entry, accounts for every row and writes readable outputs."""
+    root = tmp_path / "raw"
+    for c in CASES:
+        if c.reader == "returns":
+            (root / c.id).mkdir(parents=True)
+            c.build(root / c.id, {"items": tiny_items})
+    out = tmp_path / "processed" / "returns"
+    res = returns.ingest_returns(root, out, tiny_items, tiny_rules, tiny_authorities, "test")
+    check_invariants(res, root)
+    loaded = returns.load_processed(out)
+    assert len(loaded.files) == len(res.files) and len(loaded.issues) == len(res.issues)
+    status = res.files.set_index("file")["status"]
+    for c in CASES:
+        if c.reader == "returns" and c.limits is None:
+            assert status[f"{c.id}/{c.entry}"] == c.expect.status, c.id
