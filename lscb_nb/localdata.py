@@ -174,7 +174,7 @@ def _sheets(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> dict[str, object
         rows[table.header_line - 1] = [c if c != "" else None for c in table.header]
         for line, rec in zip(table.lines, table.records.to_numpy().tolist(), strict=True):
             rows[int(line) - 1] = [c if c != "" else None for c in rec]
-        return {"(csv)": rows}
+        return {"(csv)": _Rows(rows, table.problems)}
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ValueError(
             "the workbook is password-protected (or an old .xls); ask the borough for an "
@@ -206,6 +206,14 @@ def _sheets(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> dict[str, object
         return out
     finally:
         wb.close()
+
+
+class _Rows(list):
+    """A CSV's rows, with the lines the text reader had to report (F10, F12)."""
+
+    def __init__(self, rows: list, problems: list[tuple[int, str, str]]):
+        super().__init__(rows)
+        self.problems = problems
 
 
 def _problem_text(exc: InputFileError) -> str:
@@ -282,6 +290,17 @@ def read_local_datasets(folder: Path | str) -> LocalDatasets:
             continue
         read, count, skipped = 0, 0, []
         for sheet, rows in sheets.items():
+            for line, code, detail in getattr(rows, "problems", []):
+                problems.append(
+                    {
+                        "file": path.name,
+                        "sheet": None,
+                        "row": line,
+                        "column": None,
+                        "reason": _problem_text(InputFileError(code, detail)),
+                        "la_code_ons": la["la_code_ons"],
+                    }
+                )
             if isinstance(rows, str):  # the sheet itself could not be read
                 tidy, reason = pd.DataFrame(), rows
             elif not any(any(c not in (None, "") for c in r) for r in rows):

@@ -1087,7 +1087,7 @@ def _(folder, ctx):
     set_dimension(path, "Big", "A1:C3000000")
 
 
-@case("catalogue-unbalanced-quote", "catalogue", "Hackney.csv", Expect("read"))
+@case("catalogue-unbalanced-quote", "catalogue", "Hackney.csv", Expect("read", where={(None,)}))
 def _(folder, ctx):
     (folder / "Hackney.csv").write_text(
         'Indicator,Definition,Source\n"Referrals,count,CSC\nPlans,"at the end",CSC\n'

@@ -183,7 +183,7 @@ def test_hostile_catalogue(case, tmp_path):
     if case.expect.status != "read":
         assert not mine.empty and mine["reason"].str.len().gt(0).all()
     for (sheet,) in case.expect.where:
-        assert (mine["sheet"] == sheet).any(), mine
+        assert (mine["sheet"].fillna("(none)") == (sheet or "(none)")).any(), mine
 
 
 # ---------------------------------------------------------------------------
