@@ -13,6 +13,7 @@ import contextlib
 import fnmatch
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -164,7 +167,13 @@ def _point(out_dir: Path, version: Path) -> None:
     tmp = out_dir.parent / f".{out_dir.name}.link-{os.getpid()}"
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
-    tmp.symlink_to(os.path.relpath(version, out_dir.parent), target_is_directory=True)
+    try:
+        tmp.symlink_to(os.path.relpath(version, out_dir.parent), target_is_directory=True)
+    except OSError:  # no symbolic links (Windows without the privilege)
+        # The newest complete version is then the current one (current_version),
+        # which is still switched in one step: its marker is written last.
+        log.warning("cannot link %s; readers use the newest complete version", out_dir)
+        return
     tmp.replace(out_dir)
 
 

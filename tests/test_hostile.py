@@ -468,3 +468,21 @@ def test_one_folder_holding_every_hostile_return_is_ingested_whole(
     for c in CASES:
         if c.reader == "returns" and c.limits is None:
             assert status[f"{c.id}/{c.entry}"] == c.expect.status, c.id
+
+
+def test_without_symbolic_links_the_newest_complete_version_is_read(
+    tmp_path, tiny_items, tiny_rules, tiny_authorities, monkeypatch
+):
+    def refuse(*args, **kwargs):
+        raise OSError("symbolic links are not available")
+
+    monkeypatch.setattr(Path, "symlink_to", refuse)
+    src, out = tmp_path / "src", tmp_path / "processed" / "returns"
+    _inputs(src, 1, "5")
+    returns.ingest_returns(src, out, tiny_items, tiny_rules, tiny_authorities, "test")
+    _inputs(src, 2, "6")
+    returns.ingest_returns(src, out, tiny_items, tiny_rules, tiny_authorities, "test")
+    assert not out.exists()
+    assert returns.read_summary(out)["rows_read"] == 6
+    loaded = returns.load_processed(out)
+    assert len(loaded.accepted) + len(loaded.quarantined) == 6
