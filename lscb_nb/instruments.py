@@ -18,16 +18,27 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from lscb_nb import config
 from lscb_nb.fileio import write_atomic
+from lscb_nb.inputfiles import (
+    DEFAULT_LIMITS,
+    InputFileError,
+    ReadLimits,
+    check_sheet_sizes,
+    describe_error,
+    open_workbook,
+    read_head,
+    sheet_rows,
+)
 from lscb_nb.returnformat import AGENCIES
 from lscb_nb.template import SYNTHETIC_NOTE
 from lscb_nb.validation import ISSUE_COLUMNS as ISSUE_TABLE_COLUMNS
+from lscb_nb.validation import RULES
 
 CRITERIA_FILE = config.INSTRUMENT_DIR / "criteria.yaml"
 SHEET = "Ratings"
@@ -252,11 +263,15 @@ def _cell(value: object) -> str | None:
 
 
 def _read_one(
-    path: Path, items: pd.DataFrame, criteria: Criteria, authorities: pd.DataFrame | None = None
+    path: Path,
+    items: pd.DataFrame,
+    criteria: Criteria,
+    limits: ReadLimits = DEFAULT_LIMITS,
+    authorities: pd.DataFrame | None = None,
 ):
     """Ratings, quarantined ratings, issues and the blank-row count of one file."""
     issues: list[dict] = []
-    head = path.read_bytes()[:8]
+    head = read_head(path)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return None, [
             _issue(
@@ -276,13 +291,13 @@ def _read_one(
             )
         ]
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # a broken zip raises many types
+        wb = open_workbook(path, limits)
+    except InputFileError as exc:
         return None, [
             _issue(
                 path.name,
                 "I01",
-                f"The workbook could not be opened ({type(exc).__name__}).",
+                f"The workbook could not be opened ({RULES[exc.code].title}: {exc.detail}).",
                 _authority(path, None, authorities),
             )
         ]
@@ -296,7 +311,26 @@ def _read_one(
                     _authority(path, None, authorities),
                 )
             ]
-        rows = [list(r) for r in wb[SHEET].iter_rows(values_only=True)]
+        try:
+            sized = check_sheet_sizes(wb, [SHEET], limits)
+            if SHEET in sized:
+                raise sized[SHEET]
+            rows = [list(r) for r in sheet_rows(wb[SHEET], limits)]
+        except Exception as exc:  # a damaged or oversized sheet raises many types
+            detail = (
+                f"{RULES[exc.code].title}: {exc.detail}"
+                if isinstance(exc, InputFileError)
+                else describe_error(exc)
+            )
+            return None, [
+                _issue(
+                    path.name,
+                    "I01",
+                    f"The {SHEET!r} sheet could not be read ({detail}).",
+                    _authority(path, None, authorities),
+                    SHEET,
+                )
+            ]
     finally:
         wb.close()
     title = rows[0][0] if rows and rows[0] else None
@@ -475,11 +509,19 @@ class InstrumentResult:
     files: pd.DataFrame
 
 
+def _safe_authority(path: Path, authorities: pd.DataFrame | None = None) -> str | None:
+    try:
+        return _authority(path, None, authorities)
+    except Exception:
+        return None
+
+
 def read_instruments(
     folder: Path | str,
     items: pd.DataFrame,
     criteria: Criteria | None = None,
     authorities: pd.DataFrame | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> InstrumentResult:
     """Read every completed instrument in ``folder``; one bad file never stops the rest.
     ``authorities`` is the project's table (London's 33 by default)."""
@@ -488,8 +530,23 @@ def read_instruments(
     raters: dict[tuple, str] = {}
     digests: dict[str, str] = {}
     for path in sorted(Path(folder).glob("*.xls*")):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        parsed, found = _read_one(path, items, criteria, authorities)
+        if path.name.startswith("~$"):
+            continue  # Excel's lock file, left while a workbook was open: holds no ratings
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            parsed, found = _read_one(path, items, criteria, limits, authorities)
+        except Exception as exc:  # whatever a hostile file provokes stays with that file
+            parsed, found = (
+                None,
+                [
+                    _issue(
+                        path.name,
+                        "I01",
+                        f"The file could not be read ({describe_error(exc)}).",
+                        _safe_authority(path, authorities),
+                    )
+                ],
+            )
         issues += found
         if parsed is None:
             files.append(

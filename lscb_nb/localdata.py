@@ -17,6 +17,17 @@ from pathlib import Path
 import pandas as pd
 
 from lscb_nb import reference
+from lscb_nb.inputfiles import (
+    DEFAULT_LIMITS,
+    InputFileError,
+    ReadLimits,
+    check_sheet_sizes,
+    describe_error,
+    open_workbook,
+    read_head,
+    read_text_table,
+    sheet_rows,
+)
 
 # What boroughs called each column; matched on lower-case words.
 COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -144,22 +155,29 @@ def _text(value: object) -> object:
     return text or pd.NA
 
 
-def _sheets(path: Path) -> dict[str, list[list[object]]]:
-    """Every sheet's cell values (rows of values); raises ValueError saying why not."""
-    head = path.read_bytes()[:8]
-    if path.suffix.lower() == ".csv":
+def _sheets(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> dict[str, object]:
+    """Every sheet's cell values (rows of values), or the problem that stopped one
+    sheet (a string); raises ValueError saying why when the whole file fails."""
+    try:
+        head = read_head(path)
+    except OSError as exc:
+        raise ValueError(f"the file could not be opened ({describe_error(exc)})") from exc
+    if not head:
+        raise ValueError("the file is empty")
+    if path.suffix.lower() in (".csv", ".tsv", ".txt") and not head.startswith(b"PK"):
         try:
-            frame = pd.read_csv(
-                path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig"
-            )
-        except UnicodeDecodeError:
-            frame = pd.read_csv(
-                path, header=None, dtype=str, keep_default_na=False, encoding="cp1252"
-            )
-        except pd.errors.EmptyDataError as exc:
-            raise ValueError("the file is empty") from exc
-        rows = [[c if c != "" else None for c in r] for r in frame.to_numpy().tolist()]
-        return {"(csv)": rows}
+            table = read_text_table(path, lambda cells: True, limits, delimiters=(",",))
+        except InputFileError as exc:
+            raise ValueError(_problem_text(exc)) from exc
+        if table is None:
+            raise ValueError("the file is empty")
+        # rows[i] is file line i + 1, blank lines included, so row numbers are lines
+        last = int(table.lines.max()) if len(table.lines) else table.header_line
+        rows: list[list[object]] = [[] for _ in range(last)]
+        rows[table.header_line - 1] = [c if c != "" else None for c in table.header]
+        for line, rec in zip(table.lines, table.records.to_numpy().tolist(), strict=True):
+            rows[int(line) - 1] = [c if c != "" else None for c in rec]
+        return {"(csv)": _Rows(rows, table.problems)}
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ValueError(
             "the workbook is password-protected (or an old .xls); ask the borough for an "
@@ -167,16 +185,44 @@ def _sheets(path: Path) -> dict[str, list[list[object]]]:
         )
     if not head.startswith(b"PK"):
         raise ValueError("not an Excel workbook (the file is not .xlsx inside)")
-    from openpyxl import load_workbook
-
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken zip
-        raise ValueError(f"the workbook could not be opened ({type(exc).__name__})") from exc
+        wb = open_workbook(path, limits)
+    except InputFileError as exc:
+        raise ValueError(f"the workbook could not be opened ({_problem_text(exc)})") from exc
     try:
-        return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+        names = list(wb.sheetnames)
+        try:
+            sized = check_sheet_sizes(wb, names, limits)
+        except InputFileError as exc:
+            raise ValueError(_problem_text(exc)) from exc
+        out: dict[str, object] = {}
+        for name in names:
+            if name in sized:
+                out[name] = _problem_text(sized[name])
+                continue
+            try:
+                out[name] = [list(r) for r in sheet_rows(wb[name], limits)]
+            except InputFileError as exc:
+                out[name] = _problem_text(exc)
+            except Exception as exc:  # a damaged sheet: the others are still read
+                out[name] = f"the sheet could not be read ({describe_error(exc)})"
+        return out
     finally:
         wb.close()
+
+
+class _Rows(list):
+    """A CSV's rows, with the lines the text reader had to report (F10, F12)."""
+
+    def __init__(self, rows: list, problems: list[tuple[int, str, str]]):
+        super().__init__(rows)
+        self.problems = problems
+
+
+def _problem_text(exc: InputFileError) -> str:
+    from lscb_nb.validation import RULES
+
+    return RULES[exc.code].title.lower() + (f": {exc.detail}" if exc.detail else "")
 
 
 def read_local_datasets(
@@ -186,12 +232,17 @@ def read_local_datasets(
     folder = Path(folder)
     items, problems, files = [], [], []
     paths = sorted(
-        p for p in folder.glob("*") if p.suffix.lower() in (".xlsx", ".xlsm", ".csv", ".xls")
+        p
+        for p in folder.glob("*")
+        if p.suffix.lower() in (".xlsx", ".xlsm", ".csv", ".xls", ".tsv", ".ods", ".xlsb")
+        and not p.name.startswith(("~$", "."))
     )
     for path in paths:
         try:
             sheets = _sheets(path)
-        except (ValueError, OSError) as exc:
+        except Exception as exc:  # one bad file never stops the others
+            if not isinstance(exc, (ValueError, OSError)):
+                exc = ValueError(f"the file could not be read ({describe_error(exc)})")
             la = authority_for(path, None, authorities)
             code = None if la is None else la["la_code_ons"]
             problems.append(
@@ -216,7 +267,7 @@ def read_local_datasets(
                 }
             )
             continue
-        first_rows = next(iter(sheets.values()), [])
+        first_rows = next((v for v in sheets.values() if isinstance(v, list)), [])
         la = authority_for(path, first_rows, authorities)
         if la is None:
             reason = "the file does not say which authority it is from (name it after the borough)"
@@ -244,11 +295,28 @@ def read_local_datasets(
             continue
         read, count, skipped = 0, 0, []
         for sheet, rows in sheets.items():
-            if not any(any(c not in (None, "") for c in r) for r in rows):
+            for line, code, detail in getattr(rows, "problems", []):
+                problems.append(
+                    {
+                        "file": path.name,
+                        "sheet": None,
+                        "row": line,
+                        "column": None,
+                        "reason": _problem_text(InputFileError(code, detail)),
+                        "la_code_ons": la["la_code_ons"],
+                    }
+                )
+            if isinstance(rows, str):  # the sheet itself could not be read
+                tidy, reason = pd.DataFrame(), rows
+            elif not any(any(c not in (None, "") for c in r) for r in rows):
                 continue
-            tidy, reason = tidy_sheet(rows)
+            else:
+                try:
+                    tidy, reason = tidy_sheet(rows)
+                except Exception as exc:
+                    tidy, reason = pd.DataFrame(), f"it could not be read ({describe_error(exc)})"
             if reason is not None:
-                if _is_notes(rows):
+                if isinstance(rows, list) and _is_notes(rows):
                     continue  # a notes sheet: text only, nothing to read
                 skipped.append(sheet)
                 problems.append(

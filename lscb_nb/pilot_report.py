@@ -488,6 +488,8 @@ def section_scope(ctx: Context) -> Section:
     """What came in, and that every row is accounted for."""
     s = ctx.ingest
     files = ctx.returns.files
+    # README files, lock files and folders are listed by ingestion but are not returns.
+    files = files.loc[files["status"] != "not a return"]
     failed = files.loc[files["status"] != "read"]
     sec = Section()
     sec.add(
@@ -507,8 +509,8 @@ def section_scope(ctx: Context) -> Section:
         )
     if not failed.empty:
         sec.add(
-            f"{plural(len(failed), 'file')} could not be read at all; the borough has been asked "
-            "to send it again:",
+            f"{plural(len(failed), 'file')} could not be read in full; the borough has been "
+            "asked to send it again:",
             table(
                 failed[["file", "error"]].rename(columns={"file": "File", "error": "Problem"}),
             ),

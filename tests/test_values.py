@@ -35,10 +35,45 @@ def test_codes_become_states_not_numbers(raw, state):
     assert parsed.loc[0, "state_reason"] != "" or state == values.REPORTED
 
 
-def test_numbers_are_cleaned():
-    parsed = values.parse_values(pd.Series(["1,234", " 56 ", "7.5", "-3", "£1,000"]))
-    assert parsed["value"].tolist() == [1234.0, 56.0, 7.5, -3.0, 1000.0]
+def test_plain_numbers_pass_and_thousands_separators_are_read_with_a_query():
+    parsed = values.parse_values(pd.Series(["1,234", " 56 ", "7.5", "-3", "12 345", "1e3"]))
+    assert parsed["value"].tolist() == [1234.0, 56.0, 7.5, -3.0, 12345.0, 1000.0]
     assert set(parsed["state"]) == {values.REPORTED}
+    assert parsed["rule_code"].tolist() == ["V10", "", "", "", "V10", ""]
+    assert parsed.loc[0, "read_as"] == "1234"
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("1,5", "V09"),  # decimal comma: 1.5 or 15?
+        ("0,25", "V09"),
+        ("1.234,5", "V09"),
+        ("12%", "V11"),
+        ("12 %", "V11"),
+        ("12,5%", "V11"),
+        ("inf", "V12"),
+        ("-Infinity", "V12"),
+        ("NaN", "V12"),
+        ("1e400", "V12"),  # overflows to infinity
+        ("99999999999999999999", "V13"),  # 2^53 < n: a float would round it
+        ("9007199254740993", "V13"),
+        ("12 5", ""),  # a space inside a number is no known form: V01
+        ("£1,000", ""),
+        ("1,2,3", ""),
+    ],
+)
+def test_ambiguous_or_changed_numbers_are_invalid_with_their_own_code(raw, code):
+    parsed = values.parse_values(pd.Series([raw], dtype=object))
+    assert parsed.loc[0, "state"] == values.INVALID
+    assert parsed.loc[0, "rule_code"] == code
+    assert np.isnan(parsed.loc[0, "value"])
+
+
+def test_numeric_cells_too_large_or_infinite_are_not_accepted():
+    parsed = values.parse_values(pd.Series([float("inf"), 2.0**60, 12.0]))
+    assert parsed["rule_code"].tolist() == ["V12", "V13", ""]
+    assert parsed["state"].tolist() == [values.INVALID, values.INVALID, values.REPORTED]
 
 
 def test_numeric_series_pass_through_and_none_is_missing():
