@@ -13,24 +13,29 @@ run <= 10 s. Not a test: it prints figures.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-from lscb_nb import cli
 from lscb_nb.synthetic import generate_sample_data, init_sample_project
 
 
 def _run(project: Path, name: str, workers: int) -> tuple[float, dict]:
+    """One ``lscb-nb run`` in a fresh process, as a user runs it (imports included)."""
+    lscb_nb = Path(sys.executable).parent / "lscb-nb"
     t0 = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):
-        cli.main(
-            ["-q", "run", "--project", str(project), "--run-name", name, "--workers", str(workers)]
-        )
+    subprocess.run(
+        [
+            *(str(lscb_nb), "-q", "run", "--project", str(project)),
+            *("--run-name", name, "--workers", str(workers)),
+        ],
+        check=False,
+        capture_output=True,
+    )
     seconds = time.perf_counter() - t0
     manifest = json.loads((project / "outputs" / name / "manifest.json").read_text())
     return seconds, manifest

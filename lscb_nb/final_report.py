@@ -15,7 +15,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from lscb_nb import completeness, phases, pilot_report, ratings, refinement
+from lscb_nb import completeness, periods, phases, pilot_report, ratings, refinement
 from lscb_nb.datamodel import AGENCY_LABELS, DataModel, available_versions, load_datamodel
 from lscb_nb.project import Project, find_project
 from lscb_nb.report import Section, esc, listing, nothing_to_show, plural, table
@@ -98,8 +98,8 @@ def header(ctx: Context) -> Section:
         "Report": ctx.project.title,
         "Area": f"{ctx.area} ({plural(len(ctx.project.authorities), 'authority', 'authorities')})",
         "Pilot": (
-            f"{plural(len(p.pilots), 'authority', 'authorities')}, {p.period_labels[0]} to "
-            f"{p.period_labels[-1]}"
+            f"{plural(len(p.pilots), 'authority', 'authorities')}, "
+            f"{periods.span_text(p.period_labels)}"
             if p is not None
             else "not run yet"
         ),
@@ -581,7 +581,7 @@ def section_intro(ctx: Context) -> Section:
     if ctx.pilot is not None:
         sentence += (
             f"The pilot ran in {plural(len(ctx.pilot.pilots), 'authority', 'authorities')} "
-            f"from {ctx.pilot.period_labels[0]} to {ctx.pilot.period_labels[-1]}. "
+            f"for {periods.span_text(ctx.pilot.period_labels)}. "
         )
     sentence += (
         "This report brings together "

@@ -100,3 +100,11 @@ def sort_key(labels: pd.Series) -> pd.Series:
     """A sortable integer for a Series of period labels."""
     parsed = labels.map(parse_period)
     return parsed.map(lambda yq: yq[0] * 4 + yq[1])
+
+
+def span_text(labels: list[str], joiner: str = " to ") -> str:
+    """``"2025-26 Q1 to 2025-26 Q4"``, or the one quarter when there is only one."""
+    if not labels:
+        return "no quarter"
+    ordered = sorted(labels, key=parse_period)
+    return ordered[0] if len(ordered) == 1 else f"{ordered[0]}{joiner}{ordered[-1]}"

@@ -170,8 +170,13 @@ class Basis:
             < chain().index(p.writes_version)
             <= chain().index(self.expected_role)
         ]
+        verb = (
+            "have not produced their datasets"
+            if len(missing) > 1
+            else "has not produced its dataset"
+        )
         return (
-            f"{' and '.join(missing)} has not produced its dataset yet, so this phase works "
+            f"{' and '.join(missing)} {verb} yet, so this phase works "
             f"on the {self.role} dataset ({self.datamodel.version}, "
             f"{len(self.datamodel.items)} items) instead of the {self.expected_role} dataset."
         )

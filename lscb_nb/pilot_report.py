@@ -406,7 +406,7 @@ def header(ctx: Context) -> Section:
         "Report": "Phase 3: evaluation of the pilot returns",
         "Area": ctx.la_name if ctx.is_london else f"{ctx.la_name} ({ctx.la_code})",
         "Dataset piloted": f"{ctx.base.version} ({len(ctx.items)} items)",
-        "Periods": f"{ctx.period_labels[0]} to {ctx.period_labels[-1]}",
+        "Periods": periods.span_text(ctx.period_labels),
         "Benchmark quarter": ctx.period,
         "Return deadline": ctx.deadline_text,
         "Small numbers": f"counts of 1 to {ctx.threshold} shown as c",
@@ -423,7 +423,7 @@ def section_intro(ctx: Context) -> Section:
         f"{plural(n, 'authority', 'authorities').capitalize()} in {esc(ctx.area)} piloted "
         f"the {esc(_role_words(ctx))} ({esc(ctx.base.version)}, {plural(len(ctx.items), 'item')}), "
         f"sending a return each quarter for {plural(quarters, 'quarter')}, "
-        f"{ctx.period_labels[0]} to {ctx.period_labels[-1]}. This report asks four questions: "
+        f"{periods.span_text(ctx.period_labels)}. This report asks four questions: "
         "could authorities supply the figures, on time and to the definition; how good were "
         "the returns; how does each authority compare; and what should change in the dataset "
         "as a result."
@@ -477,8 +477,8 @@ def section_no_returns(ctx: Context) -> Section:
     if ctx.has_returns:
         return Section()
     return nothing_to_show(
-        f"{ctx.la_name} has no pilot returns on file for {ctx.period_labels[0]} to "
-        f"{ctx.period_labels[-1]}, so there is nothing to evaluate or benchmark. Boroughs in "
+        f"{ctx.la_name} has no pilot returns on file for {periods.span_text(ctx.period_labels)}"
+        ", so there is nothing to evaluate or benchmark. Boroughs in "
         f"the pilot were: {', '.join(ctx.name(c) for c in ctx.pilots)}."
     )
 
@@ -495,7 +495,7 @@ def section_scope(ctx: Context) -> Section:
     sec.add(
         f"{plural(len(ctx.pilots), 'pilot borough')} sent "
         f"{plural(len(files), 'return file')} covering {len(ctx.period_labels)} quarters "
-        f"({ctx.period_labels[0]} to {ctx.period_labels[-1]}). Of "
+        f"({periods.span_text(ctx.period_labels)}). Of "
         f"{number(s.get('rows_read', 0))} rows read, {number(s.get('rows_accepted', 0))} were "
         f"accepted and {number(s.get('rows_quarantined', 0))} held back for correction: every "
         "row is accounted for."

@@ -111,7 +111,7 @@ def test_one_failure_gives_non_zero_exit_and_the_others_render(batch_run):
     status = {j["la_code"]: j["status"] for j in manifest["jobs"]}
     assert status == {AREA: "succeeded", GOOD: "succeeded", BROKEN: "failed"}
     failed = next(j for j in manifest["jobs"] if j["la_code"] == BROKEN)
-    assert "ReturnFileError" in failed["error"] and failed["html"] == ""
+    assert "InputFileError" in failed["error"] and failed["html"] == ""
     for job in manifest["jobs"]:  # every executed notebook is kept, failed ones too
         assert (run_dir / job["ipynb"]).exists()
         assert job["seconds"] > 0
@@ -125,7 +125,7 @@ def test_index_links_every_report_and_shows_the_failure(batch_run):
     reports = [link for link in links if link.startswith("reports/")]
     assert len(reports) == 2
     assert all((run_dir / link).exists() for link in links)
-    assert "failed" in index and "Islington" in index and "ReturnFileError" in index
+    assert "failed" in index and "Islington" in index and "InputFileError" in index
     assert "Traceback" not in index
 
 
