@@ -422,8 +422,12 @@ def section_intro(ctx: Context) -> Section:
     return Section().add(
         f"{plural(n, 'authority', 'authorities').capitalize()} in {esc(ctx.area)} piloted "
         f"the {esc(_role_words(ctx))} ({esc(ctx.base.version)}, {plural(len(ctx.items), 'item')}), "
-        f"sending a return each quarter for {plural(quarters, 'quarter')}, "
-        f"{periods.span_text(ctx.period_labels)}. This report asks four questions: "
+        + (
+            f"sending a return each quarter for {plural(quarters, 'quarter')}, "
+            if quarters > 1
+            else "sending a return for "
+        )
+        + f"{periods.span_text(ctx.period_labels)}. This report asks four questions: "
         "could authorities supply the figures, on time and to the definition; how good were "
         "the returns; how does each authority compare; and what should change in the dataset "
         "as a result."
@@ -494,7 +498,7 @@ def section_scope(ctx: Context) -> Section:
     sec = Section()
     sec.add(
         f"{plural(len(ctx.pilots), 'pilot borough')} sent "
-        f"{plural(len(files), 'return file')} covering {len(ctx.period_labels)} quarters "
+        f"{plural(len(files), 'return file')} covering {plural(len(ctx.period_labels), 'quarter')} "
         f"({periods.span_text(ctx.period_labels)}). Of "
         f"{number(s.get('rows_read', 0))} rows read, {number(s.get('rows_accepted', 0))} were "
         f"accepted and {number(s.get('rows_quarantined', 0))} held back for correction: every "
@@ -567,6 +571,9 @@ def section_completeness(ctx: Context) -> Section:
     where = "Across the pilot" if ctx.is_london else f"In {esc(ctx.la_name)}"
     sec.add(
         f"{where}, {tr['first_pct']:.0f}% of expected figures were supplied in "
+        f"{esc(by_q.index[0])}: one quarter, so no trend can be tested yet."
+        if len(by_q) == 1
+        else f"{where}, {tr['first_pct']:.0f}% of expected figures were supplied in "
         f"{esc(by_q.index[0])} and {tr['last_pct']:.0f}% in {esc(by_q.index[-1])}: "
         f"{completeness_verdict(tr)}",
         table(
@@ -679,7 +686,7 @@ def section_timeliness(ctx: Context) -> Section:
     worst = by_agency.index[0]
     sec = Section().add(
         f"Light bars show the share of expected figures each agency supplied; dark bars the "
-        f"share supplied by the deadline ({ctx.deadline_days} days after the quarter). "
+        f"share supplied by the deadline ({ctx.deadline_text}). "
         f"{esc(worst)} was the least timely at {by_agency['on_time_pct'].iloc[0]:.0f}% on "
         "time: its figures reach the board a quarter late, which limits what the board can do "
         "with them.",
