@@ -520,8 +520,8 @@ def read_instruments(
     folder: Path | str,
     items: pd.DataFrame,
     criteria: Criteria | None = None,
-    authorities: pd.DataFrame | None = None,
     limits: ReadLimits = DEFAULT_LIMITS,
+    authorities: pd.DataFrame | None = None,
 ) -> InstrumentResult:
     """Read every completed instrument in ``folder``; one bad file never stops the rest.
     ``authorities`` is the project's table (London's 33 by default)."""
