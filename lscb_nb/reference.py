@@ -306,23 +306,14 @@ def find_authority(code_or_name: str | int) -> pd.Series:
     ('Camden', any case; '&' for 'and' is fine). Raises ``KeyError`` saying how to
     spell it when nothing matches.
     """
-    table = _authorities()
-    key = str(code_or_name).strip()
-    if isinstance(code_or_name, (int, np.integer)) or key.isdigit():
-        hit = table[table["la_code_dfe"] == int(key)]
-    elif re.fullmatch(r"[Ee]\d{8}", key):
-        hit = table[table["la_code_ons"] == key.upper()]
-    else:
-        hit = table[table["la_name"].map(_name_key) == _name_key(key)]
-    if len(hit) == 1:
-        return hit.iloc[0].copy()
-    close = difflib.get_close_matches(key, table["la_name"].tolist(), n=3, cutoff=0.6)
-    hint = f" Did you mean {', '.join(repr(n) for n in close)}?" if close else ""
-    raise KeyError(
-        f"No London authority {code_or_name!r}.{hint} Give an ONS code (E09000001 to "
-        "E09000033), a DfE code (201-213 or 301-320) or a name as in authorities()"
-        " (case-insensitive), e.g. 'E09000007', 202 or 'Camden'."
-    )
+    try:
+        return find_in(_authorities(), code_or_name)
+    except KeyError:
+        raise KeyError(
+            f"No London authority {code_or_name!r}.{_did_you_mean(_authorities(), code_or_name)}"
+            " Give an ONS code (E09000001 to E09000033), a DfE code (201-213 or 301-320) or a "
+            "name as in authorities() (case-insensitive), e.g. 'E09000007', 202 or 'Camden'."
+        ) from None
 
 
 # --------------------------------------------------------------------------------------
@@ -381,6 +372,13 @@ def england_authorities() -> pd.DataFrame:
     return _england_table().copy()
 
 
+def _did_you_mean(table: pd.DataFrame, code_or_name: str | int) -> str:
+    close = difflib.get_close_matches(
+        str(code_or_name).strip(), table["la_name"].tolist(), n=3, cutoff=0.6
+    )
+    return f" Did you mean {', '.join(repr(n) for n in close)}?" if close else ""
+
+
 def find_in(table: pd.DataFrame, code_or_name: str | int) -> pd.Series:
     """One row of an authority ``table`` by ONS code, DfE code or name (any case).
 
@@ -395,10 +393,9 @@ def find_in(table: pd.DataFrame, code_or_name: str | int) -> pd.Series:
         hit = table[table["la_name"].map(_name_key) == _name_key(key)]
     if len(hit) == 1:
         return hit.iloc[0].copy()
-    close = difflib.get_close_matches(key, table["la_name"].tolist(), n=3, cutoff=0.6)
-    hint = f" Did you mean {', '.join(repr(n) for n in close)}?" if close else ""
     raise KeyError(
-        f"No authority {code_or_name!r} among the {len(table)} known.{hint} Give an ONS code "
+        f"No authority {code_or_name!r} among the {len(table)} known."
+        f"{_did_you_mean(table, code_or_name)} Give an ONS code "
         "(e.g. 'E09000007'), a DfE code (e.g. 202) or the name as DfE writes it (any case)."
     )
 
