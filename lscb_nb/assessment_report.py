@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lscb_nb import instruments, phases, pipeline, ratings, report
+from lscb_nb import instruments, phases, ratings, report
 from lscb_nb.datamodel import (
     AGENCY_LABELS,
     DataModel,
@@ -108,7 +108,6 @@ def prepare_assessment(
     )
     path = save_datamodel(pilot, project.datamodel_dir)
     summary = {
-        **pipeline.stamp(project, PHASE),
         "writes": pilot.version,
         "basis_note": basis.note(),
         "released": pilot.meta.get("released"),

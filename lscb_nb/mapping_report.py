@@ -17,7 +17,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from lscb_nb import coverage, crosswalk, harmonise, localdata, phases, pipeline, report
+from lscb_nb import coverage, crosswalk, harmonise, localdata, phases, report
 from lscb_nb.datamodel import (
     AGENCY_LABELS,
     THEME_LABELS,
@@ -78,7 +78,6 @@ def prepare_mapping(
     )
     path = save_datamodel(draft, project.datamodel_dir)
     summary = {
-        **pipeline.stamp(project, PHASE),
         "based_on": candidate.version,
         "writes": draft.version,
         "files": len(local.files),

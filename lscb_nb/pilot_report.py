@@ -161,7 +161,6 @@ def prepare_pilot(project: Project) -> dict:
     )
     written = refinement.write_refined(base, refined, scoped, datamodel_dir(project))
     summary = {
-        **pipeline.stamp(project, PHASE),
         "periods": labels,
         "pilots": pipeline.pilot_authorities(project),
         "observations": len(obs),

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from lscb_nb import phases, reference
-from lscb_nb.fileio import folder_sha256, write_json_atomic
+from lscb_nb.fileio import write_json_atomic
 from lscb_nb.project import Project
 from lscb_nb.returns import IngestResult, ingest_returns, load_processed, read_summary
 
@@ -109,15 +109,3 @@ def prepare(
             "%s: prepared in %.1f s", phase.title, (datetime.now(UTC) - started).total_seconds()
         )
     return status
-
-
-def stamp(project: Project, phase_key: str) -> dict:
-    """What every phase summary records about the inputs it was prepared from (no
-    time: the same inputs give the same outputs, byte for byte)."""
-    phase = phases.get(phase_key)
-    return {
-        "inputs_sha256": {
-            key: folder_sha256(getattr(project, key)) if getattr(project, key).exists() else None
-            for key in phase.inputs
-        },
-    }

@@ -123,9 +123,7 @@ class Project:
         """What the whole area is called in reports and comparators."""
         if self.settings.get("area"):
             return str(self.settings["area"])
-        if set(self.authority_codes) == set(reference.authorities()["la_code_ons"]):
-            return "London"
-        return self.name
+        return "London" if self.is_london else self.name
 
     @property
     def is_london(self) -> bool:

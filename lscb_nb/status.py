@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lscb_nb import phases
-from lscb_nb.fileio import folder_sha256
+from lscb_nb import fingerprints, phases
 from lscb_nb.project import RAW_FOLDERS, Project
 
 
 def _inputs(project: Project, phase: phases.Phase) -> dict:
     out = {}
     for key in phase.inputs:
-        files = phases.input_files(project, key)
         out[key] = {
             "folder": f"data/raw/{RAW_FOLDERS[key][0]}",
-            "files": len(files),
-            "sha256": folder_sha256(getattr(project, key)) if files else None,
+            "files": len(phases.input_files(project, key)),
         }
     return out
 
@@ -55,10 +52,9 @@ def project_status(project: Project) -> dict:
         summary = phases.summary(project, phase)
         stamp = phases.stamp(project, phase) or {}
         inputs = _inputs(project, phase)
-        prepared_from = (summary or {}).get("inputs_sha256", {})
-        changed = bool(summary) and any(
-            prepared_from.get(k) != v["sha256"] for k, v in inputs.items()
-        )
+        # The same fingerprint `lscb-nb run` re-prepares by: files, settings, toolkit and
+        # earlier phases' outputs.
+        changed = bool(summary) and stamp.get("key") != fingerprints.prepare_key(project, phase)
         entry = {
             "key": phase.key,
             "number": phase.number,
@@ -96,7 +92,11 @@ def next_step(project: Project, entries: list[dict]) -> str:
                 waiting_for_pilots if phase.runs_for == "pilots" else ""
             )
         if entry["prepared_at"] is None or entry["inputs_changed_since"]:
-            why = "its files changed" if entry["inputs_changed_since"] else "it has not run yet"
+            why = (
+                "its inputs changed since it was prepared"
+                if entry["inputs_changed_since"]
+                else "it has not run yet"
+            )
             return f"{phase.title}: run `lscb-nb run --phases {phase.number}` ({why})."
     if project.periods and entries:
         pilot = next(e for e in entries if e["key"] == "pilot")
