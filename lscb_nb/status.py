@@ -146,6 +146,8 @@ def format_status(status: dict) -> str:
                 + (f" from {entry['based_on']}" if entry.get("based_on") else "")
                 + ("; INPUTS CHANGED SINCE" if entry["inputs_changed_since"] else "")
             )
+        elif not entry["missing"] and phases.get(entry["key"]).writes is None:
+            lines.append("   ready: rendered from the phases above by `lscb-nb run`")
         elif not entry["missing"]:
             lines.append("   not prepared yet")
         for reason in entry["missing"]:
