@@ -28,12 +28,13 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from lscb_nb import batch, config, pipeline
+from lscb_nb.core import config
+from lscb_nb.output import batch, pipeline
 from lscb_nb.synthetic import generate_sample_data, init_sample_project
 
 TRIVIAL_IMPORTS = (
     "import pandas, numpy, scipy.stats, matplotlib.pyplot, seaborn\n"
-    "from lscb_nb import report, stats, reference, datamodel"
+    "from lscb_nb.core import display, stats, reference, datamodel"
 )
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lscb_nb import periods, reference
-from lscb_nb.datamodel import load_datamodel
-from lscb_nb.returnformat import GEOGRAPHIC_LEVEL, RETURN_CSV_COLUMNS
+from lscb_nb.core import periods, reference
+from lscb_nb.core.datamodel import load_datamodel
+from lscb_nb.core.returnformat import GEOGRAPHIC_LEVEL, RETURN_CSV_COLUMNS
 
 
 def national_authorities(n: int) -> pd.DataFrame:
@@ -79,7 +79,7 @@ def write_load(folder: Path, n_authorities: int, n_quarters: int, seed: int = 1)
 
 def ingest_only(folder: Path, n_authorities: int) -> None:
     """Runs in a fresh process so peak memory is ingestion's alone."""
-    from lscb_nb.returns import find_return_files, read_returns
+    from lscb_nb.pilot.returns import find_return_files, read_returns
 
     dm = load_datamodel()
     las = national_authorities(n_authorities)

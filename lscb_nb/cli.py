@@ -14,19 +14,20 @@ import logging
 import sys
 from pathlib import Path
 
-from lscb_nb import __version__, config
+from lscb_nb import __version__
+from lscb_nb.core import config
 
 log = logging.getLogger("lscb_nb.cli")
 
 
 def _project(args: argparse.Namespace):
-    from lscb_nb.project import find_project
+    from lscb_nb.core.project import find_project
 
     return find_project(getattr(args, "project", None))
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from lscb_nb.project import init_project
+    from lscb_nb.core.project import init_project
 
     if args.sample:
         from lscb_nb.synthetic import init_sample_project
@@ -56,15 +57,15 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from lscb_nb import pipeline
+    from lscb_nb.pilot import store
 
     project = _project(args)
-    summary = pipeline.ingest(project)
+    summary = store.ingest(project)
     print(
         f"Ingested {summary['files']} file(s), {summary['rows_read']} row(s): "
         f"{summary['rows_accepted']} accepted, {summary['rows_quarantined']} quarantined, "
         f"{summary['issues_error']} error(s) and {summary['issues_query']} query(ies) "
-        f"-> {pipeline.returns_dir(project)}"
+        f"-> {store.returns_dir(project)}"
     )
     if summary["files_failed"]:
         print(f"{summary['files_failed']} file(s) could not be read; see issues.parquet.")
@@ -74,8 +75,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 def _datamodel_for(args: argparse.Namespace, phase: str):
     """The version a borough is asked about: ``--version`` if given, else the version
     the project's ``phase`` works on (the shipped candidate outside a project)."""
-    from lscb_nb import datamodel, phases
-    from lscb_nb.project import ProjectError
+    from lscb_nb.core import datamodel, phases
+    from lscb_nb.core.project import ProjectError
 
     try:
         project = _project(args)
@@ -91,7 +92,7 @@ def _datamodel_for(args: argparse.Namespace, phase: str):
 
 
 def _authority(project, key: str):
-    from lscb_nb import reference
+    from lscb_nb.core import reference
 
     if project is not None:
         return project.find_authority(key)
@@ -99,7 +100,7 @@ def _authority(project, key: str):
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
-    from lscb_nb import template
+    from lscb_nb.pilot import template
 
     dm, project = _datamodel_for(args, "pilot")
     la = _authority(project, args.la)
@@ -110,7 +111,7 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 
 def _cmd_instrument(args: argparse.Namespace) -> int:
-    from lscb_nb import instruments
+    from lscb_nb.assessment import instruments
 
     dm, project = _datamodel_for(args, "assessment")
     la = _authority(project, args.la)
@@ -123,7 +124,7 @@ def _cmd_instrument(args: argparse.Namespace) -> int:
 
 
 def _cmd_datamodel(args: argparse.Namespace) -> int:
-    from lscb_nb import datamodel
+    from lscb_nb.core import datamodel
 
     if args.action == "versions":
         print("\n".join(datamodel.available_versions()))
@@ -147,7 +148,7 @@ def _cmd_datamodel(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from lscb_nb import status
+    from lscb_nb.output import status
 
     project = _project(args)
     print(status.format_status(status.project_status(project)))
@@ -157,8 +158,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from lscb_nb import batch, phases, pipeline
-    from lscb_nb.fileio import folder_sha256
+    from lscb_nb.core import phases
+    from lscb_nb.core.fileio import folder_sha256
+    from lscb_nb.output import batch, pipeline
 
     project = _project(args)
     selected = phases.select(args.phases)
@@ -282,9 +284,9 @@ def _configure_logging(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args)
-    from lscb_nb.datamodel import DataModelError
-    from lscb_nb.periods import PeriodError
-    from lscb_nb.project import ProjectError
+    from lscb_nb.core.datamodel import DataModelError
+    from lscb_nb.core.periods import PeriodError
+    from lscb_nb.core.project import ProjectError
 
     try:
         return args.func(args)

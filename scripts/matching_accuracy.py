@@ -28,9 +28,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from lscb_nb import config, crosswalk, harmonise, localdata
-from lscb_nb.datamodel import load_datamodel
-from lscb_nb.project import load_project
+from lscb_nb.core import config
+from lscb_nb.core.datamodel import load_datamodel
+from lscb_nb.core.project import load_project
+from lscb_nb.mapping import crosswalk, harmonise, localdata
 from lscb_nb.synthetic import generate_sample_data, init_sample_project
 
 REAL_NAMES = Path(__file__).resolve().parents[1] / "evaluation" / "real_names" / "real_names.csv"

@@ -23,9 +23,9 @@ import msoffcrypto
 import pandas as pd
 from openpyxl import Workbook, load_workbook
 
-from lscb_nb import template
-from lscb_nb.inputfiles import ReadLimits
-from lscb_nb.returnformat import RETURN_CSV_COLUMNS
+from lscb_nb.core.inputfiles import ReadLimits
+from lscb_nb.core.returnformat import RETURN_CSV_COLUMNS
+from lscb_nb.pilot import template
 
 CAMDEN = {"la_code_ons": "E09000007", "la_code_dfe": 202, "la_name": "Camden"}
 BARKING = {"la_code_ons": "E09000002", "la_code_dfe": 301, "la_name": "Barking and Dagenham"}
@@ -944,7 +944,7 @@ def _(folder, ctx):
 
 
 def write_instrument(path: Path, ctx: dict) -> Path:
-    from lscb_nb import instruments
+    from lscb_nb.assessment import instruments
 
     instruments.write_instrument(path, "Camden", ctx["instrument_items"], ctx["criteria"])
     wb = load_workbook(path)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lscb_nb import agreement
+from lscb_nb.core import agreement
 
 # Krippendorff, K. (2011) "Computing Krippendorff's Alpha-Reliability", Annenberg
 # School for Communication Departmental Papers 43, section C: 4 observers x 12

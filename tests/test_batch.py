@@ -14,9 +14,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from lscb_nb import batch
-from lscb_nb.phases import Phase
-from lscb_nb.project import AREA, init_project
+from lscb_nb.core.phases import Phase
+from lscb_nb.core.project import AREA, init_project
+from lscb_nb.output import batch
 
 GOOD, BROKEN = "E09000007", "E09000019"
 
@@ -31,8 +31,8 @@ def _notebook(folder: Path) -> Path:
         cells=[
             params,
             new_code_cell(
-                "from pathlib import Path\nfrom lscb_nb import report, returns\n"
-                "report.setup_figures()"
+                "from pathlib import Path\nfrom lscb_nb.core import display as report\n"
+                "from lscb_nb.pilot import returns\nreport.setup_figures()"
             ),
             new_markdown_cell("## What the return holds"),
             new_code_cell(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
-from lscb_nb import cli, reference, returns
-from lscb_nb.datamodel import load_datamodel
+from lscb_nb import cli
+from lscb_nb.core import reference
+from lscb_nb.core.datamodel import load_datamodel
+from lscb_nb.pilot import returns
 
 
 def test_template_is_a_blank_return_the_reader_accepts(tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""Tests for lscb_nb/datamodel.py and the candidate dataset it loads.
+"""Tests for lscb_nb/core/datamodel.py and the candidate dataset it loads.
 
 Validation tests build small broken models inline, one defect each, and check
 that the message names the item (or rule) and the field, as an analyst needs.
@@ -19,8 +19,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lscb_nb import config, datamodel, periods, reference, returnformat, values
-from lscb_nb.datamodel import DataModelError
+from lscb_nb.core import config, datamodel, periods, reference, returnformat, values
+from lscb_nb.core.datamodel import DataModelError
 
 # --------------------------------------------------------------------------------------
 # Fixtures

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from lscb_nb import disclosure as d
+from lscb_nb.core import disclosure as d
 
 
 def test_threshold_edges_follow_dfe():

@@ -9,7 +9,7 @@ Two kinds of check, neither written for one table:
   status counts add up to the figures expected, state symbols have a key in the
   report, and alpha always carries its interval;
 - on every table that says where its figures come from (its ``data-lscb``
-  attribute, written by :func:`lscb_nb.report.table`): each figure is recomputed from
+  attribute, written by :func:`lscb_nb.core.display.table`): each figure is recomputed from
   the processed files by the table's kind (a borough × item grid of returned
   figures, counts of completeness statuses, a borough's benchmark, source systems'
   ratings), its state checked (a figure not returned is never 0), and its totals.
@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lscb_nb import config, disclosure, reference, states
-from lscb_nb.datamodel import load_datamodel
-from lscb_nb.project import AREA
+from lscb_nb.core import config, disclosure, reference, states
+from lscb_nb.core.datamodel import load_datamodel
+from lscb_nb.core.project import AREA
 
 pytestmark = pytest.mark.notebook
 

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from rapidfuzz import fuzz
 
-from lscb_nb import config, crosswalk, harmonise
-from lscb_nb.datamodel import (
+from lscb_nb.core import config
+from lscb_nb.core.datamodel import (
     diff_datamodels,
     from_dict,
     keep_items,
@@ -24,6 +24,7 @@ from lscb_nb.datamodel import (
     to_dict,
     validate_datamodel,
 )
+from lscb_nb.mapping import crosswalk, harmonise
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_NAMES = ROOT / "evaluation" / "real_names" / "real_names.csv"

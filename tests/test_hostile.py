@@ -23,10 +23,13 @@ from hostile_cases import CASES, CATALOGUE_ROWS, csv_row, csv_text, write_catalo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lscb_nb import config, fileio, instruments, localdata, returns
-from lscb_nb.datamodel import load_datamodel
-from lscb_nb.inputfiles import DEFAULT_LIMITS, list_folder
-from lscb_nb.validation import RULES
+from lscb_nb.assessment import instruments
+from lscb_nb.core import config, fileio
+from lscb_nb.core.datamodel import load_datamodel
+from lscb_nb.core.inputfiles import DEFAULT_LIMITS, list_folder
+from lscb_nb.core.validation import RULES
+from lscb_nb.mapping import localdata
+from lscb_nb.pilot import returns
 
 CITY = {"la_code_ons": "E09000001", "la_code_dfe": 201, "la_name": "City of London"}
 STATUSES = {"read", "partly read", "unreadable", "not a return"}
@@ -305,7 +308,8 @@ _CHILD = r"""
 import os, signal, sys
 from pathlib import Path
 import pandas as pd
-from lscb_nb import fileio, returns
+from lscb_nb.core import fileio
+from lscb_nb.pilot import returns
 items, rules, las = pd.read_pickle(sys.argv[4])
 kill_at = int(sys.argv[3])
 count = [0]

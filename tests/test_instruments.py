@@ -9,8 +9,10 @@ import yaml
 from conftest import make_sample_project
 from openpyxl import load_workbook
 
-from lscb_nb import agreement, assessment_report, config, instruments, ratings
-from lscb_nb.datamodel import load_datamodel, to_dict, validate_datamodel
+from lscb_nb.assessment import instruments, ratings
+from lscb_nb.assessment import report as assessment_report
+from lscb_nb.core import agreement, config
+from lscb_nb.core.datamodel import load_datamodel, to_dict, validate_datamodel
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,10 @@ import pytest
 import yaml
 from conftest import make_sample_project
 
-from lscb_nb import config, coverage, crosswalk, harmonise, localdata, mapping_report
-from lscb_nb.datamodel import load_datamodel, validate_datamodel
+from lscb_nb.core import config
+from lscb_nb.core.datamodel import load_datamodel, validate_datamodel
+from lscb_nb.mapping import coverage, crosswalk, harmonise, localdata
+from lscb_nb.mapping import report as mapping_report
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +212,7 @@ def test_coverage_and_draft_dataset(sample, items):
 
 
 def draft_dict(dm):
-    from lscb_nb.datamodel import to_dict
+    from lscb_nb.core.datamodel import to_dict
 
     return to_dict(dm)
 

@@ -114,7 +114,7 @@ def test_the_wheel_carries_its_data_and_works_outside_the_repository(tmp_path):
         )
 
     where = subprocess.run(
-        [str(python), "-c", "import lscb_nb.config as c; print(c.SHIPPED_DIR)"],
+        [str(python), "-c", "import lscb_nb.core.config as c; print(c.SHIPPED_DIR)"],
         cwd=work,
         env=env,
         capture_output=True,

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from lscb_nb import periods
+from lscb_nb.core import periods
 
 
 def test_label_and_ees_round_trip():

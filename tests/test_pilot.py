@@ -8,16 +8,10 @@ import pandas as pd
 import pytest
 from conftest import make_sample_project
 
-from lscb_nb import (
-    benchmark,
-    completeness,
-    config,
-    pilot_report,
-    quality,
-    reference,
-    refinement,
-)
-from lscb_nb.datamodel import validate_datamodel
+from lscb_nb.core import config, reference
+from lscb_nb.core.datamodel import validate_datamodel
+from lscb_nb.pilot import benchmark, completeness, quality, refinement
+from lscb_nb.pilot import report as pilot_report
 
 CROYDON, EALING, SOUTHWARK, CAMDEN = "E09000008", "E09000009", "E09000028", "E09000007"
 
@@ -315,7 +309,7 @@ def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_count_table_hides_small_counts_and_cannot_be_undone(london):
-    from lscb_nb import disclosure
+    from lscb_nb.core import disclosure
 
     display, _ = pilot_report.count_table(london)
     raw = london.returns.accepted

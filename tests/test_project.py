@@ -13,8 +13,9 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from lscb_nb import cli, completeness, phases, pipeline, status
-from lscb_nb.project import (
+from lscb_nb import cli
+from lscb_nb.core import phases
+from lscb_nb.core.project import (
     AREA,
     PROJECT_FILE,
     ProjectError,
@@ -23,6 +24,8 @@ from lscb_nb.project import (
     load_project,
     validate_settings,
 )
+from lscb_nb.output import status
+from lscb_nb.pilot import completeness, store
 
 GREATER_MANCHESTER = ["Manchester", "Salford", "Trafford", "Stockport", "Bolton", "Wigan"]
 
@@ -254,7 +257,7 @@ def test_a_project_that_is_not_the_sample_runs_phase_by_phase(tmp_path, capsys):
         by_phase.setdefault(job["notebook"][:2], set()).add(job["status"])
     assert by_phase == {"02": {"not ready"}, "03": {"succeeded"}, "04": {"succeeded"}}
 
-    summary = pipeline.load_returns(project)
+    summary = store.load_returns(project)
     issues = summary.issues
     assert not (issues["rule_code"] == "R05").any()
     assert len(summary.accepted) + len(summary.quarantined) == rows
@@ -282,7 +285,7 @@ def test_a_project_that_is_not_the_sample_runs_phase_by_phase(tmp_path, capsys):
 
 
 def test_the_repository_root_holds_the_sample_project_as_init_writes_it():
-    from lscb_nb.project import render_settings
+    from lscb_nb.core.project import render_settings
     from lscb_nb.synthetic import SAMPLE_SETTINGS
 
     root = Path(__file__).resolve().parent.parent / PROJECT_FILE
@@ -294,7 +297,7 @@ def test_no_notebook_markdown_holds_a_count_a_name_or_a_period():
     """Sentences that depend on the data are built from it, never typed in a notebook."""
     import nbformat
 
-    from lscb_nb import config, reference
+    from lscb_nb.core import config, reference
 
     names = set(reference.england_authorities()["la_name"]) | {"London"}
     for path in sorted(config.NOTEBOOKS_DIR.glob("*.ipynb")):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lscb_nb import reference, values
+from lscb_nb.core import reference, values
 
 # --------------------------------------------------------------------------------------
 # Authorities

@@ -13,8 +13,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from lscb_nb import batch, config, disclosure, phases, reference
-from lscb_nb.project import AREA
+from lscb_nb.core import config, disclosure, phases, reference
+from lscb_nb.core.project import AREA
+from lscb_nb.output import batch
 
 pytestmark = pytest.mark.notebook
 

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lscb_nb import returns, template, values
-from lscb_nb.returnformat import RETURN_CSV_COLUMNS
+from lscb_nb.core import values
+from lscb_nb.core.returnformat import RETURN_CSV_COLUMNS
+from lscb_nb.pilot import returns, template
 
 CAMDEN = {"la_code_ons": "E09000007", "la_code_dfe": 202, "la_name": "Camden"}
 
@@ -322,7 +323,7 @@ def test_fractional_counts_are_queried_but_fractional_fte_percentages_are_not(
 def test_readme_rule_table_is_the_catalogue():
     from pathlib import Path
 
-    from lscb_nb.validation import rules_markdown
+    from lscb_nb.core.validation import rules_markdown
 
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     assert rules_markdown() in readme

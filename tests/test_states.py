@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lscb_nb import states
+from lscb_nb.core import states
 
 
 def test_a_figure_not_returned_is_never_zero():

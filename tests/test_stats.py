@@ -1,4 +1,4 @@
-"""Tests for lscb_nb.stats against published worked examples.
+"""Tests for lscb_nb.core.stats against published worked examples.
 
 Each published value names its source. Tolerances follow the decimals published:
 a value printed to 4 decimals is checked to half a unit in the 4th decimal.
@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import binomtest, chi2_contingency, norm, poisson
 
-from lscb_nb import stats
+from lscb_nb.core import stats
 
 # --------------------------------------------------------------------------------------
 # Wilson score interval

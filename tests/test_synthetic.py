@@ -9,16 +9,17 @@ import pandas as pd
 import pytest
 from conftest import make_sample_project
 
-from lscb_nb import pipeline, reference
-from lscb_nb.fileio import folder_sha256
+from lscb_nb.core import reference
+from lscb_nb.core.fileio import folder_sha256
+from lscb_nb.pilot import store
 from lscb_nb.synthetic import load_truth
 
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     root, truth = make_sample_project(tmp_path_factory.mktemp("sample"))
-    summary = pipeline.ingest(root)
-    return root, truth, summary, pipeline.load_returns(root)
+    summary = store.ingest(root)
+    return root, truth, summary, store.load_returns(root)
 
 
 def test_same_seed_same_files(sample, tmp_path):

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lscb_nb import values
+from lscb_nb.core import values
 
 
 @pytest.mark.parametrize(

@@ -8,15 +8,16 @@ Every file it writes says it is synthetic. The same seed gives the same files.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from lscb_nb import phases, reference
-from lscb_nb.fileio import write_json_atomic
-from lscb_nb.project import (
+from lscb_nb.core import phases, reference
+from lscb_nb.core.fileio import write_json_atomic
+from lscb_nb.core.project import (
     Project,
     ProjectError,
     init_project,
@@ -27,6 +28,8 @@ from lscb_nb.synthetic.completed_instruments import write_completed_instruments
 from lscb_nb.synthetic.figures import enforce_rules, expected_figures
 from lscb_nb.synthetic.local_datasets import write_local_datasets
 from lscb_nb.synthetic.pilot_returns import write_pilot_returns
+
+log = logging.getLogger(__name__)
 
 # The sample project's settings (written into its project.yaml by
 # `lscb-nb init --sample`): ten pilot boroughs, eight quarters (financial years

@@ -10,6 +10,7 @@ real raters did. A handful of defects are planted for the reader to find.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from lscb_nb.instruments import (
+from lscb_nb.assessment.instruments import (
     HEADER_ROW,
     ITEM_COLUMNS,
     RATER_ROWS,
@@ -26,6 +27,8 @@ from lscb_nb.instruments import (
     load_criteria,
     write_instrument,
 )
+
+log = logging.getLogger(__name__)
 
 ROLES: tuple[tuple[str, str], ...] = (
     ("LSCB development officer", "lscb"),

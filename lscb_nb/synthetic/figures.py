@@ -11,6 +11,7 @@ to London (so volumes hang together the way they do in real boroughs).
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from pathlib import Path
 
@@ -18,7 +19,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from lscb_nb import periods, reference
+from lscb_nb.core import periods, reference
+
+log = logging.getLogger(__name__)
 
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
 _SEASON = {1: 1.0, 2: 0.92, 3: 1.04, 4: 1.04}  # referrals dip over the summer holidays

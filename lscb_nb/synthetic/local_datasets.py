@@ -13,6 +13,7 @@ data-model item it really is (or none), so matching can be measured.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from pathlib import Path
 
@@ -20,7 +21,9 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
-from lscb_nb.template import SYNTHETIC_NOTE
+from lscb_nb.core.config import SYNTHETIC_NOTE
+
+log = logging.getLogger(__name__)
 
 # How likely a borough was to collect an item of each agency before the project.
 COVERAGE: dict[str, float] = {

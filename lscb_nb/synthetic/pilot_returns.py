@@ -7,16 +7,20 @@ LSCB business unit keeps: which agency's figures arrived when) drives timeliness
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lscb_nb import periods
-from lscb_nb.fileio import write_atomic
-from lscb_nb.returnformat import GEOGRAPHIC_LEVEL, RETURN_CSV_COLUMNS
-from lscb_nb.template import SYNTHETIC_NOTE, build_return_workbook
+from lscb_nb.core import periods
+from lscb_nb.core.config import SYNTHETIC_NOTE
+from lscb_nb.core.fileio import write_atomic
+from lscb_nb.core.returnformat import GEOGRAPHIC_LEVEL, RETURN_CSV_COLUMNS
+from lscb_nb.pilot.template import build_return_workbook
+
+log = logging.getLogger(__name__)
 
 # Chance an agency's figures for a quarter arrive late, at the start and at the end
 # of the pilot (returns improved as the pilot went on; health was the hardest).

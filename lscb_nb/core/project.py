@@ -1,0 +1,481 @@
+"""A project: one consultant's workspace, with every decision in ``project.yaml``.
+
+The toolkit and a project are two things. What ships with the toolkit (reference
+tables, the candidate data model, criteria) lives inside the package; what a
+project decides (its authorities, pilots, collection periods, deadlines,
+suppression threshold, candidate dataset, release dates, report title) lives in
+the project's own ``project.yaml``, checked against a JSON Schema on every load.
+The bundled sample is one such project, marked ``synthetic: true``.
+
+Every command and notebook acts on one :class:`Project`, found by
+:func:`find_project` (``--project DIR``, else ``LSCB_NB_PROJECT``, else the nearest
+``project.yaml`` in the current folder or its parents).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+import yaml
+
+from lscb_nb.core import periods, reference
+
+log = logging.getLogger(__name__)
+
+PROJECT_FILE = "project.yaml"
+ENV_VAR = "LSCB_NB_PROJECT"
+# The la_code of the reports about the whole area (as against one authority).
+AREA = "area"
+# Spellings of the whole-area code accepted from users and older notebooks.
+_AREA_ALIASES = {"area", "london", "all"}
+_SCHEMA_FILE = "project.schema.yaml"
+_TEMPLATE_FILE = "project.template.yaml"
+
+# The raw folders of a project: (path under data/raw, what goes there, in what form).
+RAW_FOLDERS: dict[str, tuple[str, str]] = {
+    "catalogues": (
+        "phase1_catalogues",
+        "Phase 1: each authority's current local dataset, as the authority sent it.\n\n"
+        "One file per authority (Excel .xlsx/.xlsm or CSV), in the authority's own layout: "
+        "the reader finds the header row (item name, definition, source, frequency, ...) "
+        "in the first rows of each sheet. Name the file after the authority (e.g. "
+        "`Camden.xlsx` or `E09000007_dataset.csv`) or put the authority's name in a title "
+        "cell. Password-protected, old .xls and unreadable files are listed, not lost.",
+    ),
+    "instruments": (
+        "phase2_instruments",
+        "Phase 2: completed accessibility and usefulness instruments.\n\n"
+        "One Excel file per rater, made with `lscb-nb instrument --la <authority>` and "
+        "filled in by the rater (scores 1-4 or DK on every item and criterion, rater "
+        "name, agency and role in the rater block). Several raters per pilot authority.",
+    ),
+    "returns": (
+        "phase3_returns",
+        "Phase 3: the pilot authorities' quarterly returns.\n\n"
+        "Either the Excel template (`lscb-nb template --la <authority> --period "
+        '"2025-26 Q1"`), filled in without renaming sheets or item ids, or the long CSV '
+        "described in the toolkit's README (one row per authority, period and item). "
+        "Files are never changed; `lscb-nb ingest` reads them all into data/processed.\n\n"
+        "Optional: `../phase3_receipts.csv` with columns `la_code_ons, period, agency, "
+        "received_date` records when each agency's part of each return arrived, for the "
+        "timeliness figures; without it every figure on file counts as on time.",
+    ),
+}
+
+
+class ProjectError(Exception):
+    """No project could be found, or its project.yaml is not valid."""
+
+
+@dataclass(frozen=True)
+class Project:
+    """One project, loaded once and passed to each stage and notebook."""
+
+    root: Path
+    settings: Mapping = field(repr=False)
+
+    # ---- what the project decided ------------------------------------------------
+    @property
+    def name(self) -> str:
+        return str(self.settings["name"])
+
+    @property
+    def synthetic(self) -> bool:
+        """The project holds the generated sample data (every report then says so)."""
+        return bool(self.settings.get("synthetic", False))
+
+    @cached_property
+    def authorities(self) -> pd.DataFrame:
+        """The authorities taking part, as :func:`reference.authorities` lays them out."""
+        return _authority_table(self.settings.get("authorities", "london"), "authorities")
+
+    @property
+    def authority_codes(self) -> list[str]:
+        return self.authorities["la_code_ons"].tolist()
+
+    @cached_property
+    def pilots(self) -> list[str]:
+        """ONS codes of the pilot authorities, in the order project.yaml gives them."""
+        wanted = self.settings.get("pilots") or []
+        codes = []
+        for key in wanted:
+            try:
+                codes.append(str(reference.find_in(self.authorities, key)["la_code_ons"]))
+            except KeyError as exc:
+                raise ProjectError(
+                    f"project.yaml: pilots: {key!r} is not one of the project's authorities. "
+                    f"{exc.args[0]}"
+                ) from None
+        return list(dict.fromkeys(codes))
+
+    @property
+    def area_name(self) -> str:
+        """What the whole area is called in reports and comparators."""
+        if self.settings.get("area"):
+            return str(self.settings["area"])
+        return "London" if self.is_london else self.name
+
+    @property
+    def is_london(self) -> bool:
+        """The project's authorities are London's 33 (London-wide published figures apply)."""
+        return set(self.authority_codes) == set(reference.authorities()["la_code_ons"])
+
+    @property
+    def first_period(self) -> str | None:
+        return self.settings.get("collection", {}).get("first_period")
+
+    @property
+    def last_period(self) -> str | None:
+        return self.settings.get("collection", {}).get("last_period")
+
+    @cached_property
+    def periods(self) -> list[str]:
+        """The quarters being collected, in order (empty until the project sets them)."""
+        if not (self.first_period and self.last_period):
+            return []
+        return periods.period_range(self.first_period, self.last_period)
+
+    @property
+    def deadline_days(self) -> int:
+        """Days after a quarter ends by which a return is due (the default for all agencies)."""
+        raw = self.settings.get("collection", {}).get("deadline_days", 30)
+        return int(raw["default"] if isinstance(raw, Mapping) else raw)
+
+    def deadline_for(self, agency: str) -> int:
+        raw = self.settings.get("collection", {}).get("deadline_days", 30)
+        if isinstance(raw, Mapping):
+            return int(raw.get(agency, raw["default"]))
+        return int(raw)
+
+    @property
+    def deadline_overrides(self) -> dict[str, int]:
+        raw = self.settings.get("collection", {}).get("deadline_days", 30)
+        if isinstance(raw, Mapping):
+            return {k: int(v) for k, v in raw.items() if k != "default"}
+        return {}
+
+    @property
+    def suppression_threshold(self) -> int:
+        return int(self.settings.get("suppression_threshold", 5))
+
+    @property
+    def candidate(self) -> str:
+        """The candidate data model: a shipped version name or a path to a YAML file."""
+        return str(self.settings.get("datamodel", {}).get("candidate", "1.0-candidate"))
+
+    def released(self, role: str) -> str | None:
+        """The release date the project set for the version of ``role`` (draft, pilot, refined)."""
+        value = self.settings.get("datamodel", {}).get("released", {}).get(role)
+        return str(value) if value else None
+
+    @property
+    def title(self) -> str:
+        return str(self.settings.get("report", {}).get("title") or self.name)
+
+    # ---- where things live -----------------------------------------------------------
+    @property
+    def raw(self) -> Path:
+        return self.root / "data" / "raw"
+
+    @property
+    def processed(self) -> Path:
+        return self.root / "data" / "processed"
+
+    @property
+    def catalogues(self) -> Path:
+        return self.raw / RAW_FOLDERS["catalogues"][0]
+
+    @property
+    def instruments(self) -> Path:
+        return self.raw / RAW_FOLDERS["instruments"][0]
+
+    @property
+    def returns(self) -> Path:
+        return self.raw / RAW_FOLDERS["returns"][0]
+
+    @property
+    def receipts(self) -> Path:
+        return self.raw / "phase3_receipts.csv"
+
+    @property
+    def truth(self) -> Path:
+        """The sample generator's record of what it planted (synthetic projects only)."""
+        return self.raw / "synthetic_truth.json"
+
+    @property
+    def crosswalk(self) -> Path:
+        """The consultant's reviewed phase 1 decisions."""
+        return self.root / "data" / "crosswalk" / "phase1_crosswalk.csv"
+
+    @property
+    def outputs(self) -> Path:
+        return self.root / "outputs"
+
+    @property
+    def datamodel_dir(self) -> Path:
+        """Where the phases write their data-model versions."""
+        return self.processed / "datamodel"
+
+    def paths(self) -> dict[str, Path]:
+        """The standard folders, by name (the shape ``config.paths`` had)."""
+        return {
+            "root": self.root,
+            "raw": self.raw,
+            "processed": self.processed,
+            "catalogues": self.catalogues,
+            "instruments": self.instruments,
+            "returns": self.returns,
+            "receipts": self.receipts,
+            "truth": self.truth,
+            "outputs": self.outputs,
+        }
+
+    # ---- authorities ---------------------------------------------------------------
+    def find_authority(self, code_or_name: str | int) -> pd.Series:
+        """One of the project's authorities by ONS code, DfE code or name."""
+        return reference.find_in(self.authorities, code_or_name)
+
+    def authority_name(self, code: str) -> str:
+        if is_area(code):
+            return self.area_name
+        return reference.authority_name(code)
+
+    def area_code(self, code: str | None) -> str:
+        """The canonical la_code: :data:`AREA` for the whole area, else an ONS code."""
+        if code is None or is_area(code) or str(code).strip() == self.area_name:
+            return AREA
+        return str(self.find_authority(code)["la_code_ons"])
+
+
+def is_area(code: object) -> bool:
+    """``code`` means the whole area (``area``; ``London`` as older notebooks wrote it)."""
+    return str(code).strip().casefold() in _AREA_ALIASES
+
+
+def _authority_table(spec: object, key: str) -> pd.DataFrame:
+    if spec in (None, "london"):
+        return reference.authorities()
+    england = reference.england_authorities()
+    if spec == "england":
+        return england
+    rows = []
+    for entry in spec:  # type: ignore[union-attr]
+        try:
+            rows.append(reference.find_in(england, entry))
+        except KeyError as exc:
+            raise ProjectError(f"project.yaml: {key}: {exc.args[0]}") from None
+    table = pd.DataFrame(rows).reset_index(drop=True)
+    table["la_code_dfe"] = table["la_code_dfe"].astype("int64")
+    return table.drop_duplicates("la_code_ons").sort_values("la_name", ignore_index=True)
+
+
+def _schema() -> dict:
+    text = (resources.files("lscb_nb") / "data" / "project" / _SCHEMA_FILE).read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """One schema error as 'key: value: what is allowed'."""
+    where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    allowed = error.schema.get("description") or ""
+    if error.validator == "additionalProperties":
+        known = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"{where}: {error.message}. Allowed keys here: {known}."
+    if error.validator == "pattern":
+        return f"{where}: {error.instance!r} is not a period such as '2025-26 Q1'."
+    if error.validator in ("oneOf", "anyOf"):
+        return f"{where}: {error.instance!r} is not allowed here. Expected: {allowed}."
+    hint = f" Expected: {allowed}." if allowed else ""
+    return f"{where}: {error.instance!r}: {error.message}.{hint}"
+
+
+def validate_settings(settings: object, source: str = PROJECT_FILE) -> dict:
+    """Check project settings against the schema and the reference tables.
+
+    Raises :class:`ProjectError` listing every problem, each naming the key, the
+    value and what is allowed.
+    """
+    if not isinstance(settings, dict):
+        raise ProjectError(f"{source}: expected keys such as `name:`, found {type(settings)}.")
+    validator = jsonschema.Draft202012Validator(
+        _schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = sorted(validator.iter_errors(settings), key=lambda e: list(e.absolute_path))
+    problems = [_describe(e) for e in errors]
+    collection = settings.get("collection") or {}
+    first, last = collection.get("first_period"), collection.get("last_period")
+    if not problems and first and last:
+        try:
+            if periods.parse_period(first) > periods.parse_period(last):
+                problems.append(
+                    f"collection: first_period {first!r} comes after last_period {last!r}."
+                )
+        except periods.PeriodError as exc:
+            problems.append(f"collection: {exc}")
+    if not problems and bool(first) != bool(last):
+        problems.append("collection: give both first_period and last_period, or neither.")
+    for key in ("draft", "pilot", "refined"):
+        value = (settings.get("datamodel") or {}).get("released", {}).get(key)
+        if isinstance(value, date):  # YAML reads an unquoted date as a date
+            settings["datamodel"]["released"][key] = value.isoformat()
+    if problems:
+        raise ProjectError(f"{source} is not valid:\n  - " + "\n  - ".join(problems))
+    return settings
+
+
+def load_project(path: Path | str | Project) -> Project:
+    """The project in folder ``path`` (or the project.yaml at ``path``), validated."""
+    if isinstance(path, Project):
+        return path
+    path = Path(path).expanduser()
+    file = (
+        path
+        if path.name == PROJECT_FILE or path.suffix in (".yaml", ".yml")
+        else path / PROJECT_FILE
+    )
+    if not file.is_file():
+        raise ProjectError(
+            f"No {PROJECT_FILE} in {path}. Create a project with `lscb-nb init {path}`."
+        )
+    try:
+        settings = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ProjectError(f"{file} is not valid YAML: {exc}") from None
+    settings = validate_settings(settings, str(file))
+    project = Project(root=file.parent.resolve(), settings=settings)
+    # Resolve authorities and pilots now, so a wrong name fails on load, not mid-run.
+    project.authorities  # noqa: B018
+    project.pilots  # noqa: B018
+    log.debug("loaded project %s from %s", project.name, file)
+    return project
+
+
+def find_project(
+    explicit: Path | str | Project | None = None, start: Path | None = None
+) -> Project:
+    """The project to act on: ``explicit``, else ``$LSCB_NB_PROJECT``, else the nearest
+    ``project.yaml`` in ``start`` (the current folder) or its parents."""
+    if isinstance(explicit, Project):
+        return explicit
+    if explicit:
+        return load_project(explicit)
+    if os.environ.get(ENV_VAR):
+        return load_project(os.environ[ENV_VAR])
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return load_project(folder)
+    raise ProjectError(
+        f"No project found: no --project given, {ENV_VAR} is not set, and there is no "
+        f"{PROJECT_FILE} in {here} or any folder above it. Create one with "
+        "`lscb-nb init DIR`, then run commands inside DIR or pass --project DIR."
+    )
+
+
+def _yaml_value(value: object) -> str:
+    """A value as YAML flow text (JSON is valid YAML, and unambiguous)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_settings(
+    name: str,
+    area: str = "London",
+    authorities: object = "london",
+    pilots: list | None = None,
+    first_period: str = "",
+    last_period: str = "",
+    deadline_days: object = 30,
+    suppression_threshold: int = 5,
+    candidate: str = "1.0-candidate",
+    released: Mapping | None = None,
+    title: str = "",
+    synthetic: bool = False,
+) -> str:
+    """project.yaml's text: the commented template filled with these values."""
+    template = (resources.files("lscb_nb") / "data" / "project" / _TEMPLATE_FILE).read_text("utf-8")
+    text = template.format(
+        name=_yaml_value(name),
+        area=_yaml_value(area),
+        authorities=_yaml_value(authorities),
+        pilots=_yaml_value(list(pilots or [])),
+        first_period=first_period,
+        last_period=last_period,
+        deadline_days=_yaml_value(deadline_days),
+        suppression_threshold=suppression_threshold,
+        candidate=candidate,
+        released=_yaml_value(dict(released or {})),
+        title=title or f"{name}: final report",
+        synthetic=(
+            "\n# This project holds the toolkit's generated sample data: every file and\n"
+            "# report that shows it says it is synthetic. Never put real data here.\n"
+            "synthetic: true\n"
+            if synthetic
+            else ""
+        ),
+    )
+    if not first_period:  # no span yet: leave the keys out rather than write blanks
+        text = text.replace('  first_period: ""\n', "").replace('  last_period: ""\n', "")
+    return text
+
+
+_OTHER_FOLDERS = {
+    "processed": "Derived by `lscb-nb run` from data/raw; safe to delete, rebuilt on the next "
+    "run. Never edit these files: change the inputs in data/raw instead.",
+    "crosswalk": "The reviewed phase 1 crosswalk (`phase1_crosswalk.csv`): the consultant's "
+    "decisions about which local measure is which data-model item, saved by the review panel "
+    "of the phase 1 notebook (`review = True` in JupyterLab).",
+}
+
+
+_SYNTHETIC_NOTE = (
+    "> **SYNTHETIC SAMPLE DATA.** This project holds data generated by `lscb-nb generate`; "
+    "it describes no real child, borough or return.\n\n"
+)
+
+
+def write_folder_readmes(folder: Path | str, synthetic: bool = False) -> None:
+    """Create the project's data folders, each with a README saying what goes there
+    (and, in the synthetic sample, that what is there is synthetic)."""
+    folder = Path(folder)
+    note = _SYNTHETIC_NOTE if synthetic else ""
+    for sub, about in RAW_FOLDERS.values():
+        target = folder / "data" / "raw" / sub
+        target.mkdir(parents=True, exist_ok=True)
+        if not (target / "README.md").exists():
+            (target / "README.md").write_text(f"# {sub}\n\n{note}{about}\n", encoding="utf-8")
+    for sub, about in _OTHER_FOLDERS.items():
+        target = folder / "data" / sub
+        target.mkdir(parents=True, exist_ok=True)
+        if not (target / "README.md").exists():
+            (target / "README.md").write_text(f"# {sub}\n\n{about}\n", encoding="utf-8")
+
+
+def init_project(folder: Path | str, overwrite: bool = False, **settings) -> Project:
+    """Create a project: ``folder/project.yaml`` (every key commented) and the
+    ``data/raw`` folders, each with a README saying what goes there and in what form.
+
+    ``settings`` are :func:`render_settings`' arguments. An existing project.yaml is
+    kept unless ``overwrite``; raw data already there is never touched.
+    """
+    folder = Path(folder).expanduser().resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    file = folder / PROJECT_FILE
+    if file.exists() and not overwrite:
+        raise ProjectError(f"{file} already exists; edit it, or pass --force to replace it.")
+    settings.setdefault("name", folder.name)
+    text = render_settings(**settings)
+    validate_settings(yaml.safe_load(text), str(file))
+    write_folder_readmes(folder, synthetic=bool(settings.get("synthetic")))
+    (folder / "outputs").mkdir(exist_ok=True)
+    file.write_text(text, encoding="utf-8")
+    return load_project(folder)

@@ -1,0 +1,1 @@
+"""The final report, drawn from every phase's prepared data."""

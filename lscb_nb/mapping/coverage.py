@@ -1,0 +1,164 @@
+"""Who already collects what (phase 1), and the draft dataset that follows from it.
+
+Works on the matched local items: one row per borough and local item, with the
+data-model item it was matched to (or none). The draft dataset keeps the items
+enough boroughs already collect, plus those required whatever boroughs collect
+today (``essential``: statute or Working Together), which go forward to be
+developed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import pandas as pd
+
+from lscb_nb.core.datamodel import DataModel, from_dict, keep_items, to_dict
+
+log = logging.getLogger(__name__)
+
+
+def coverage_matrix(
+    matches: pd.DataFrame, items: pd.DataFrame, boroughs: list[str]
+) -> pd.DataFrame:
+    """Boroughs × items: True where the borough already collects the item."""
+    used = matches.dropna(subset=["item_id"])
+    pairs = used.groupby(["la_code_ons", "item_id"]).size() > 0
+    matrix = pairs.unstack(fill_value=False).reindex(
+        index=boroughs, columns=items.index, fill_value=False
+    )
+    return matrix.fillna(False).astype(bool)
+
+
+def boroughs_collecting(matrix: pd.DataFrame) -> pd.Series:
+    return matrix.sum(axis=0).astype(int)
+
+
+def coverage_by(matrix: pd.DataFrame, items: pd.DataFrame, field: str) -> pd.DataFrame:
+    """For each agency or theme: its items, and the average share of replying
+    boroughs that collect one of them (the gaps show as low shares)."""
+    share = matrix.mean(axis=0) * 100
+    frame = pd.DataFrame({field: items.loc[share.index, field], "share": share})
+    out = frame.groupby(field).agg(items=("share", "size"), share=("share", "mean"))
+    out["never_collected"] = (
+        (matrix.sum(axis=0) == 0).groupby(items.loc[matrix.columns, field]).sum().astype(int)
+    )
+    return out.sort_values("share")
+
+
+def never_collected(matrix: pd.DataFrame) -> list[str]:
+    return [i for i, n in boroughs_collecting(matrix).items() if n == 0]
+
+
+def unmatched_local_items(matches: pd.DataFrame) -> pd.DataFrame:
+    """Local measures that match no item, grouped by name: candidates the model lacks."""
+    none = matches.loc[
+        matches["item_id"].isna() & matches["status"].isin(["unmatched", "rejected"])
+    ]
+    if none.empty:
+        return pd.DataFrame(columns=["local_name", "boroughs", "agency_words"])
+    grouped = none.groupby("normalised_name").agg(
+        local_name=("local_name", "first"),
+        boroughs=("la_code_ons", "nunique"),
+        agency_words=("source_agency", lambda s: ", ".join(sorted({str(x) for x in s.dropna()}))),
+    )
+    return grouped.sort_values(["boroughs", "local_name"], ascending=[False, True]).reset_index(
+        drop=True
+    )
+
+
+def default_min_boroughs(replied: int) -> int:
+    """A third of the boroughs that replied: common enough to agree on."""
+    return max(1, math.ceil(replied / 3))
+
+
+# Themes the steering group asked the dataset to cover even where few boroughs
+# measure them yet: children's views were the thinnest part of what boards knew.
+PRIORITY_THEMES: tuple[str, ...] = ("children_views_and_participation",)
+
+
+def draft_selection(
+    items: pd.DataFrame,
+    counts: pd.Series,
+    min_boroughs: int,
+    priority_themes: tuple[str, ...] = PRIORITY_THEMES,
+) -> pd.DataFrame:
+    """Which candidate items go into the draft, and the rule that chose each: common
+    enough to agree on, or essential by statute, or in a theme the steering group
+    asked to cover (the last two go forward to be developed)."""
+    n = counts.reindex(items.index).fillna(0).astype(int)
+    common = n >= min_boroughs
+    essential = items["essential"].astype(bool) | items["theme"].isin(priority_themes)
+    by_statute = items["essential"].astype(bool)
+
+    def boroughs(k: int) -> str:
+        return f"{k} borough{'s' if k != 1 else ''}"
+
+    reason = [
+        f"collected by {k} boroughs (at least {min_boroughs})"
+        if c
+        else f"essential by statute or Working Together, though collected by {boroughs(k)}"
+        if st
+        else f"a theme the steering group asked to cover, though collected by {boroughs(k)}"
+        if e
+        else f"collected by only {boroughs(k)}"
+        for k, c, e, st in zip(n, common, essential, by_statute, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "title": items["title"],
+            "agency": items["agency"],
+            "boroughs": n,
+            "in_draft": common | essential,
+            "tier": ["core" if c else "develop" for c in common],
+            "reason": reason,
+        },
+        index=items.index,
+    )
+
+
+def draft_datamodel(
+    candidate: DataModel,
+    selection: pd.DataFrame,
+    min_boroughs: int,
+    replied: int,
+    released: str,
+    version: str,
+) -> DataModel:
+    """The draft dataset as a data-model version, with the rule that chose it."""
+    raw = to_dict(candidate)
+    keep = set(selection.index[selection["in_draft"]])
+    for item in raw["items"]:
+        if item["item_id"] in keep:
+            item["tier"] = str(selection.at[item["item_id"], "tier"])
+    raw = keep_items(raw, keep)
+    raw.update(
+        version=version,
+        status="draft",
+        based_on=candidate.version,
+        released=released,
+        description=(
+            f"The draft dataset collated from what the authorities already collect: the "
+            f"candidate items collected by at least {min_boroughs} of the {replied} authorities "
+            "that sent their current dataset (core), plus items required by statute or Working "
+            "Together, and items on children's views and participation, whatever boroughs "
+            "collect today (to develop)."
+        ),
+    )
+    return from_dict(raw)
+
+
+def borough_profile(
+    matrix: pd.DataFrame, la_code: str, draft_ids: list[str], rare_below: float = 1 / 3
+) -> dict[str, list[str]]:
+    """One borough against London: what it collects that few others do, and which
+    draft items it already has and which it would have to start collecting."""
+    mine = matrix.loc[la_code]
+    share = matrix.mean(axis=0)
+    return {
+        "collects": list(mine.index[mine]),
+        "rare": [i for i in mine.index[mine] if share[i] < rare_below],
+        "has_draft": [i for i in draft_ids if mine.get(i, False)],
+        "to_start": [i for i in draft_ids if not mine.get(i, False)],
+    }

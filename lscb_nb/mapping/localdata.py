@@ -1,0 +1,372 @@
+"""Reading what each borough already collects (phase 1), whatever its layout.
+
+Every LSCB sent its current dataset as it kept it: Excel or CSV, a title block
+above the header, its own column names and order, one sheet or one per agency.
+This module finds the header on each sheet by its column names, maps those to
+one tidy shape (authority, local item name, local definition, source agency,
+frequency, reported to the board) and reports, file by file and sheet by sheet,
+anything it could not read. One bad file never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from lscb_nb.core import reference
+from lscb_nb.core.inputfiles import (
+    DEFAULT_LIMITS,
+    InputFileError,
+    ReadLimits,
+    check_sheet_sizes,
+    describe_error,
+    open_workbook,
+    read_head,
+    read_text_table,
+    sheet_rows,
+)
+
+log = logging.getLogger(__name__)
+
+# What boroughs called each column; matched on lower-case words.
+COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "local_name": (
+        "indicator",
+        "measure",
+        "data item",
+        "local name",
+        "pi description",
+        "item",
+        "performance indicator",
+    ),
+    "local_definition": ("definition", "description", "how counted", "notes / definition"),
+    "source_agency": ("source", "agency", "provider", "data owner", "supplied by"),
+    "frequency": ("frequency", "how often", "reporting frequency"),
+    "reported_to_board": ("reported to lscb?", "to board (y/n)", "board report", "reported"),
+}
+TIDY_COLUMNS = [
+    "la_code_ons",
+    "la_name",
+    "file",
+    "sheet",
+    "row",
+    "local_name",
+    "local_definition",
+    "source_agency",
+    "frequency",
+    "reported_to_board",
+]
+PROBLEM_COLUMNS = ["file", "sheet", "row", "column", "reason", "la_code_ons"]
+FILE_COLUMNS = ["file", "la_code_ons", "la_name", "status", "sheets_read", "items", "reason"]
+SCAN_ROWS = 15
+_YES = {"y", "yes", "true", "1"}
+_NO = {"n", "no", "false", "0"}
+
+
+@dataclass
+class LocalDatasets:
+    """Everything read from the boroughs' files, and everything that went wrong."""
+
+    items: pd.DataFrame
+    problems: pd.DataFrame
+    files: pd.DataFrame
+
+
+def _label(cell: object) -> str:
+    return re.sub(r"\s+", " ", str(cell)).strip().lower() if cell is not None else ""
+
+
+def find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
+    """The first row (within the top ``SCAN_ROWS``) that names the item column, and
+    which column holds each tidy field."""
+    for i, row in enumerate(rows[:SCAN_ROWS]):
+        labels = [_label(c) for c in row]
+        found: dict[str, int] = {}
+        for field, names in COLUMN_SYNONYMS.items():
+            for j, label in enumerate(labels):
+                if label in names and j not in found.values():
+                    found[field] = j
+                    break
+        if "local_name" in found and len(found) >= 2:
+            return i, found
+    return None
+
+
+def authority_for(
+    path: Path, rows: list[list[object]] | None = None, authorities: pd.DataFrame | None = None
+) -> pd.Series | None:
+    """The authority a file belongs to: its name in the file name, else in a title cell.
+    ``authorities`` is the project's table (London's 33 by default)."""
+    table = reference.authorities() if authorities is None else authorities
+    stem = re.sub(r"[_\-]+", " ", path.stem).lower()
+    for name in sorted(table["la_name"], key=len, reverse=True):
+        if name.lower() in stem:
+            return table.loc[table["la_name"] == name].iloc[0]
+    for row in (rows or [])[:SCAN_ROWS]:
+        text = " ".join(_label(c) for c in row)
+        for name in sorted(table["la_name"], key=len, reverse=True):
+            if name.lower() in text:
+                return table.loc[table["la_name"] == name].iloc[0]
+    return None
+
+
+def _reported(value: object) -> object:
+    text = _label(value)
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    return pd.NA
+
+
+def tidy_sheet(rows: list[list[object]]) -> tuple[pd.DataFrame, str | None]:
+    """One sheet's items in the tidy shape, or the reason it could not be read."""
+    found = find_header(rows)
+    if found is None:
+        return pd.DataFrame(), (
+            f"no header row naming the items in the first {SCAN_ROWS} rows (looked for a "
+            f"column called one of: {', '.join(COLUMN_SYNONYMS['local_name'])})"
+        )
+    header_row, columns = found
+    records = []
+    for offset, row in enumerate(rows[header_row + 1 :], start=header_row + 2):
+        cells = {f: (row[j] if j < len(row) else None) for f, j in columns.items()}
+        name = _text(cells.get("local_name"))
+        if name is pd.NA:
+            continue
+        records.append(
+            {
+                "row": offset,
+                "local_name": str(name).strip(),
+                "local_definition": _text(cells.get("local_definition")),
+                "source_agency": _text(cells.get("source_agency")),
+                "frequency": _text(cells.get("frequency")),
+                "reported_to_board": _reported(cells.get("reported_to_board")),
+            }
+        )
+    return pd.DataFrame(records), None
+
+
+def _text(value: object) -> object:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return pd.NA
+    text = str(value).strip()
+    return text or pd.NA
+
+
+def _sheets(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> dict[str, object]:
+    """Every sheet's cell values (rows of values), or the problem that stopped one
+    sheet (a string); raises ValueError saying why when the whole file fails."""
+    try:
+        head = read_head(path)
+    except OSError as exc:
+        raise ValueError(f"the file could not be opened ({describe_error(exc)})") from exc
+    if not head:
+        raise ValueError("the file is empty")
+    if path.suffix.lower() in (".csv", ".tsv", ".txt") and not head.startswith(b"PK"):
+        try:
+            table = read_text_table(path, lambda cells: True, limits, delimiters=(",",))
+        except InputFileError as exc:
+            raise ValueError(_problem_text(exc)) from exc
+        if table is None:
+            raise ValueError("the file is empty")
+        # rows[i] is file line i + 1, blank lines included, so row numbers are lines
+        last = int(table.lines.max()) if len(table.lines) else table.header_line
+        rows: list[list[object]] = [[] for _ in range(last)]
+        rows[table.header_line - 1] = [c if c != "" else None for c in table.header]
+        for line, rec in zip(table.lines, table.records.to_numpy().tolist(), strict=True):
+            rows[int(line) - 1] = [c if c != "" else None for c in rec]
+        return {"(csv)": _Rows(rows, table.problems)}
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ValueError(
+            "the workbook is password-protected (or an old .xls); ask the borough for an "
+            "unprotected .xlsx or a CSV"
+        )
+    if not head.startswith(b"PK"):
+        raise ValueError("not an Excel workbook (the file is not .xlsx inside)")
+    try:
+        wb = open_workbook(path, limits)
+    except InputFileError as exc:
+        raise ValueError(f"the workbook could not be opened ({_problem_text(exc)})") from exc
+    try:
+        names = list(wb.sheetnames)
+        try:
+            sized = check_sheet_sizes(wb, names, limits)
+        except InputFileError as exc:
+            raise ValueError(_problem_text(exc)) from exc
+        out: dict[str, object] = {}
+        for name in names:
+            if name in sized:
+                out[name] = _problem_text(sized[name])
+                continue
+            try:
+                out[name] = [list(r) for r in sheet_rows(wb[name], limits)]
+            except InputFileError as exc:
+                out[name] = _problem_text(exc)
+            except Exception as exc:  # a damaged sheet: the others are still read
+                out[name] = f"the sheet could not be read ({describe_error(exc)})"
+        return out
+    finally:
+        wb.close()
+
+
+class _Rows(list):
+    """A CSV's rows, with the lines the text reader had to report (F10, F12)."""
+
+    def __init__(self, rows: list, problems: list[tuple[int, str, str]]):
+        super().__init__(rows)
+        self.problems = problems
+
+
+def _problem_text(exc: InputFileError) -> str:
+    from lscb_nb.core.validation import RULES
+
+    return RULES[exc.code].title.lower() + (f": {exc.detail}" if exc.detail else "")
+
+
+def read_local_datasets(
+    folder: Path | str, authorities: pd.DataFrame | None = None
+) -> LocalDatasets:
+    """Read every borough's file in ``folder`` into one tidy table."""
+    folder = Path(folder)
+    items, problems, files = [], [], []
+    paths = sorted(
+        p
+        for p in folder.glob("*")
+        if p.suffix.lower() in (".xlsx", ".xlsm", ".csv", ".xls", ".tsv", ".ods", ".xlsb")
+        and not p.name.startswith(("~$", "."))
+    )
+    for path in paths:
+        try:
+            sheets = _sheets(path)
+        except Exception as exc:  # one bad file never stops the others
+            if not isinstance(exc, (ValueError, OSError)):
+                exc = ValueError(f"the file could not be read ({describe_error(exc)})")
+            la = authority_for(path, None, authorities)
+            code = None if la is None else la["la_code_ons"]
+            problems.append(
+                {
+                    "file": path.name,
+                    "sheet": None,
+                    "row": None,
+                    "column": None,
+                    "reason": str(exc),
+                    "la_code_ons": code,
+                }
+            )
+            files.append(
+                {
+                    "file": path.name,
+                    "la_code_ons": code,
+                    "la_name": None if la is None else la["la_name"],
+                    "status": "unreadable",
+                    "sheets_read": 0,
+                    "items": 0,
+                    "reason": str(exc),
+                }
+            )
+            continue
+        first_rows = next((v for v in sheets.values() if isinstance(v, list)), [])
+        la = authority_for(path, first_rows, authorities)
+        if la is None:
+            reason = "the file does not say which authority it is from (name it after the borough)"
+            problems.append(
+                {
+                    "file": path.name,
+                    "sheet": None,
+                    "row": None,
+                    "column": None,
+                    "reason": reason,
+                    "la_code_ons": None,
+                }
+            )
+            files.append(
+                {
+                    "file": path.name,
+                    "la_code_ons": None,
+                    "la_name": None,
+                    "status": "unreadable",
+                    "sheets_read": 0,
+                    "items": 0,
+                    "reason": reason,
+                }
+            )
+            continue
+        read, count, skipped = 0, 0, []
+        for sheet, rows in sheets.items():
+            for line, code, detail in getattr(rows, "problems", []):
+                problems.append(
+                    {
+                        "file": path.name,
+                        "sheet": None,
+                        "row": line,
+                        "column": None,
+                        "reason": _problem_text(InputFileError(code, detail)),
+                        "la_code_ons": la["la_code_ons"],
+                    }
+                )
+            if isinstance(rows, str):  # the sheet itself could not be read
+                tidy, reason = pd.DataFrame(), rows
+            elif not any(any(c not in (None, "") for c in r) for r in rows):
+                continue
+            else:
+                try:
+                    tidy, reason = tidy_sheet(rows)
+                except Exception as exc:
+                    tidy, reason = pd.DataFrame(), f"it could not be read ({describe_error(exc)})"
+            if reason is not None:
+                if isinstance(rows, list) and _is_notes(rows):
+                    continue  # a notes sheet: text only, nothing to read
+                skipped.append(sheet)
+                problems.append(
+                    {
+                        "file": path.name,
+                        "sheet": sheet,
+                        "row": None,
+                        "column": None,
+                        "reason": f"sheet skipped: {reason}",
+                        "la_code_ons": la["la_code_ons"],
+                    }
+                )
+                continue
+            read += 1
+            count += len(tidy)
+            tidy = tidy.assign(
+                la_code_ons=la["la_code_ons"],
+                la_name=la["la_name"],
+                file=path.name,
+                sheet=None if sheet == "(csv)" else sheet,
+            )
+            items.append(tidy)
+        status = "read" if not skipped else "partly read"
+        if read == 0:
+            status = "unreadable"
+        files.append(
+            {
+                "file": path.name,
+                "la_code_ons": la["la_code_ons"],
+                "la_name": la["la_name"],
+                "status": status,
+                "sheets_read": read,
+                "items": count,
+                "reason": f"skipped sheet(s): {', '.join(skipped)}" if skipped else None,
+            }
+        )
+    frame = pd.concat(items, ignore_index=True) if items else pd.DataFrame()
+    return LocalDatasets(
+        items=frame.reindex(columns=TIDY_COLUMNS),
+        problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS),
+        files=pd.DataFrame(files, columns=FILE_COLUMNS),
+    )
+
+
+def _is_notes(rows: list[list[object]]) -> bool:
+    """A sheet of notes: a single column of text and no numbers."""
+    cells = [c for r in rows for c in r if c not in (None, "")]
+    return all(isinstance(c, str) for c in cells) and all(
+        sum(c not in (None, "") for c in r) <= 1 for r in rows
+    )
