@@ -977,27 +977,27 @@ def count_table(ctx: Context, period: str | None = None) -> tuple[pd.DataFrame, 
         frame, boroughs, threshold=ctx.threshold, margins="rows", outside=outside
     )
     totals, _ = disclosure.published_totals(frame, boroughs, "rows", ctx.threshold, outside=outside)
-    display = states.render_frame(numbers, state)
-    display = display.where(~mask[boroughs], states.symbol(states.WITHHELD))
-    display[TOTAL] = [states.symbol(states.WITHHELD) if pd.isna(t) else f"{t:,.0f}" for t in totals]
+    shown = states.render_frame(numbers, state)
+    shown = shown.where(~mask[boroughs], states.symbol(states.WITHHELD))
+    shown[TOTAL] = [states.symbol(states.WITHHELD) if pd.isna(t) else f"{t:,.0f}" for t in totals]
     included = (~outside).sum(axis=1)
-    display[IN_TOTAL] = [f"{n} of {len(boroughs)}" for n in included]
+    shown[IN_TOTAL] = [f"{n} of {len(boroughs)}" for n in included]
     mask = mask[boroughs] | state.eq(states.SUPPRESSED)
-    display.columns = [ctx.name(c) if c in boroughs else c for c in display.columns]
+    shown.columns = [ctx.name(c) if c in boroughs else c for c in shown.columns]
     mask.columns = [ctx.name(c) for c in mask.columns]
-    display.index.name = "item_id"
-    return display, mask
+    shown.index.name = "item_id"
+    return shown, mask
 
 
 @needs_returns
 def section_counts(ctx: Context) -> Section:
     """The count items for every pilot borough in the benchmark quarter, suppressed."""
-    display, _ = count_table(ctx)
-    if display.empty:
+    shown, _ = count_table(ctx)
+    if shown.empty:
         return Section()
-    display.insert(0, "Title", [ctx.items.at[i, "title"] for i in display.index])
-    display = display.reset_index().rename(columns={"item_id": "Item"})
-    boroughs = [c for c in display.columns if c not in ("Item", "Title", TOTAL, IN_TOTAL)]
+    shown.insert(0, "Title", [ctx.items.at[i, "title"] for i in shown.index])
+    shown = shown.reset_index().rename(columns={"item_id": "Item"})
+    boroughs = [c for c in shown.columns if c not in ("Item", "Title", TOTAL, IN_TOTAL)]
     meta = {
         "kind": "grid",
         "source": "returns/accepted",
@@ -1015,8 +1015,8 @@ def section_counts(ctx: Context) -> Section:
         "is hidden too (secondary suppression), following DfE's convention. The pilot "
         "total adds up the figures boroughs reported; figures not returned or suppressed "
         f"by the borough are left out of it, and '{IN_TOTAL}' says how many it covers.",
-        table(display, caption=f"Counts by pilot borough, {ctx.period}", meta=meta),
-        display.state_key(display[boroughs], total_excludes=True),
+        table(shown, caption=f"Counts by pilot borough, {ctx.period}", meta=meta),
+        display.state_key(shown[boroughs], total_excludes=True),
     )
 
 
