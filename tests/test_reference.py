@@ -451,7 +451,7 @@ def test_manifest_lists_every_file_in_the_reference_folder_once():
 
 
 def test_manifest_declares_the_sources_published_reads():
-    assert reference.SOURCES == manifest.ids("published")
+    assert manifest.ids("published") == reference.SOURCES
     assert set(reference.DFE_FILES) | {"lait"} == set(reference.SOURCES)
     assert set(reference.DFE_SOURCES) < set(reference.DFE_FILES)
     with pytest.raises(KeyError, match="dfe_cin_c1"):

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from lscb_nb.core.reference import manifest
+from lscb_nb.core.reference.manifest import read_csv
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def area_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def _authorities() -> pd.DataFrame:
-    raw = manifest.read_csv("london_authorities")
+    raw = read_csv("london_authorities")
     frame = pd.DataFrame(
         {
             "la_code_ons": raw["ons_code"],
@@ -141,7 +141,7 @@ def england_by_year() -> pd.DataFrame:
     ONS codes of some authorities changed over the years (North Yorkshire E10000023
     -> E06000065 in 2023) while the DfE code stayed, so the code is kept per year.
     """
-    raw = manifest.read_csv("dfe_cin_c1")
+    raw = read_csv("dfe_cin_c1")
     raw = raw[raw["geographic_level"] == LOCAL_AUTHORITY]
     frame = pd.DataFrame(
         {
@@ -156,7 +156,7 @@ def england_by_year() -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def _england_table() -> pd.DataFrame:
-    raw = manifest.read_csv("dfe_cin_c1")
+    raw = read_csv("dfe_cin_c1")
     raw = raw[raw["geographic_level"] == LOCAL_AUTHORITY]
     raw = raw[raw["time_period"].astype("int64") == raw["time_period"].astype("int64").max()]
     frame = pd.DataFrame(

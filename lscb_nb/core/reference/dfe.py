@@ -13,17 +13,15 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from lscb_nb.core.reference import manifest
 from lscb_nb.core.reference.authorities import area_columns
+from lscb_nb.core.reference.manifest import file_name, ids, read_csv
 from lscb_nb.core.values import parse_values
 
 log = logging.getLogger(__name__)
 
 # The bundled DfE Explore Education Statistics tables, by source id (LAIT is the
 # other published source).
-DFE_FILES: dict[str, str] = {
-    sid: manifest.file_name(sid) for sid in manifest.ids("published") if sid != "lait"
-}
+DFE_FILES: dict[str, str] = {sid: file_name(sid) for sid in ids("published") if sid != "lait"}
 
 DFE_MEASURE_TITLES: dict[str, dict[str, str]] = {
     "dfe_cin_b1": {
@@ -160,7 +158,7 @@ def parse_cells(raw: pd.Series | np.ndarray) -> pd.DataFrame:
 @lru_cache(maxsize=len(DFE_FILES))
 def read_table(source: str) -> pd.DataFrame:
     """One bundled DfE table in the tidy shape of published() (cached: copy before changing)."""
-    raw = manifest.read_csv(source)
+    raw = read_csv(source)
     rows = len(raw)
     if source == "dfe_ssda903":
         # Long already: the measure is the population type, with a count and a rate.

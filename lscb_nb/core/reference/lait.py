@@ -15,7 +15,6 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from lscb_nb.core.reference import manifest
 from lscb_nb.core.reference.authorities import (
     ENGLAND_CODE,
     ENGLAND_NAME,
@@ -32,11 +31,12 @@ from lscb_nb.core.reference.authorities import (
     latest_authority_names,
 )
 from lscb_nb.core.reference.dfe import parse_cells
+from lscb_nb.core.reference.manifest import file_name, path, read_csv
 
 log = logging.getLogger(__name__)
 
-LAIT_FILE = manifest.file_name("lait")
-LAIT_DICTIONARY_FILE = manifest.file_name("lait_dictionary")
+LAIT_FILE = file_name("lait")
+LAIT_DICTIONARY_FILE = file_name("lait_dictionary")
 ENGLAND_NUMBER = 970
 
 LAIT_AREAS: dict[int, tuple[str, str]] = {
@@ -79,7 +79,7 @@ def parse_year_label(label: str) -> int | None:
 @lru_cache(maxsize=1)
 def _lait_titles() -> pd.Series:
     """The LAIT data dictionary's Measure, by Short Desc (Measure_short)."""
-    dictionary = manifest.read_csv("lait_dictionary")
+    dictionary = read_csv("lait_dictionary")
     dictionary = dictionary.dropna(subset=["Measure_short", "Measure"])
     return dictionary.drop_duplicates("Measure_short").set_index("Measure_short")["Measure"]
 
@@ -94,7 +94,7 @@ def _take(
 @lru_cache(maxsize=1)
 def read_lait() -> pd.DataFrame:
     """LAIT's big data set in the tidy shape of published() (cached: copy before changing)."""
-    raw = pd.read_parquet(manifest.path("lait"))
+    raw = pd.read_parquet(path("lait"))
 
     # Measure and title. 'Data item' is filled on the first rows of each measure
     # only (it never varies within one); 144 measures have none, and their title

@@ -8,12 +8,12 @@ from functools import lru_cache
 
 import pandas as pd
 
-from lscb_nb.core.reference import manifest
 from lscb_nb.core.reference.authorities import (
     authorities,
     latest_authority_names,
     resolve_la_code,
 )
+from lscb_nb.core.reference.manifest import path, read_csv
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def _neighbour_model(model: str) -> pd.DataFrame:
         # Header repeats 'SNP' for every closeness column, so read by position:
         # 0 LA num, 1 LA Name, 2 LA number, 3 GOInd, 4 GOReg, then SN_k at 5 + 2(k-1).
         wide = pd.read_csv(
-            manifest.path("dfe_sn_2021"),
+            path("dfe_sn_2021"),
             header=None,
             skiprows=1,
             dtype=str,
@@ -52,7 +52,7 @@ def _neighbour_model(model: str) -> pd.DataFrame:
             for k in range(1, 11)
         ]
     elif model == "2025":
-        wide = manifest.read_csv("dfe_sn_2025")
+        wide = read_csv("dfe_sn_2025")
         parts = [
             pd.DataFrame(
                 {

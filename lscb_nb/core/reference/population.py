@@ -9,7 +9,6 @@ from typing import Literal
 
 import pandas as pd
 
-from lscb_nb.core.reference import manifest
 from lscb_nb.core.reference.authorities import (
     ENGLAND_CODE,
     LEVEL_ORDER,
@@ -17,6 +16,7 @@ from lscb_nb.core.reference.authorities import (
     area_columns,
     authorities,
 )
+from lscb_nb.core.reference.manifest import read_csv
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 @lru_cache(maxsize=1)
 def population_table() -> pd.DataFrame:
     """Every area's estimates, cached: population() filters and copies it."""
-    raw = manifest.read_csv("ons_population")
+    raw = read_csv("ons_population")
     frame = area_columns(raw)
     frame["mid_year"] = raw["time_period"].astype("int64")
     frame["population_0_17"] = pd.to_numeric(raw["population_estimate"], errors="coerce").astype(

@@ -8,14 +8,14 @@ import logging
 
 import pandas as pd
 
-from lscb_nb.core.reference import manifest
 from lscb_nb.core.reference.dfe import DFE_FILES, read_table
 from lscb_nb.core.reference.lait import read_lait
+from lscb_nb.core.reference.manifest import ids
 
 log = logging.getLogger(__name__)
 
 # The sources published() reads, in the manifest's order.
-SOURCES: tuple[str, ...] = manifest.ids("published")
+SOURCES: tuple[str, ...] = ids("published")
 # DfE tables whose figures are on the same footing as an item's pilot figure (LAIT
 # re-publishes them on other bases; the workforce census counts staff, not children).
 DFE_SOURCES: tuple[str, ...] = tuple(s for s in DFE_FILES if s != "dfe_csww")
