@@ -690,8 +690,9 @@ def test_schema_is_a_valid_json_schema_with_enums_from_the_vocabularies():
     source = item["published_measures"]["items"]["properties"]["source"]
     assert source["enum"] == list(reference.SOURCES)
     assert list(item) == list(datamodel.ITEM_FIELDS)
-    assert datamodel.REQUIRED_ITEM_FIELDS == tuple(
-        f for f in datamodel.ITEM_FIELDS if f not in datamodel.ITEM_DEFAULTS
+    assert (
+        tuple(f for f in datamodel.ITEM_FIELDS if f not in datamodel.ITEM_DEFAULTS)
+        == datamodel.REQUIRED_ITEM_FIELDS
     )
 
 
@@ -723,8 +724,7 @@ def test_schema_rejects_a_bad_model_in_plain_words():
     lines = str(caught.value).splitlines()
     assert lines[0] == "3 problems in the data model:"
     assert lines[1:] == [
-        "- item CSC01: unit 'percent' is not allowed; use one of count, percentage, "
-        "rate_per_10k.",
+        "- item CSC01: unit 'percent' is not allowed; use one of count, percentage, rate_per_10k.",
         "- item CSC02: decimal_places must be a whole number 0, 1 or 2, not 1.5.",
         "- item POL01: published_measures entry 1: source 'ofsted' is not allowed; use one of "
         + ", ".join(reference.SOURCES)
