@@ -22,7 +22,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from lscb_nb.core.datamodel import checks
+from lscb_nb.core.datamodel.checks import SECTIONS, check_all, entry_label, released_text
 from lscb_nb.core.datamodel.vocab import VOCABULARIES
 
 log = logging.getLogger(__name__)
@@ -83,9 +83,9 @@ NATIONAL_INDICATOR_PATTERN = re.compile(
 
 def _where(raw: Mapping, path: list) -> tuple[tuple, str, str]:
     """(sort order, who, which field) for a path into the model."""
-    if len(path) >= 2 and path[0] in checks.SECTIONS and isinstance(path[1], int):
-        order = (checks.SECTIONS[path[0]][1], path[1])
-        who, rest = checks.entry_label(raw, path[0], path[1]), path[2:]
+    if len(path) >= 2 and path[0] in SECTIONS and isinstance(path[1], int):
+        order = (SECTIONS[path[0]][1], path[1])
+        who, rest = entry_label(raw, path[0], path[1]), path[2:]
     else:
         order, who, rest = (0, 0), "", path
     text = ""
@@ -141,7 +141,7 @@ def _as_json(raw: Mapping) -> dict:
     """The model as JSON Schema sees it: a YAML date for ``released`` becomes its text."""
     out = dict(raw)
     if isinstance(out.get("released"), dt.date):
-        out["released"] = checks.released_text(out["released"])
+        out["released"] = released_text(out["released"])
     return out
 
 
@@ -170,5 +170,5 @@ def validate_datamodel(raw: object, *, file_name: str | Path | None = None) -> l
         ]
     data = _as_json(copy.copy(raw))
     problems = [_describe(e, data) for e in _validator().iter_errors(data)]
-    problems += checks.check_all(data, file_name=file_name)
+    problems += check_all(data, file_name=file_name)
     return _sorted(problems)
