@@ -10,6 +10,7 @@ figures are read from those files at test time, never from this toolkit.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -466,3 +467,11 @@ def test_every_source_has_its_provenance():
     assert text.count("\n") == len(table) + 2
     assert "Open Government Licence v3.0" in text
     assert "`lait_bds_long_0.parquet`" in text
+
+
+def test_readme_provenance_is_the_manifest():
+    """The README's table of sources is rendered from the manifest, never written beside it."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- sources:start -->\n", "<!-- sources:end -->"
+    block = readme[readme.index(start) + len(start) : readme.index(end)]
+    assert block == reference.sources_markdown()
