@@ -475,3 +475,17 @@ def test_readme_provenance_is_the_manifest():
     start, end = "<!-- sources:start -->\n", "<!-- sources:end -->"
     block = readme[readme.index(start) + len(start) : readme.index(end)]
     assert block == reference.sources_markdown()
+
+
+def test_citation_names_publisher_title_year_and_licence():
+    one = reference.citation(["dfe_cin_c1", "dfe_cin_c1"])
+    assert one == (
+        "Source: Department for Education, Children in need census, table C1: referrals and "
+        "re-referrals (2025). Open Government Licence v3.0."
+    )
+    two = reference.citation(["dfe_cin_c1", "ons_population"])
+    assert two.startswith("Sources: Department for Education, ")
+    assert "Office for National Statistics, ONS mid-year population estimates" in two
+    assert reference.citation([]) == ""
+    with pytest.raises(KeyError):
+        reference.citation(["ofsted"])

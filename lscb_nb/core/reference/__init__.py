@@ -51,7 +51,7 @@ from lscb_nb.core.reference.dfe import (
     SSDA903_RATE_SUFFIX,
 )
 from lscb_nb.core.reference.lait import LAIT_DICTIONARY_FILE, LAIT_FILE, parse_year_label
-from lscb_nb.core.reference.manifest import sources, sources_markdown
+from lscb_nb.core.reference.manifest import citation, sources, sources_markdown
 from lscb_nb.core.reference.neighbours import statistical_neighbours
 from lscb_nb.core.reference.population import population
 from lscb_nb.core.reference.published import (
@@ -89,6 +89,7 @@ __all__ = [
     "SSDA903_RATE_SUFFIX",
     "authorities",
     "authority_name",
+    "citation",
     "dfe_rate_per_10k",
     "england_authorities",
     "find_authority",

@@ -94,6 +94,22 @@ def read_csv(source_id: str) -> pd.DataFrame:
     )
 
 
+def citation(source_ids) -> str:
+    """One line naming the sources a table or chart draws on, for under it in a report:
+    'Source: Department for Education, Children in need census, table C1 (2025). Open
+    Government Licence v3.0.'"""
+    entries = [source(s) for s in dict.fromkeys(source_ids)]
+    if not entries:
+        return ""
+    by_publisher: dict[str, list[str]] = {}
+    for e in entries:
+        by_publisher.setdefault(e["publisher"], []).append(f"{e['title']} ({e['year']})")
+    parts = [f"{who}, {'; '.join(titles)}" for who, titles in by_publisher.items()]
+    licences = dict.fromkeys(LICENCE_NAMES.get(e["licence"], e["licence"]) for e in entries)
+    noun = "Sources" if len(entries) > 1 else "Source"
+    return f"{noun}: {'. '.join(parts)}. {', '.join(licences)}."
+
+
 def sources_markdown() -> str:
     """The provenance of the bundled data as a Markdown table, for reports and the README."""
     lines = [
