@@ -1,4 +1,4 @@
-"""Tests for lscb_nb/core/datamodel.py and the candidate dataset it loads.
+"""Tests for lscb_nb/core/datamodel/ and the candidate dataset it loads.
 
 Validation tests build small broken models inline, one defect each, and check
 that the message names the item (or rule) and the field, as an analyst needs.
@@ -669,3 +669,67 @@ def test_data_dictionary_has_one_readable_row_per_item(candidate, tmp_path):
         assert f"| {rule_id} |" in text
     for label in datamodel.AGENCY_LABELS.values():
         assert f"## {label} (" in text
+
+
+# --------------------------------------------------------------------------------------
+# The JSON Schema and the vocabularies it takes its codes from
+# --------------------------------------------------------------------------------------
+
+
+def test_schema_is_a_valid_json_schema_with_enums_from_the_vocabularies():
+    from jsonschema import Draft202012Validator
+
+    from lscb_nb.core.datamodel import schema
+
+    spec = schema.schema()
+    Draft202012Validator.check_schema(spec)
+    item = spec["$defs"]["item"]["properties"]
+    assert item["theme"]["enum"] == list(datamodel.THEMES)
+    assert item["unit"]["enum"] == list(datamodel.UNITS)
+    assert item["agency"]["enum"] == list(returnformat.AGENCIES)
+    source = item["published_measures"]["items"]["properties"]["source"]
+    assert source["enum"] == list(reference.SOURCES)
+    assert list(item) == list(datamodel.ITEM_FIELDS)
+    assert (
+        tuple(f for f in datamodel.ITEM_FIELDS if f not in datamodel.ITEM_DEFAULTS)
+        == datamodel.REQUIRED_ITEM_FIELDS
+    )
+
+
+def test_vocabularies_have_one_label_per_code():
+    for codes, labels in (
+        (datamodel.THEMES, datamodel.THEME_LABELS),
+        (datamodel.LSCB_FUNCTIONS, datamodel.LSCB_FUNCTION_LABELS),
+        (datamodel.STATUTORY_RETURNS, datamodel.STATUTORY_RETURN_LABELS),
+        (datamodel.POLARITIES, datamodel.POLARITY_LABELS),
+        (datamodel.FREQUENCIES, datamodel.FREQUENCY_LABELS),
+        (datamodel.MEASURE_TYPES, datamodel.MEASURE_TYPE_LABELS),
+        (datamodel.TIERS, datamodel.TIER_LABELS),
+        (datamodel.UNITS, datamodel.UNIT_LABELS),
+        (datamodel.PUBLISHED_SOURCES, datamodel.PUBLISHED_SOURCE_LABELS),
+    ):
+        assert len(set(codes)) == len(codes) > 1
+        assert list(labels) == list(codes)
+        assert all(isinstance(v, str) and v for v in labels.values())
+    assert set(datamodel.ID_PREFIXES.values()) == set(datamodel.AGENCIES)
+
+
+def test_schema_rejects_a_bad_model_in_plain_words():
+    raw = _minimal()
+    raw["items"][0]["unit"] = "percent"
+    raw["items"][2]["published_measures"] = [{"source": "ofsted", "measure": "X"}]
+    raw["items"][1]["decimal_places"] = 1.5
+    with pytest.raises(DataModelError) as caught:
+        datamodel.from_dict(raw)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "3 problems in the data model:"
+    assert lines[1:] == [
+        "- item CSC01: unit 'percent' is not allowed; use one of count, percentage, rate_per_10k.",
+        "- item CSC02: decimal_places must be a whole number 0, 1 or 2, not 1.5.",
+        "- item POL01: published_measures entry 1: source 'ofsted' is not allowed; use one of "
+        + ", ".join(reference.SOURCES)
+        + ".",
+    ]
+    # No validator jargon reaches the analyst.
+    assert "Failed validating" not in str(caught.value)
+    assert "is not one of" not in str(caught.value)

@@ -10,12 +10,14 @@ figures are read from those files at test time, never from this toolkit.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from lscb_nb.core import reference, values
+from lscb_nb.core.reference import manifest
 
 # --------------------------------------------------------------------------------------
 # Authorities
@@ -85,7 +87,7 @@ def test_population_for_a_known_authority_is_the_files_figure():
     camden = pop[pop["area_code"] == "E09000007"]
     assert camden["population_0_17"].tolist() == [35_276]
     assert camden["la_code_dfe"].tolist() == [202]
-    raw = pd.read_csv(reference.config.REFERENCE_DIR / reference.POPULATION_FILE, dtype=str)
+    raw = pd.read_csv(manifest.path("ons_population"), dtype=str)
     file_value = raw.loc[
         (raw["time_period"] == "2024") & (raw["new_la_code"] == "E09000007"),
         "population_estimate",
@@ -429,3 +431,61 @@ def test_dfe_rate_states_and_errors():
         reference.dfe_rate_per_10k("Camden", "CIN", "lait", 2025)
     with pytest.raises(KeyError):
         reference.dfe_rate_per_10k("Atlantis", "referral_count", "dfe_cin_c1", 2025)
+
+
+# --------------------------------------------------------------------------------------
+# The manifest of bundled sources
+# --------------------------------------------------------------------------------------
+
+
+def test_manifest_lists_every_file_in_the_reference_folder_once():
+    folder = manifest.path("lait").parent
+    on_disk = {
+        p.name
+        for p in folder.iterdir()
+        if p.is_file() and p.name not in ("README.md", manifest.MANIFEST_FILE)
+    }
+    listed = manifest.sources()["file"].tolist()
+    assert len(listed) == len(set(listed))
+    assert set(listed) == on_disk
+    assert manifest.sources()["id"].is_unique
+
+
+def test_manifest_declares_the_sources_published_reads():
+    assert manifest.ids("published") == reference.SOURCES
+    assert set(reference.DFE_FILES) | {"lait"} == set(reference.SOURCES)
+    assert set(reference.DFE_SOURCES) < set(reference.DFE_FILES)
+    with pytest.raises(KeyError, match="dfe_cin_c1"):
+        manifest.source("dfe_cin_c9")
+
+
+def test_every_source_has_its_provenance():
+    table = manifest.sources()
+    assert not table[list(manifest.MANIFEST_FIELDS)].isna().any().any()
+    assert table["url"].str.startswith("https://").all()
+    text = reference.sources_markdown()
+    assert text.count("\n") == len(table) + 2
+    assert "Open Government Licence v3.0" in text
+    assert "`lait_bds_long_0.parquet`" in text
+
+
+def test_readme_provenance_is_the_manifest():
+    """The README's table of sources is rendered from the manifest, never written beside it."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- sources:start -->\n", "<!-- sources:end -->"
+    block = readme[readme.index(start) + len(start) : readme.index(end)]
+    assert block == reference.sources_markdown()
+
+
+def test_citation_names_publisher_title_year_and_licence():
+    one = reference.citation(["dfe_cin_c1", "dfe_cin_c1"])
+    assert one == (
+        "Source: Department for Education, Children in need census, table C1: referrals and "
+        "re-referrals (2025). Open Government Licence v3.0."
+    )
+    two = reference.citation(["dfe_cin_c1", "ons_population"])
+    assert two.startswith("Sources: Department for Education, ")
+    assert "Office for National Statistics, ONS mid-year population estimates" in two
+    assert reference.citation([]) == ""
+    with pytest.raises(KeyError):
+        reference.citation(["ofsted"])

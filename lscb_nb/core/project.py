@@ -123,7 +123,7 @@ class Project:
         """What the whole area is called in reports and comparators."""
         if self.settings.get("area"):
             return str(self.settings["area"])
-        return "London" if self.is_london else self.name
+        return reference.LONDON_NAME if self.is_london else self.name
 
     @property
     def is_london(self) -> bool:
@@ -389,7 +389,7 @@ def _yaml_value(value: object) -> str:
 
 def render_settings(
     name: str,
-    area: str = "London",
+    area: str = reference.LONDON_NAME,
     authorities: object = "london",
     pilots: list | None = None,
     first_period: str = "",

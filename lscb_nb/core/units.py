@@ -69,3 +69,12 @@ def scaled(count, base, units) -> np.ndarray:
     factor = scales(units)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(factor == 1.0, count, count / base * factor)
+
+
+def unit_of_kind(kinds) -> np.ndarray:
+    """The first unit of each statistical kind ('proportion' -> 'percentage', 'rate' ->
+    'rate_per_10k'): what benchmarks compare a proportion or a rate in."""
+    frame = table()
+    first = frame.reset_index().drop_duplicates("kind").set_index("kind")["code"]
+    kinds_ = np.atleast_1d(np.asarray(kinds, dtype=object))
+    return pd.Series(kinds_, dtype=object).map(first).to_numpy(dtype=object)

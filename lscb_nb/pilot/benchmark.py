@@ -20,7 +20,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from lscb_nb.core import periods, reference, stats
+from lscb_nb.core import periods, reference, stats, units
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,8 @@ _USABLE_STATES = ("reported", "low_reliability", "rounds_to_zero")
 AREA_AVERAGE = "Pilot average"
 COMPARATORS: tuple[str, ...] = (
     AREA_AVERAGE,
-    "Inner London pilots",
-    "Outer London pilots",
+    f"{reference.INNER_LONDON_NAME} pilots",
+    f"{reference.OUTER_LONDON_NAME} pilots",
     "Statistical neighbours (mean)",
     "Statistical neighbours (median)",
 )
@@ -39,6 +39,9 @@ COMPARATORS: tuple[str, ...] = (
 # DfE's published figures for all ten neighbours are shown instead where DfE has them.
 MIN_NEIGHBOURS = 3
 PER_10K = "per 10,000 children"
+# What a fraction is multiplied by to show a proportion and a rate (data/vocab/units.yaml).
+_PCT = units.kind_scale("proportion")
+_RATE = units.kind_scale("rate")
 
 
 def unit_label(unit: str, measure_type: str | None, frequency: str | None) -> str:
@@ -94,9 +97,8 @@ def observations(accepted: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     obs["count"] = obs["numerator"].astype(float)
     obs["base"] = np.where(is_pct, obs["denominator"], obs["population_0_17"]).astype(float)
     obs = obs.loc[(obs["base"] > 0) & obs["count"].notna()]
-    scale = np.where(obs["unit"] == "percentage", 100.0, 10_000.0)
-    obs["value"] = obs["count"] / obs["base"] * scale
     obs["kind"] = np.where(obs["unit"] == "percentage", "proportion", "rate")
+    obs["value"] = units.scaled(obs["count"], obs["base"], units.unit_of_kind(obs["kind"]))
     return obs.reset_index(drop=True)
 
 
@@ -110,11 +112,11 @@ def with_intervals(obs: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
         lo, hi = stats.wilson_ci(
             out.loc[pct, "count"].to_numpy(), out.loc[pct, "base"].to_numpy(), confidence
         )
-        out.loc[pct, "lower"], out.loc[pct, "upper"] = np.asarray(lo) * 100, np.asarray(hi) * 100
+        out.loc[pct, "lower"], out.loc[pct, "upper"] = np.asarray(lo) * _PCT, np.asarray(hi) * _PCT
     rate = ~pct
     if rate.any():
         ci = stats.rate_ci(
-            out.loc[rate, "count"].to_numpy(), out.loc[rate, "base"].to_numpy(), 10_000, confidence
+            out.loc[rate, "count"].to_numpy(), out.loc[rate, "base"].to_numpy(), _RATE, confidence
         )
         out.loc[rate, "lower"] = ci["lower"].to_numpy()
         out.loc[rate, "upper"] = ci["upper"].to_numpy()
@@ -126,8 +128,8 @@ def pooled(obs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     groups = obs.groupby(by, observed=True)
     out = groups[["count", "base"]].sum()
     out["boroughs"] = groups.size()
-    scale = np.where(groups["kind"].first() == "proportion", 100.0, 10_000.0)
-    out["value"] = out["count"] / out["base"] * scale
+    unit = units.unit_of_kind(groups["kind"].first())
+    out["value"] = units.scaled(out["count"], out["base"], unit)
     return out.reset_index()
 
 
@@ -153,7 +155,7 @@ def comparators(
     left_out = obs.loc[out_mask].groupby(keys).size().rename("excluded")
     subregion = authorities.set_index("la_code_ons")["subregion"]
     frames = [pooled(kept, keys).assign(comparator=COMPARATORS[0])]
-    for name in ("Inner London", "Outer London"):
+    for name in (reference.INNER_LONDON_NAME, reference.OUTER_LONDON_NAME):
         members = kept.loc[kept["la_code_ons"].map(subregion) == name]
         if not members.empty:
             frames.append(pooled(members, keys).assign(comparator=f"{name} pilots"))
@@ -311,7 +313,7 @@ def year_on_year(
             confidence=confidence,
         )
         if kind == "proportion":
-            res[["difference", "lower", "upper"]] *= 100
+            res[["difference", "lower", "upper"]] *= _PCT
         frames.append(res)
     if not frames:
         return pd.DataFrame(
@@ -370,13 +372,13 @@ def _standard_errors(kind: str, target: float, base: np.ndarray) -> np.ndarray:
     """On the scale the funnel is drawn: proportions 0-1, rates per 10,000."""
     if kind == "proportion":
         return np.asarray(stats.proportion_se(target, base), dtype=float)
-    return np.asarray(stats.rate_se(target * 10_000, base), dtype=float)
+    return np.asarray(stats.rate_se(target * _RATE, base), dtype=float)
 
 
 def _exact_limits(kind: str, target: float, base: np.ndarray) -> pd.DataFrame:
     if kind == "proportion":
         return stats.funnel_limits_proportion(target, base)
-    return stats.funnel_limits_rate(target * 10_000, base)
+    return stats.funnel_limits_rate(target * _RATE, base)
 
 
 def _limits(kind: str, target: float, base: np.ndarray, how: stats.Dispersion) -> pd.DataFrame:
@@ -384,7 +386,7 @@ def _limits(kind: str, target: float, base: np.ndarray, how: stats.Dispersion) -
     else Spiegelhalter's widened normal limits (proportions 0-1, rates per 10,000)."""
     if how.applied == "none":
         return _exact_limits(kind, target, base)
-    centre = target if kind == "proportion" else target * 10_000
+    centre = target if kind == "proportion" else target * _RATE
     se = _standard_errors(kind, target, base)
     ceiling = 1.0 if kind == "proportion" else None
     return stats.dispersed_limits(centre, se, how, floor=0.0, ceiling=ceiling)
@@ -420,10 +422,10 @@ def funnel(
     if basis.empty or basis["base"].sum() <= 0:
         basis = points
     target = basis["count"].sum() / basis["base"].sum()
-    scale = 100.0 if kind == "proportion" else 1.0
+    scale = _PCT if kind == "proportion" else 1.0
     compare = points["count"] / points["base"] if kind == "proportion" else points["value"]
     base = points["base"].to_numpy(float)
-    centre = target if kind == "proportion" else target * 10_000
+    centre = target if kind == "proportion" else target * _RATE
     y_basis = compare.loc[basis.index].to_numpy(float)
     se_basis = _standard_errors(kind, target, basis["base"].to_numpy(float))
     how = stats.dispersion(y_basis, centre, se_basis, adjustment)
@@ -450,7 +452,7 @@ def funnel(
     return {
         "points": points,
         "limits": limits,
-        "target": target * 100 if kind == "proportion" else target * 10_000,
+        "target": target * (_PCT if kind == "proportion" else _RATE),
         "kind": kind,
         "dispersion": how,
     }
@@ -509,8 +511,7 @@ def annual_figures(obs: pd.DataFrame, items: pd.DataFrame, year: str) -> pd.Data
     out = out.loc[
         ~out.index.isin(flows.set_index(["la_code_ons", "item_id"]).index.difference(summed.index))
     ]
-    scale = np.where(out["kind"] == "proportion", 100.0, 10_000.0)
-    out["value"] = out["count"] / out["base"] * scale
+    out["value"] = units.scaled(out["count"], out["base"], units.unit_of_kind(out["kind"]))
     out["year"] = year
     return out.reset_index()
 
@@ -542,7 +543,7 @@ def pilot_vs_published(
         return both
     is_pct = both["kind"] == "proportion"
     both["published_value"] = np.where(
-        is_pct, both["published"], both["published"] / both["base"] * 10_000
+        is_pct, both["published"], units.scaled(both["published"], both["base"], "rate_per_10k")
     )
     both["pilot_value"] = both["value"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -568,7 +569,8 @@ def london_standing(
     pop = reference.population(areas="all").set_index(["area_code", "mid_year"])["population_0_17"]
     per_child = items.loc[pub["item_id"], "unit"].to_numpy() != "percentage"
     base = pop.reindex(pd.MultiIndex.from_arrays([pub["area_code"], pub["year"] - 1])).to_numpy()
-    pub["published"] = np.where(per_child, pub["published"] / base * 10_000, pub["published"])
+    per_10k = units.scaled(pub["published"], base, "rate_per_10k")
+    pub["published"] = np.where(per_child, per_10k, pub["published"])
     rows = []
     for item_id, part in pub.groupby("item_id"):
         latest = part.loc[part["year"] == part["year"].max()].set_index("area_code")["published"]

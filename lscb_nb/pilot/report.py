@@ -939,7 +939,22 @@ def section_published(ctx: Context) -> Section:
             decimals={"Pilot (year)": 1, "DfE published (year)": 1, "Pilot / DfE": 2},
         ),
     )
-    return sec
+    return _cite(sec, ctx, shown["item_id"])
+
+
+def _cite(sec: Section, ctx: Context, item_ids) -> Section:
+    """The section with a line under it naming the published sources it draws on."""
+    note = reference.citation(_published_sources(ctx, item_ids))
+    return sec.add(note) if note else sec
+
+
+def _published_sources(ctx: Context, item_ids) -> list[str]:
+    """The DfE tables the shown items' published figures come from (their first one)."""
+    out = []
+    for item_id in dict.fromkeys(item_ids):
+        cited = [m["source"] for m in ctx.items.at[item_id, "published_measures"] or []]
+        out += [s for s in cited if s in reference.DFE_SOURCES][:1]
+    return out
 
 
 TOTAL = "Pilot total"
@@ -1314,7 +1329,7 @@ def section_standing(ctx: Context) -> Section:
             for i, r, n in zip(st["item_id"], st["rank"], st["of"], strict=True)
         ],
     )
-    return Section().add(
+    sec = Section().add(
         f"Where {esc(ctx.la_name)} stands among {esc(ctx.area)}'s authorities on DfE's latest "
         "published "
         "figures for the items DfE publishes: annual figures, rates per 10,000 children for "
@@ -1349,6 +1364,7 @@ def section_standing(ctx: Context) -> Section:
             years=["Year to March"],
         ),
     )
+    return _cite(sec, ctx, st["item_id"])
 
 
 def _published_unit(ctx: Context, item_id: str) -> str:

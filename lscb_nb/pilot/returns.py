@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from lscb_nb.core import periods
+from lscb_nb.core import periods, units
 from lscb_nb.core.fileio import current_version, folder_sha256, publish_version, write_json_atomic
 from lscb_nb.core.inputfiles import (
     DEFAULT_LIMITS,
@@ -603,9 +603,12 @@ def check_rows(
     df["population_0_17"] = _population_for(df, population)
     value = pd.Series(np.nan, index=df.index)
     value = value.mask(df["unit"] == "count", df["numerator"])
-    value = value.mask(pct & (df["denominator"] > 0), 100 * df["numerator"] / df["denominator"])
+    value = value.mask(
+        pct & (df["denominator"] > 0),
+        units.scaled(df["numerator"], df["denominator"], "percentage"),
+    )
     rate = df["unit"] == "rate_per_10k"
-    value = value.mask(rate, 10_000 * df["numerator"] / df["population_0_17"])
+    value = value.mask(rate, units.scaled(df["numerator"], df["population_0_17"], "rate_per_10k"))
     df["value"] = value
     df["value_state"] = df["numerator_state"].where(
         ~(pct & num_ok & ~den_ok), df["denominator_state"]

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 # project's own project.yaml.
 SAMPLE_SETTINGS: dict = {
     "name": "London LSCB Datasets Project (synthetic sample)",
-    "area": "London",
+    "area": reference.LONDON_NAME,
     "authorities": "london",
     "pilots": [
         "Camden",
