@@ -320,15 +320,6 @@ def test_fractional_counts_are_queried_but_fractional_fte_percentages_are_not(
     assert len(res.accepted) == 2
 
 
-def test_readme_rule_table_is_the_catalogue():
-    from pathlib import Path
-
-    from lscb_nb.core.validation import rules_markdown
-
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    assert rules_markdown() in readme
-
-
 def test_plausible_limit_is_configurable_and_follows_the_items_valid_maximum(
     tmp_path, tiny_items, tiny_rules, tiny_authorities
 ):

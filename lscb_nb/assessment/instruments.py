@@ -38,8 +38,8 @@ from lscb_nb.core.inputfiles import (
     sheet_rows,
 )
 from lscb_nb.core.returnformat import AGENCIES
-from lscb_nb.core.validation import ISSUE_COLUMNS as ISSUE_TABLE_COLUMNS
-from lscb_nb.core.validation import RULES
+from lscb_nb.core.rules import file_issue, issue_frame
+from lscb_nb.core.rules import get as rule_named
 
 log = logging.getLogger(__name__)
 
@@ -50,20 +50,7 @@ HEADER_ROW = 7
 ITEM_COLUMNS = ["item_id", "title", "definition", "agency"]
 DIMENSIONS = ("accessibility", "usefulness")
 
-# The instrument's issue codes (the returns reader's are F, R and V).
-ISSUES: dict[str, tuple[str, str]] = {
-    "I01": ("error", "Unreadable instrument"),
-    "I02": ("error", "No ratings sheet"),
-    "I03": ("error", "Rater details missing"),
-    "I04": ("error", "Duplicate rater"),
-    "I05": ("error", "Unknown item"),
-    "I06": ("error", "Score out of range"),
-    "I07": ("error", "Score is not a number"),
-    "I08": ("query", "Blank row"),
-    "I09": ("error", "Item rated twice"),
-}
-# The returns reader's issue table, up to the authority (instruments have no period).
-ISSUE_COLUMNS = list(ISSUE_TABLE_COLUMNS[: ISSUE_TABLE_COLUMNS.index("la_code_ons") + 1])
+# Issue codes I01-I09 are declared in lscb_nb.core.rules.instrument_rules.
 RATING_COLUMNS = [
     "la_code_ons",
     "rater_id",
@@ -231,18 +218,10 @@ def write_instrument(
 
 
 def _issue(file: str, code: str, message: str, la: str | None, sheet=None, row=None, column=None):
-    severity, title = ISSUES[code]
-    return {
-        "file": file,
-        "sheet": sheet,
-        "row": row,
-        "column": column,
-        "rule_code": code,
-        "severity": severity,
-        "title": title,
-        "message": message,
-        "la_code_ons": la,
-    }
+    """One row of the shared issue table (:mod:`lscb_nb.core.rules.issues`)."""
+    return file_issue(
+        file, code, sheet=sheet, row=row, column=column, la_code_ons=la, message=message
+    )
 
 
 def _authority(path: Path, title: object, table: pd.DataFrame | None = None) -> str | None:
@@ -300,7 +279,7 @@ def _read_one(
             _issue(
                 path.name,
                 "I01",
-                f"The workbook could not be opened ({RULES[exc.code].title}: {exc.detail}).",
+                f"The workbook could not be opened ({rule_named(exc.code).title}: {exc.detail}).",
                 _authority(path, None, authorities),
             )
         ]
@@ -321,7 +300,7 @@ def _read_one(
             rows = [list(r) for r in sheet_rows(wb[SHEET], limits)]
         except Exception as exc:  # a damaged or oversized sheet raises many types
             detail = (
-                f"{RULES[exc.code].title}: {exc.detail}"
+                f"{rule_named(exc.code).title}: {exc.detail}"
                 if isinstance(exc, InputFileError)
                 else describe_error(exc)
             )
@@ -612,7 +591,7 @@ def read_instruments(
         quarantined=pd.DataFrame(bad)
         .reindex(columns=[*RATING_COLUMNS, "raw", "reason"])
         .astype({"raw": str}),
-        issues=pd.DataFrame(issues, columns=ISSUE_COLUMNS),
+        issues=issue_frame(issues),
         files=pd.DataFrame(
             files, columns=["file", "la_code_ons", "status", "ratings", "quarantined", "blank_rows"]
         ),

@@ -1,0 +1,235 @@
+"""Checking a return's rows against the rules in force for its data-model version.
+
+:func:`prepare_rows` derives, vectorised, what the rules read from the raw text
+(period, authority, item, each figure parsed with its state, the value itself);
+:func:`check_rows` then runs every rule of the registry
+(:mod:`lscb_nb.core.rules`) stage by stage and splits the rows into accepted and
+quarantined: a row with an error is quarantined, a query keeps it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from lscb_nb.core import periods
+from lscb_nb.core.rules import ERROR, concat_issues, issues_for, rules_for
+from lscb_nb.core.rules.row_rules import DEFAULT_PLAUSIBLE_COUNT, ReturnContext, zero_of_zero
+from lscb_nb.core.values import NOT_APPLICABLE, REPORTED, parse_values
+from lscb_nb.pilot.returnfiles import PROVENANCE, RAW_FIELDS
+
+log = logging.getLogger(__name__)
+
+
+def check_rows(
+    raw: pd.DataFrame,
+    items: pd.DataFrame,
+    rules: pd.DataFrame,
+    authorities: pd.DataFrame,
+    version: str,
+    expected_periods: list[str] | None = None,
+    population: pd.DataFrame | None = None,
+    plausible_count: float = DEFAULT_PLAUSIBLE_COUNT,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Check raw rows; return (accepted, quarantined, issues).
+
+    ``items`` and ``rules`` are the data model's tables, ``authorities`` the
+    London authorities (``la_code_ons``, ``la_code_dfe``, ``la_name``), and
+    ``population`` (optional: ``area_code``, ``mid_year``, ``population_0_17``)
+    turns counts of rate items into rates per 10,000. ``plausible_count`` is the
+    largest believable numerator or denominator for an item whose valid range
+    sets no maximum (V14). The rules are those of ``version``
+    (:func:`lscb_nb.core.rules.registry_for`).
+    """
+    ctx = ReturnContext(items, rules, authorities, version, expected_periods, plausible_count)
+    df = prepare_rows(raw, items, authorities, population)
+    issues = [
+        issues_for(rule, df, rule.check(df, ctx), version)
+        for stage in ("file", "row", "duplicate")
+        for rule in rules_for(version, stage)
+        if rule.check is not None
+    ]
+    # Cross-item rules compare items of one return: only rows otherwise clean.
+    clean = df.loc[~df["input_row_id"].isin(_quarantine_ids(df, concat_issues(issues)))]
+    issues += [
+        issues_for(rule, clean, rule.check(clean, ctx), version)
+        for rule in rules_for(version, "cross-item")
+    ]
+    all_issues = concat_issues(issues)
+    is_q = df["input_row_id"].isin(_quarantine_ids(df, all_issues))
+    df["issue_codes"] = df["input_row_id"].map(_reasons_by_row(df, all_issues)).astype(object)
+    df["issue_codes"] = df["issue_codes"].fillna("")
+    accepted = df.loc[~is_q, ACCEPTED_COLUMNS].reset_index(drop=True)
+    quarantined = df.loc[is_q, QUARANTINE_COLUMNS].reset_index(drop=True)
+    return accepted, quarantined, all_issues
+
+
+def prepare_rows(
+    raw: pd.DataFrame,
+    items: pd.DataFrame,
+    authorities: pd.DataFrame,
+    population: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Raw rows with what the rules read: the period (``period``, ``period_error``),
+    the authority (``la_known``, ``la_expected_*``), the item (``item_known``, unit,
+    valid range), each figure parsed (value, ``_state``, ``_reason``, the cell rule
+    and what it was read as) and the value itself. Nothing is judged here."""
+    df = raw.reset_index(drop=True).copy()
+    if "input_row_id" not in df.columns:
+        df["input_row_id"] = np.arange(len(df))
+    for col in RAW_FIELDS:
+        df[col] = df[col].astype("string").fillna("").str.strip()
+    df["item_id"] = df["item_id"].str.upper()
+    for col in ("numerator", "denominator", "value"):
+        df[f"{col}_raw"] = df[col]
+
+    # Period: each distinct (time_period, time_identifier) pair parsed once.
+    keys = df[["time_period", "time_identifier"]].drop_duplicates()
+    labels, bad = {}, {}
+    for tp, ti in keys.itertuples(index=False):
+        try:
+            labels[(tp, ti)] = periods.from_ees(tp, ti)
+        except periods.PeriodError as exc:
+            bad[(tp, ti)] = str(exc)
+    pair = pd.Series(
+        list(zip(df["time_period"], df["time_identifier"], strict=True)), index=df.index
+    )
+    df["period"] = pair.map(labels).astype(object)
+    df["period_error"] = pair.map(bad).astype("string")
+
+    # Authority
+    la = authorities.set_index("la_code_ons")
+    df["la_code_ons"] = df["new_la_code"].str.upper()
+    df["la_known"] = df["la_code_ons"].isin(la.index)
+    df["la_expected_dfe"] = df["la_code_ons"].map(la["la_code_dfe"].astype(str)).fillna("")
+    df["la_expected_name"] = df["la_code_ons"].map(la["la_name"]).fillna("")
+    df["la_name_raw"] = df["la_name"]
+    df["la_code_dfe"] = df["la_code_ons"].map(la["la_code_dfe"]).astype("Int64")
+    df["la_name"] = df["la_expected_name"].where(df["la_known"], df["la_name"])
+
+    # Item
+    df["item_known"] = df["item_id"].isin(items.index)
+    for field in ("agency", "unit"):
+        df[field] = df["item_id"].map(items[field]).astype(object)
+    for bound in ("min", "max"):
+        limit = df["item_id"].map(items["valid_range"].map(lambda r, b=bound: (r or {}).get(b)))
+        df[f"valid_{bound}"] = pd.to_numeric(limit, errors="coerce").astype("float64")
+
+    # Figures as written
+    for col in ("numerator", "denominator", "value"):
+        parsed = parse_values(df[col])
+        prefix = "submitted_value" if col == "value" else col
+        df[prefix] = parsed["value"]
+        df[f"{prefix}_state"] = parsed["state"]
+        df[f"{prefix}_reason"] = parsed["state_reason"]
+        df[f"{prefix}_rule"] = parsed["rule_code"]
+        df[f"{prefix}_read_as"] = parsed["read_as"]
+
+    # The figure itself
+    pct = df["unit"] == "percentage"
+    num_ok = df["numerator_state"] == REPORTED
+    den_ok = df["denominator_state"] == REPORTED
+    df["population_0_17"] = _population_for(df, population)
+    value = pd.Series(np.nan, index=df.index)
+    value = value.mask(df["unit"] == "count", df["numerator"])
+    value = value.mask(pct & (df["denominator"] > 0), 100 * df["numerator"] / df["denominator"])
+    rate = df["unit"] == "rate_per_10k"
+    value = value.mask(rate, 10_000 * df["numerator"] / df["population_0_17"])
+    df["value"] = value
+    df["value_state"] = df["numerator_state"].where(
+        ~(pct & num_ok & ~den_ok), df["denominator_state"]
+    )
+    # 0 out of 0: no percentage exists; say so rather than leave a bare NaN.
+    df.loc[zero_of_zero(df), "value_state"] = NOT_APPLICABLE
+    return df
+
+
+ACCEPTED_COLUMNS = [
+    "input_row_id",
+    "la_code_ons",
+    "la_code_dfe",
+    "la_name",
+    "period",
+    "time_period",
+    "time_identifier",
+    "item_id",
+    "agency",
+    "unit",
+    "numerator",
+    "numerator_state",
+    "numerator_reason",
+    "denominator",
+    "denominator_state",
+    "denominator_reason",
+    "population_0_17",
+    "value",
+    "value_state",
+    "submitted_value",
+    "note",
+    "issue_codes",
+    *PROVENANCE,
+]
+QUARANTINE_COLUMNS = [
+    "input_row_id",
+    "la_code_ons",
+    "period",
+    "item_id",
+    "time_period",
+    "time_identifier",
+    "new_la_code",
+    "old_la_code",
+    "numerator_raw",
+    "denominator_raw",
+    "value_raw",
+    "note",
+    "issue_codes",
+    *PROVENANCE,
+]
+
+
+def _population_for(df: pd.DataFrame, population: pd.DataFrame | None) -> pd.Series:
+    """0-17 population for each row: the ONS mid-year estimate of the year the
+    financial year starts in (DfE's convention), or the latest one available."""
+    if population is None or population.empty:
+        return pd.Series(np.nan, index=df.index)
+    pop = population.pivot_table(
+        index="area_code", columns="mid_year", values="population_0_17", aggfunc="first"
+    )
+    start = pd.to_numeric(df["period"].str.slice(0, 4), errors="coerce")
+    year = start.clip(upper=max(pop.columns)).fillna(max(pop.columns)).astype(int)
+    stacked = pop.stack()
+    keys = pd.MultiIndex.from_arrays([df["la_code_ons"], year])
+    return pd.Series(stacked.reindex(keys).to_numpy(), index=df.index, dtype="float64")
+
+
+def _quarantine_ids(df: pd.DataFrame, issues: pd.DataFrame) -> set[int]:
+    """Rows with an error-severity issue are quarantined (queries are kept)."""
+    if issues.empty:
+        return set()
+    errors = issues.loc[issues["severity"] == ERROR]
+    keyed = errors.merge(
+        df[["input_row_id", "source_file", "source_sheet", "source_row"]],
+        left_on=["file", "sheet", "row"],
+        right_on=["source_file", "source_sheet", "source_row"],
+        how="inner",
+    )
+    return set(keyed["input_row_id"].tolist())
+
+
+def _reasons_by_row(df: pd.DataFrame, issues: pd.DataFrame) -> pd.Series:
+    if issues.empty:
+        return pd.Series(dtype=object)
+    keyed = issues.merge(
+        df[["input_row_id", "source_file", "source_sheet", "source_row"]],
+        left_on=["file", "sheet", "row"],
+        right_on=["source_file", "source_sheet", "source_row"],
+        how="inner",
+    )
+    codes = (
+        keyed[["input_row_id", "rule_code"]]
+        .drop_duplicates()
+        .sort_values(["input_row_id", "rule_code"])
+    )
+    return codes.groupby("input_row_id")["rule_code"].agg(";".join)
