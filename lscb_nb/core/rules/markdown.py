@@ -25,10 +25,12 @@ def rules_markdown() -> str:
     for r in all_rules().values():
         code = "XRnn" if r.code == "X" else r.code
         severity = "per data model" if r.code == "X" else r.severity
-        versions = f"{r.since} on" if r.since != FIRST_VERSION else "all"
+        versions = "all" if r.since == FIRST_VERSION else f"from {r.since}"
         if r.retired:
-            versions = f"{'' if r.since == FIRST_VERSION else r.since + ' '}until {r.retired}"
-        lines.append(f"| {code} | {severity} | {r.stage} | {r.summary} | {versions.strip()} |")
+            versions = ("" if r.since == FIRST_VERSION else f"from {r.since}, ") + (
+                f"retired in {r.retired}"
+            )
+        lines.append(f"| {code} | {severity} | {r.stage} | {r.summary} | {versions} |")
     return "\n".join(lines)
 
 

@@ -515,7 +515,7 @@ _DATE = r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b"
     "check it is not a date of birth and remove it if it is.",
     fields=("note",),
     stage="row",
-    summary="a note holding a date, which may identify a child (from data model 2.0)",
+    summary="a note holding a date, which may identify a child",
     since="2.0",
 )
 def note_with_a_date(df: pd.DataFrame, ctx: ReturnContext) -> Finding:
