@@ -33,16 +33,20 @@ ISSUE_COLUMNS: tuple[str, ...] = (
 )
 
 
+FIRST_FIELD = "<the rule's first field>"  # Finding.column's default
+
+
 @dataclass
 class Finding:
     """Rows a check found failing, and what the message quotes about them.
 
-    ``column`` defaults to the rule's first field; ``code``, ``severity`` and
+    ``column`` (a name, one per row, or None) defaults to the rule's first field;
+    ``code``, ``severity`` and
     ``message`` override the rule's own (the data model's cross-item rules carry
     theirs)."""
 
     mask: pd.Series
-    column: str | None = None
+    column: str | pd.Series | None = FIRST_FIELD
     value: pd.Series | str = ""
     detail: pd.Series | str = ""
     code: str | None = None
@@ -109,7 +113,7 @@ def issues_for(rule: Rule, rows: pd.DataFrame, found, version: str = "") -> pd.D
             rows,
             f.mask,
             rule.code,
-            f.column if f.column is not None else (rule.fields[0] if rule.fields else None),
+            _column(rule, f.column),
             value=f.value,
             detail=f.detail,
             version=version,
@@ -122,11 +126,17 @@ def issues_for(rule: Rule, rows: pd.DataFrame, found, version: str = "") -> pd.D
     return concat_issues(parts)
 
 
+def _column(rule: Rule, column: str | pd.Series | None) -> str | pd.Series | None:
+    if isinstance(column, str) and column == FIRST_FIELD:
+        return rule.fields[0] if rule.fields else None
+    return column
+
+
 def row_issues(
     rows: pd.DataFrame,
     mask: pd.Series,
     code: str,
-    column: str | None,
+    column: str | pd.Series | None,
     value: pd.Series | str = "",
     detail: pd.Series | str = "",
     version: str = "",
@@ -167,7 +177,9 @@ def row_issues(
             "file": hit["source_file"].astype(object),
             "sheet": hit.get("source_sheet", none).astype(object),
             "row": hit["source_row"].astype("Int64"),
-            "column": column,
+            "column": column.loc[hit.index].astype(object)
+            if isinstance(column, pd.Series)
+            else column,
             "rule_code": rule_code or code,
             "severity": severity or rule.severity,
             "title": rule.title,
