@@ -52,7 +52,8 @@ def check_rows(
         if rule.check is not None
     ]
     # Cross-item rules compare items of one return: only rows otherwise clean.
-    clean = df.loc[~df["input_row_id"].isin(_quarantine_ids(df, concat_issues(issues)))]
+    blocked = df["input_row_id"].isin(_quarantine_ids(df, concat_issues(issues)))
+    clean = df.loc[~blocked, [c for c in CROSS_ITEM_COLUMNS if c in df.columns]]
     issues += [
         issues_for(rule, clean, rule.check(clean, ctx), version)
         for rule in rules_for(version, "cross-item")
@@ -64,6 +65,18 @@ def check_rows(
     accepted = df.loc[~is_q, ACCEPTED_COLUMNS].reset_index(drop=True)
     quarantined = df.loc[is_q, QUARANTINE_COLUMNS].reset_index(drop=True)
     return accepted, quarantined, all_issues
+
+
+# What cross-item rules read of a row, and what its issue quotes.
+CROSS_ITEM_COLUMNS = (
+    *PROVENANCE,
+    "input_row_id",
+    "la_code_ons",
+    "period",
+    "item_id",
+    "numerator",
+    "numerator_state",
+)
 
 
 def prepare_rows(
@@ -93,29 +106,30 @@ def prepare_rows(
             labels[(tp, ti)] = periods.from_ees(tp, ti)
         except periods.PeriodError as exc:
             bad[(tp, ti)] = str(exc)
-    pair = pd.Series(
-        list(zip(df["time_period"], df["time_identifier"], strict=True)), index=df.index
-    )
-    df["period"] = pair.map(labels).astype(object)
-    df["period_error"] = pair.map(bad).astype("string")
+    pair = df["time_period"] + "\x1f" + df["time_identifier"]
+    labels = {f"{tp}\x1f{ti}": label for (tp, ti), label in labels.items()}
+    bad = {f"{tp}\x1f{ti}": error for (tp, ti), error in bad.items()}
+    df["period"] = _map_distinct(pair, labels).astype(object)
+    df["period_error"] = _map_distinct(pair, bad).astype("string")
 
     # Authority
     la = authorities.set_index("la_code_ons")
     df["la_code_ons"] = df["new_la_code"].str.upper()
     df["la_known"] = df["la_code_ons"].isin(la.index)
-    df["la_expected_dfe"] = df["la_code_ons"].map(la["la_code_dfe"].astype(str)).fillna("")
-    df["la_expected_name"] = df["la_code_ons"].map(la["la_name"]).fillna("")
+    df["la_expected_dfe"] = _lookup(df["la_code_ons"], la["la_code_dfe"].astype(str)).fillna("")
+    df["la_expected_name"] = _lookup(df["la_code_ons"], la["la_name"]).fillna("")
     df["la_name_raw"] = df["la_name"]
-    df["la_code_dfe"] = df["la_code_ons"].map(la["la_code_dfe"]).astype("Int64")
+    df["la_code_dfe"] = _lookup(df["la_code_ons"], la["la_code_dfe"]).astype("Int64")
     df["la_name"] = df["la_expected_name"].where(df["la_known"], df["la_name"])
 
     # Item
     df["item_known"] = df["item_id"].isin(items.index)
     for field in ("agency", "unit"):
-        df[field] = df["item_id"].map(items[field]).astype(object)
+        df[field] = _lookup(df["item_id"], items[field]).astype(object)
     for bound in ("min", "max"):
-        limit = df["item_id"].map(items["valid_range"].map(lambda r, b=bound: (r or {}).get(b)))
-        df[f"valid_{bound}"] = pd.to_numeric(limit, errors="coerce").astype("float64")
+        limit = items["valid_range"].map(lambda r, b=bound: (r or {}).get(b))
+        limit = pd.to_numeric(limit, errors="coerce").astype("float64")
+        df[f"valid_{bound}"] = _lookup(df["item_id"], limit).astype("float64")
 
     # Figures as written
     for col in ("numerator", "denominator", "value"):
@@ -189,6 +203,23 @@ QUARANTINE_COLUMNS = [
 ]
 
 
+def _map_distinct(keys: pd.Series, mapping: dict) -> pd.Series:
+    """``keys.map(mapping)``, looking each distinct key up once (a return's rows
+    share a handful of periods, authorities and items)."""
+    codes, uniques = pd.factorize(keys)
+    looked_up = np.array([mapping.get(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(looked_up[codes], index=keys.index)
+
+
+def _lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
+    """``keys.map(table)``, each distinct key looked up once."""
+    codes, uniques = pd.factorize(keys)
+    found = table[~table.index.duplicated()].reindex(uniques).to_numpy()
+    out = np.empty(len(found) + 1, dtype=object)
+    out[:-1], out[-1] = found, None
+    return pd.Series(out[codes], index=keys.index).infer_objects()
+
+
 def _population_for(df: pd.DataFrame, population: pd.DataFrame | None) -> pd.Series:
     """0-17 population for each row: the ONS mid-year estimate of the year the
     financial year starts in (DfE's convention), or the latest one available."""
@@ -227,9 +258,10 @@ def _reasons_by_row(df: pd.DataFrame, issues: pd.DataFrame) -> pd.Series:
         right_on=["source_file", "source_sheet", "source_row"],
         how="inner",
     )
-    codes = (
-        keyed[["input_row_id", "rule_code"]]
-        .drop_duplicates()
-        .sort_values(["input_row_id", "rule_code"])
-    )
-    return codes.groupby("input_row_id")["rule_code"].agg(";".join)
+    codes = keyed[["input_row_id", "rule_code"]].drop_duplicates()
+    # One pass per distinct code (a few dozen) rather than a Python join per row.
+    out = pd.Series("", index=pd.Index(codes["input_row_id"].unique()), dtype=object)
+    for code in sorted(codes["rule_code"].unique()):
+        ids = codes.loc[codes["rule_code"] == code, "input_row_id"]
+        out.loc[ids] = out.loc[ids].where(out.loc[ids] == "", out.loc[ids] + ";") + code
+    return out.sort_index()

@@ -107,31 +107,45 @@ def cross_item(df: pd.DataFrame, ctx: ReturnContext) -> list[Finding]:
     rules = ctx.rules
     if rules is None or rules.empty or df.empty:
         return []
-    key = ["la_code_ons", "period"]
-    ok = df.loc[df["numerator_state"] == REPORTED].drop_duplicates([*key, "item_id"])
+    involved = set(rules["left"]) | set(rules["right"])
+    ok = df.loc[
+        (df["numerator_state"] == REPORTED) & df["item_id"].isin(involved),
+        ["la_code_ons", "period", "item_id", "numerator"],
+    ].drop_duplicates(["la_code_ons", "period", "item_id"])
+    # One integer per return (authority and period): the joins are on it.
+    ok["return_key"] = ok.groupby(["la_code_ons", "period"], sort=False, dropna=False).ngroup()
+    ok["at"] = ok.index
     out = []
     for xr in rules.itertuples(index=False):
-        left = ok.loc[ok["item_id"] == xr.left, [*key, "numerator", "input_row_id"]]
-        right = ok.loc[ok["item_id"] == xr.right, [*key, "numerator"]]
-        pair = left.merge(right, on=key, suffixes=("_l", "_r"))
+        left = ok.loc[ok["item_id"] == xr.left, ["return_key", "numerator", "at"]]
+        right = ok.loc[ok["item_id"] == xr.right, ["return_key", "numerator"]]
+        pair = left.merge(right, on="return_key", suffixes=("_l", "_r"))
         failed = pair.loc[~_OPS[xr.operator](pair["numerator_l"], pair["numerator_r"])]
         if failed.empty:
             continue
         message = (
             f"{xr.rule_id}: {xr.message} ({xr.left} = "
-            + failed["numerator_l"].map("{:g}".format)
+            + _shown(failed["numerator_l"])
             + f", {xr.right} = "
-            + failed["numerator_r"].map("{:g}".format)
+            + _shown(failed["numerator_r"])
             + ")"
         )
-        by_row = pd.Series(message.to_numpy(), index=failed["input_row_id"].to_numpy())
-        hit = df["input_row_id"].isin(by_row.index)
+        at = failed["at"].to_numpy()
+        hit = pd.Series(False, index=df.index)
+        hit.loc[at] = True
         out.append(
             Finding(
                 hit,
                 code=xr.rule_id,
                 severity=xr.severity,
-                message=df["input_row_id"].map(by_row).where(hit, ""),
+                message=pd.Series(message.to_numpy(), index=at),
             )
         )
     return out
+
+
+def _shown(numbers: pd.Series) -> pd.Series:
+    """Numbers as ``{:g}`` writes them, each distinct number formatted once."""
+    codes, uniques = pd.factorize(numbers)
+    text = np.array([f"{u:g}" for u in uniques] + [""], dtype=object)
+    return pd.Series(text[codes], index=numbers.index)

@@ -132,6 +132,10 @@ def _column(rule: Rule, column: str | pd.Series | None) -> str | pd.Series | Non
     return column
 
 
+# The columns of a checked frame an issue row quotes.
+_QUOTED = ("source_file", "source_sheet", "source_row", "la_code_ons", "period", "item_id")
+
+
 def row_issues(
     rows: pd.DataFrame,
     mask: pd.Series,
@@ -149,7 +153,10 @@ def row_issues(
     ``rows`` must carry the provenance columns ``source_file``, ``source_sheet``,
     ``source_row`` and, where known, ``la_code_ons``, ``period``, ``item_id``.
     """
-    hit = rows.loc[mask.reindex(rows.index).fillna(False).astype(bool)]
+    keep = mask.reindex(rows.index).fillna(False).astype(bool)
+    if not keep.any():
+        return empty_issues()
+    hit = rows.loc[keep, [c for c in _QUOTED if c in rows.columns]]
     if hit.empty:
         return empty_issues()
     rule = get(code)

@@ -129,22 +129,24 @@ def sheet_disagrees(df: pd.DataFrame) -> tuple[pd.Series, pd.Series | str]:
     ),
 )
 def authority_codes_disagree(df: pd.DataFrame, ctx: ReturnContext) -> list[Finding]:
+    clash = authority_clash(df)
+    hit = df.loc[clash]  # the message is built for the rows that need one
     detail = (
         "new_la_code "
-        + df["la_code_ons"]
+        + hit["la_code_ons"]
         + " is "
-        + df["la_expected_name"]
+        + hit["la_expected_name"]
         + " (DfE "
-        + df["la_expected_dfe"]
+        + hit["la_expected_dfe"]
         + "), but the row says "
-        + df["la_name_raw"]
+        + hit["la_name_raw"]
         + " (DfE "
-        + df["old_la_code"]
+        + hit["old_la_code"]
         + ")"
     )
     meta, meta_detail = sheet_disagrees(df)
     return [
-        Finding(authority_clash(df), "old_la_code", detail=detail),
+        Finding(clash, "old_la_code", detail=detail),
         Finding(meta, "new_la_code", detail=meta_detail),
     ]
 
@@ -300,13 +302,15 @@ def outside_range(df: pd.DataFrame) -> pd.Series:
     summary="outside the item's valid range",
 )
 def outside_valid_range(df: pd.DataFrame, ctx: ReturnContext) -> Finding:
+    outside = outside_range(df)
+    hit = df.loc[outside]
     detail = (
         "min "
-        + df["valid_min"].astype("string").fillna("none")
+        + hit["valid_min"].astype("string").fillna("none")
         + ", max "
-        + df["valid_max"].astype("string").fillna("none")
+        + hit["valid_max"].astype("string").fillna("none")
     )
-    return Finding(outside_range(df), value=df["value"].round(2), detail=detail)
+    return Finding(outside, value=hit["value"].round(2), detail=detail)
 
 
 @rule(
@@ -524,9 +528,14 @@ def note_with_a_date(df: pd.DataFrame, ctx: ReturnContext) -> Finding:
 
 
 def _norm_name(s: pd.Series) -> pd.Series:
-    return (
-        s.astype("string")
+    """Names compared without case, spacing or punctuation ('&' is 'and'); each
+    distinct name is normalised once."""
+    codes, uniques = pd.factorize(s.astype("string").fillna(""))
+    normal = (
+        pd.Series(uniques, dtype="string")
         .str.lower()
         .str.replace("&", "and", regex=False)
         .str.replace(r"[^a-z]", "", regex=True)
+        .to_numpy(dtype=object)
     )
+    return pd.Series(normal[codes], index=s.index, dtype=object)
