@@ -45,6 +45,7 @@ def check_rows(
     """
     ctx = ReturnContext(items, rules, authorities, version, expected_periods, plausible_count)
     df = prepare_rows(raw, items, authorities, population)
+    del raw  # the prepared rows keep the raw text they need (numerator_raw ...)
     issues = [
         issues_for(rule, df, rule.check(df, ctx), version)
         for stage in ("file", "row", "duplicate")
@@ -89,7 +90,7 @@ def prepare_rows(
     the authority (``la_known``, ``la_expected_*``), the item (``item_known``, unit,
     valid range), each figure parsed (value, ``_state``, ``_reason``, the cell rule
     and what it was read as) and the value itself. Nothing is judged here."""
-    df = raw.reset_index(drop=True).copy()
+    df = raw.reset_index(drop=True)  # a new frame: the caller's is left as it was
     if "input_row_id" not in df.columns:
         df["input_row_id"] = np.arange(len(df))
     for col in RAW_FIELDS:
@@ -115,21 +116,23 @@ def prepare_rows(
     # Authority
     la = authorities.set_index("la_code_ons")
     df["la_code_ons"] = df["new_la_code"].str.upper()
+    la_keys = pd.factorize(df["la_code_ons"])
     df["la_known"] = df["la_code_ons"].isin(la.index)
-    df["la_expected_dfe"] = _lookup(df["la_code_ons"], la["la_code_dfe"].astype(str)).fillna("")
-    df["la_expected_name"] = _lookup(df["la_code_ons"], la["la_name"]).fillna("")
+    df["la_expected_dfe"] = _lookup(la_keys, la["la_code_dfe"].astype(str), df.index).fillna("")
+    df["la_expected_name"] = _lookup(la_keys, la["la_name"], df.index).fillna("")
     df["la_name_raw"] = df["la_name"]
-    df["la_code_dfe"] = _lookup(df["la_code_ons"], la["la_code_dfe"]).astype("Int64")
+    df["la_code_dfe"] = _lookup(la_keys, la["la_code_dfe"], df.index).astype("Int64")
     df["la_name"] = df["la_expected_name"].where(df["la_known"], df["la_name"])
 
     # Item
     df["item_known"] = df["item_id"].isin(items.index)
+    item_keys = pd.factorize(df["item_id"])
     for field in ("agency", "unit"):
-        df[field] = _lookup(df["item_id"], items[field]).astype(object)
+        df[field] = _lookup(item_keys, items[field], df.index).astype(object)
     for bound in ("min", "max"):
         limit = items["valid_range"].map(lambda r, b=bound: (r or {}).get(b))
         limit = pd.to_numeric(limit, errors="coerce").astype("float64")
-        df[f"valid_{bound}"] = _lookup(df["item_id"], limit).astype("float64")
+        df[f"valid_{bound}"] = _lookup(item_keys, limit, df.index).astype("float64")
 
     # Figures as written
     for col in ("numerator", "denominator", "value"):
@@ -211,13 +214,14 @@ def _map_distinct(keys: pd.Series, mapping: dict) -> pd.Series:
     return pd.Series(looked_up[codes], index=keys.index)
 
 
-def _lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
-    """``keys.map(table)``, each distinct key looked up once."""
-    codes, uniques = pd.factorize(keys)
+def _lookup(keys: tuple[np.ndarray, object], table: pd.Series, index: pd.Index) -> pd.Series:
+    """A column mapped through ``table``, given its ``pd.factorize`` (codes and
+    distinct values): each distinct value is looked up once."""
+    codes, uniques = keys
     found = table[~table.index.duplicated()].reindex(uniques).to_numpy()
     out = np.empty(len(found) + 1, dtype=object)
     out[:-1], out[-1] = found, None
-    return pd.Series(out[codes], index=keys.index).infer_objects()
+    return pd.Series(out[codes], index=index).infer_objects()
 
 
 def _population_for(df: pd.DataFrame, population: pd.DataFrame | None) -> pd.Series:
@@ -228,11 +232,14 @@ def _population_for(df: pd.DataFrame, population: pd.DataFrame | None) -> pd.Ser
     pop = population.pivot_table(
         index="area_code", columns="mid_year", values="population_0_17", aggfunc="first"
     )
-    start = pd.to_numeric(df["period"].str.slice(0, 4), errors="coerce")
+    # Each distinct authority and period is looked up once.
+    codes, uniques = pd.factorize(df["la_code_ons"].astype(str) + "|" + df["period"].astype(str))
+    parts = pd.Series(uniques).str.split("|", n=1, expand=True)
+    start = pd.to_numeric(parts[1].str.slice(0, 4), errors="coerce")
     year = start.clip(upper=max(pop.columns)).fillna(max(pop.columns)).astype(int)
     stacked = pop.stack()
-    keys = pd.MultiIndex.from_arrays([df["la_code_ons"], year])
-    return pd.Series(stacked.reindex(keys).to_numpy(), index=df.index, dtype="float64")
+    found = stacked.reindex(pd.MultiIndex.from_arrays([parts[0], year])).to_numpy("float64")
+    return pd.Series(np.append(found, np.nan)[codes], index=df.index, dtype="float64")
 
 
 def _quarantine_ids(df: pd.DataFrame, issues: pd.DataFrame) -> set[int]:

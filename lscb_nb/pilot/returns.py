@@ -101,14 +101,17 @@ def read_returns(
                 "error": reason,
             }
         )
-    raw = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame(columns=[*RAW_FIELDS, *PROVENANCE])
-    )
-    raw["input_row_id"] = np.arange(len(raw))
+    # check_rows holds the only reference to the raw rows, so it can let them go
+    # once it has derived what it checks from them.
     accepted, quarantined, issues = check_rows(
-        raw, items, rules, authorities, version, expected_periods, population, plausible_count
+        _stack(frames),
+        items,
+        rules,
+        authorities,
+        version,
+        expected_periods,
+        population,
+        plausible_count,
     )
     issues = concat_issues([pd.DataFrame(file_problems), issues]) if file_problems else issues
     files = pd.DataFrame(file_rows, columns=FILE_COLUMNS)
@@ -117,6 +120,19 @@ def read_returns(
     files["rows_accepted"] = files["file"].map(acc).fillna(0).astype(int)
     files["rows_quarantined"] = files["file"].map(qua).fillna(0).astype(int)
     return IngestResult(accepted, quarantined, issues, files)
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The raw rows of every file as one frame, numbered; the list is emptied so
+    each file's rows are held once."""
+    raw = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=[*RAW_FIELDS, *PROVENANCE])
+    )
+    frames.clear()
+    raw["input_row_id"] = np.arange(len(raw))
+    return raw
 
 
 def ingest_returns(

@@ -54,10 +54,18 @@ class Finding:
     message: pd.Series | str | None = None
 
 
-def empty_issues() -> pd.DataFrame:
+def _empty() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype="object") for c in ISSUE_COLUMNS})
     frame["row"] = frame["row"].astype("Int64")
     return frame
+
+
+_EMPTY = _empty()
+
+
+def empty_issues() -> pd.DataFrame:
+    """An issue table with no rows (a copy: callers may add to it)."""
+    return _EMPTY.copy()
 
 
 def file_issue(
@@ -153,7 +161,9 @@ def row_issues(
     ``rows`` must carry the provenance columns ``source_file``, ``source_sheet``,
     ``source_row`` and, where known, ``la_code_ons``, ``period``, ``item_id``.
     """
-    keep = mask.reindex(rows.index).fillna(False).astype(bool)
+    if not mask.index.equals(rows.index):
+        mask = mask.reindex(rows.index)
+    keep = mask.fillna(False).astype(bool) if mask.dtype != bool else mask
     if not keep.any():
         return empty_issues()
     hit = rows.loc[keep, [c for c in _QUOTED if c in rows.columns]]
