@@ -18,6 +18,22 @@ log = logging.getLogger(__name__)
 
 _OPS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater, "==": np.equal}
 _KEY = ["la_code_ons", "period", "item_id"]
+# What copies of a row are compared on, and where each copy is.
+_COMPARED = (
+    *_KEY,
+    "numerator",
+    "numerator_state",
+    "numerator_raw",
+    "denominator",
+    "denominator_state",
+    "denominator_raw",
+    "submitted_value",
+    "submitted_value_state",
+    "value_raw",
+    "source_file",
+    "source_sheet",
+    "source_row",
+)
 
 
 @rule(
@@ -37,13 +53,11 @@ def duplicate_row(df: pd.DataFrame, ctx: ReturnContext) -> Finding | None:
     """Copies that say the same (state and text, see :func:`figure_signature`) keep
     the first; copies that differ are all quarantined. Each message names the
     other copies. Only rows whose identity is sound are compared."""
-    sound = df.loc[identity_sound(df)]
-    if sound.empty:
-        return None
-    dup_any = sound.duplicated(_KEY, keep=False)
+    keys = df.loc[identity_sound(df), _KEY]
+    dup_any = keys.duplicated(keep=False)
     if not dup_any.any():
         return None
-    grp = sound.loc[dup_any]
+    grp = df.loc[dup_any[dup_any].index, [c for c in _COMPARED if c in df.columns]]
     signature = figure_signature(grp)
     conflict = (
         signature.groupby([grp[k] for k in _KEY], dropna=False).transform("nunique") > 1
