@@ -244,7 +244,7 @@ def _lookup(keys: tuple[np.ndarray, object], table: pd.Series, index: pd.Index) 
     found = table[~table.index.duplicated()].reindex(uniques).to_numpy()
     out = np.empty(len(found) + 1, dtype=object)
     out[:-1], out[-1] = found, None
-    return pd.Series(out[codes], index=index).infer_objects()
+    return pd.Series(out[codes], index=index)
 
 
 def _population_for(df: pd.DataFrame, population: pd.DataFrame | None) -> pd.Series:
