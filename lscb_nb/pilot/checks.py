@@ -63,6 +63,7 @@ def check_rows(
     is_q = df["input_row_id"].isin(_quarantine_ids(df, all_issues))
     df["issue_codes"] = df["input_row_id"].map(_reasons_by_row(df, all_issues)).astype(object)
     df["issue_codes"] = df["issue_codes"].fillna("")
+    all_issues = all_issues.drop(columns="input_row_id", errors="ignore")
     accepted = _as_text(df.loc[~is_q, ACCEPTED_COLUMNS].reset_index(drop=True))
     quarantined = _as_text(df.loc[is_q, QUARANTINE_COLUMNS].reset_index(drop=True))
     return accepted, quarantined, all_issues
@@ -265,33 +266,38 @@ def _population_for(df: pd.DataFrame, population: pd.DataFrame | None) -> pd.Ser
     return pd.Series(np.append(found, np.nan)[codes], index=df.index, dtype="float64")
 
 
+def _row_ids(df: pd.DataFrame, issues: pd.DataFrame) -> pd.Series:
+    """The input row each issue is about: issues built from the checked rows carry
+    it; others are matched on file, sheet and row."""
+    if "input_row_id" in issues.columns and issues["input_row_id"].notna().all():
+        return issues["input_row_id"].astype("int64")
+    keyed = issues.reset_index().merge(
+        df[["input_row_id", "source_file", "source_sheet", "source_row"]],
+        left_on=["file", "sheet", "row"],
+        right_on=["source_file", "source_sheet", "source_row"],
+        how="inner",
+    )
+    return pd.Series(keyed["input_row_id"].to_numpy(), index=keyed["index"].to_numpy())
+
+
 def _quarantine_ids(df: pd.DataFrame, issues: pd.DataFrame) -> set[int]:
     """Rows with an error-severity issue are quarantined (queries are kept)."""
     if issues.empty:
         return set()
-    errors = issues.loc[issues["severity"] == ERROR]
-    keyed = errors.merge(
-        df[["input_row_id", "source_file", "source_sheet", "source_row"]],
-        left_on=["file", "sheet", "row"],
-        right_on=["source_file", "source_sheet", "source_row"],
-        how="inner",
-    )
-    return set(keyed["input_row_id"].tolist())
+    return set(_row_ids(df, issues.loc[issues["severity"] == ERROR]).tolist())
 
 
 def _reasons_by_row(df: pd.DataFrame, issues: pd.DataFrame) -> pd.Series:
+    """Each row's issue codes, sorted and joined by ';'."""
     if issues.empty:
         return pd.Series(dtype=object)
-    keyed = issues.merge(
-        df[["input_row_id", "source_file", "source_sheet", "source_row"]],
-        left_on=["file", "sheet", "row"],
-        right_on=["source_file", "source_sheet", "source_row"],
-        how="inner",
-    )
-    codes = keyed[["input_row_id", "rule_code"]].drop_duplicates()
+    ids = _row_ids(df, issues)
+    codes = pd.DataFrame(
+        {"input_row_id": ids.to_numpy(), "rule_code": issues.loc[ids.index, "rule_code"].to_numpy()}
+    ).drop_duplicates()
     # One pass per distinct code (a few dozen) rather than a Python join per row.
     out = pd.Series("", index=pd.Index(codes["input_row_id"].unique()), dtype=object)
     for code in sorted(codes["rule_code"].unique()):
-        ids = codes.loc[codes["rule_code"] == code, "input_row_id"]
-        out.loc[ids] = out.loc[ids].where(out.loc[ids] == "", out.loc[ids] + ";") + code
+        at = codes.loc[codes["rule_code"] == code, "input_row_id"]
+        out.loc[at] = out.loc[at].where(out.loc[at] == "", out.loc[at] + ";") + code
     return out.sort_index()

@@ -141,7 +141,15 @@ def _column(rule: Rule, column: str | pd.Series | None) -> str | pd.Series | Non
 
 
 # The columns of a checked frame an issue row quotes.
-_QUOTED = ("source_file", "source_sheet", "source_row", "la_code_ons", "period", "item_id")
+_QUOTED = (
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "la_code_ons",
+    "period",
+    "item_id",
+    "input_row_id",
+)
 
 
 def row_issues(
@@ -204,6 +212,9 @@ def row_issues(
             "la_code_ons": hit.get("la_code_ons", none).astype(object),
             "period": hit.get("period", none).astype(object),
             "item_id": hit.get("item_id", none).astype(object),
+            # Not part of the issue table: the returns checker keys rows by it and
+            # drops it before the table leaves (lscb_nb.pilot.checks).
+            **({"input_row_id": hit["input_row_id"]} if "input_row_id" in hit else {}),
         }
     ).reset_index(drop=True)
 
