@@ -106,7 +106,9 @@ def prepare_rows(
     if "input_row_id" not in df.columns:
         df["input_row_id"] = np.arange(len(df))
     for col in RAW_FIELDS:
-        df[col] = df[col].astype("string").fillna("").str.strip()
+        codes, uniques = pd.factorize(df[col].astype("string").fillna(""))
+        stripped = pd.Series(uniques, dtype="string").str.strip()
+        df[col] = pd.Series(stripped.to_numpy()[codes], index=df.index, dtype="string")
     df["item_id"] = df["item_id"].str.upper()
     for col in ("numerator", "denominator", "value"):
         df[f"{col}_raw"] = df[col]
@@ -148,7 +150,10 @@ def prepare_rows(
 
     # Figures as written
     for col in ("numerator", "denominator", "value"):
-        parsed = parse_values(df[col])
+        # A cell's reading depends on its text alone: each distinct text is read once.
+        codes, uniques = pd.factorize(df[col])
+        parsed = parse_values(pd.Series(uniques, dtype="string")).take(codes)
+        parsed.index = df.index
         prefix = "submitted_value" if col == "value" else col
         df[prefix] = parsed["value"]
         df[f"{prefix}_state"] = parsed["state"]
