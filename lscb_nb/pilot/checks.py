@@ -105,10 +105,13 @@ def prepare_rows(
     df = raw.reset_index(drop=True)  # a new frame: the caller's is left as it was
     if "input_row_id" not in df.columns:
         df["input_row_id"] = np.arange(len(df))
-    for col in RAW_FIELDS:
-        codes, uniques = pd.factorize(df[col].astype("string").fillna(""))
+    for col in RAW_FIELDS:  # each distinct text stripped once
+        text = df[col].astype("string").fillna("")
+        codes, uniques = pd.factorize(text)
         stripped = pd.Series(uniques, dtype="string").str.strip()
-        df[col] = pd.Series(stripped.to_numpy()[codes], index=df.index, dtype="string")
+        if (stripped != pd.Series(uniques, dtype="string")).any():
+            text = pd.Series(stripped.to_numpy()[codes], index=df.index, dtype="string")
+        df[col] = text
     df["item_id"] = df["item_id"].str.upper()
     for col in ("numerator", "denominator", "value"):
         df[f"{col}_raw"] = df[col]
@@ -152,7 +155,10 @@ def prepare_rows(
     for col in ("numerator", "denominator", "value"):
         # A cell's reading depends on its text alone: each distinct text is read once.
         codes, uniques = pd.factorize(df[col])
-        parsed = parse_values(pd.Series(uniques, dtype="string")).take(codes)
+        parsed = parse_values(pd.Series(uniques, dtype="string"))
+        for coded in ("state", "rule_code"):  # see CODED_COLUMNS
+            parsed[coded] = parsed[coded].astype("category")
+        parsed = parsed.take(codes)
         parsed.index = df.index
         prefix = "submitted_value" if col == "value" else col
         df[prefix] = parsed["value"]
@@ -172,15 +178,18 @@ def prepare_rows(
     rate = df["unit"] == "rate_per_10k"
     value = value.mask(rate, 10_000 * df["numerator"] / df["population_0_17"])
     df["value"] = value
-    df["value_state"] = df["numerator_state"].where(
-        ~(pct & num_ok & ~den_ok), df["denominator_state"]
+    df["value_state"] = (
+        df["numerator_state"]
+        .astype(object)
+        .where(~(pct & num_ok & ~den_ok), df["denominator_state"].astype(object))
     )
     # 0 out of 0: no percentage exists; say so rather than leave a bare NaN.
     df.loc[zero_of_zero(df), "value_state"] = NOT_APPLICABLE
     # Few distinct values, compared by many rules: categories compare far faster
     # than text (the outputs turn them back into text, see _as_text).
     for col in CODED_COLUMNS:
-        df[col] = df[col].astype("category")
+        if not isinstance(df[col].dtype, pd.CategoricalDtype):
+            df[col] = df[col].astype("category")
     return df
 
 
