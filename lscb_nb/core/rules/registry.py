@@ -170,4 +170,4 @@ def rules_for(version: str | None, stage: str) -> list[Rule]:
 
 def get(code: str) -> Rule:
     """A rule by code, retired or not (old issue tables still name retired codes)."""
-    return all_rules()[code]
+    return _REGISTRY[code]
