@@ -2,6 +2,7 @@
 
 The module table comes from ``lscb_nb/data/layers.yaml`` and each module's own
 docstring, so the folder tree and the README cannot tell different stories.
+The rule table comes from the rules registry (``lscb_nb.core.rules``).
 Each table sits between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``.
 
     python scripts/readme_tables.py          # rewrite the README's tables
@@ -56,9 +57,9 @@ TABLES: dict[str, Callable[[], str]] = {"modules": modules_table}
 
 
 def _rules_table() -> str:
-    from lscb_nb.core import rules
+    from lscb_nb.core.rules.markdown import rules_markdown
 
-    return rules.rules_markdown()
+    return rules_markdown()
 
 
 def generated(text: str) -> str:

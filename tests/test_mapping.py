@@ -44,7 +44,7 @@ def test_unreadable_files_and_sheets_are_named_and_the_rest_read(sample):
     _, truth, local = sample
     bad = local.files.loc[local.files["status"] == "unreadable"]
     assert set(bad["file"]) == {u["file"] for u in truth["unreadable"]}
-    reasons = " ".join(local.problems["reason"])
+    reasons = " ".join(local.problems["message"])
     assert "password-protected" in reasons and "not an Excel workbook" in reasons
     odd = truth["uninterpretable_sheets"][0]
     hit = local.problems.loc[local.problems["sheet"] == odd["sheet"]]

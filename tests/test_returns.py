@@ -320,15 +320,6 @@ def test_fractional_counts_are_queried_but_fractional_fte_percentages_are_not(
     assert len(res.accepted) == 2
 
 
-def test_readme_rule_table_is_the_catalogue():
-    from pathlib import Path
-
-    from lscb_nb.core.validation import rules_markdown
-
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    assert rules_markdown() in readme
-
-
 def test_plausible_limit_is_configurable_and_follows_the_items_valid_maximum(
     tmp_path, tiny_items, tiny_rules, tiny_authorities
 ):
@@ -368,3 +359,16 @@ def test_csv_rows_are_numbered_by_their_line_in_the_file(
     rows_seen = sorted([*res.accepted["source_row"], *res.quarantined["source_row"]])
     assert rows_seen == [3, 4, 6]  # line 2 blank; the note spans lines 4-5
     assert res.issues[["rule_code", "row"]].values.tolist() == [["V01", 6]]
+
+
+def test_checking_rows_leaves_the_callers_raw_rows_as_they_were(
+    tmp_path, tiny_items, tiny_rules, tiny_authorities
+):
+    from lscb_nb.pilot import checks, returnfiles
+
+    path = _csv(tmp_path / "r.csv", [_row("csc01", " 5 "), _row("CSC02", "70", "60")])
+    raw = returnfiles.read_raw_return(path)
+    before = raw.copy()
+    accepted, _, issues = checks.check_rows(raw, tiny_items, tiny_rules, tiny_authorities, "test")
+    pd.testing.assert_frame_equal(raw, before)
+    assert list(accepted["item_id"]) == ["CSC01"] and list(issues["rule_code"]) == ["V03"]

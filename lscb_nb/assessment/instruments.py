@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 from openpyxl import Workbook
@@ -38,8 +39,17 @@ from lscb_nb.core.inputfiles import (
     sheet_rows,
 )
 from lscb_nb.core.returnformat import AGENCIES
-from lscb_nb.core.validation import ISSUE_COLUMNS as ISSUE_TABLE_COLUMNS
-from lscb_nb.core.validation import RULES
+from lscb_nb.core.rules import concat_issues, file_issue, issue_frame, issues_for, rules_for
+from lscb_nb.core.rules import get as rule_named
+from lscb_nb.core.rules.instrument_rules import (
+    InstrumentContext,
+    is_dont_know,
+    item_twice,
+    not_a_score,
+    off_the_scale,
+    to_number,
+    unknown_item,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,20 +60,7 @@ HEADER_ROW = 7
 ITEM_COLUMNS = ["item_id", "title", "definition", "agency"]
 DIMENSIONS = ("accessibility", "usefulness")
 
-# The instrument's issue codes (the returns reader's are F, R and V).
-ISSUES: dict[str, tuple[str, str]] = {
-    "I01": ("error", "Unreadable instrument"),
-    "I02": ("error", "No ratings sheet"),
-    "I03": ("error", "Rater details missing"),
-    "I04": ("error", "Duplicate rater"),
-    "I05": ("error", "Unknown item"),
-    "I06": ("error", "Score out of range"),
-    "I07": ("error", "Score is not a number"),
-    "I08": ("query", "Blank row"),
-    "I09": ("error", "Item rated twice"),
-}
-# The returns reader's issue table, up to the authority (instruments have no period).
-ISSUE_COLUMNS = list(ISSUE_TABLE_COLUMNS[: ISSUE_TABLE_COLUMNS.index("la_code_ons") + 1])
+# Issue codes I01-I09 are declared in lscb_nb.core.rules.instrument_rules.
 RATING_COLUMNS = [
     "la_code_ons",
     "rater_id",
@@ -231,18 +228,10 @@ def write_instrument(
 
 
 def _issue(file: str, code: str, message: str, la: str | None, sheet=None, row=None, column=None):
-    severity, title = ISSUES[code]
-    return {
-        "file": file,
-        "sheet": sheet,
-        "row": row,
-        "column": column,
-        "rule_code": code,
-        "severity": severity,
-        "title": title,
-        "message": message,
-        "la_code_ons": la,
-    }
+    """One row of the shared issue table (:mod:`lscb_nb.core.rules.issues`)."""
+    return file_issue(
+        file, code, sheet=sheet, row=row, column=column, la_code_ons=la, message=message
+    )
 
 
 def _authority(path: Path, title: object, table: pd.DataFrame | None = None) -> str | None:
@@ -300,7 +289,7 @@ def _read_one(
             _issue(
                 path.name,
                 "I01",
-                f"The workbook could not be opened ({RULES[exc.code].title}: {exc.detail}).",
+                f"The workbook could not be opened ({rule_named(exc.code).title}: {exc.detail}).",
                 _authority(path, None, authorities),
             )
         ]
@@ -321,7 +310,7 @@ def _read_one(
             rows = [list(r) for r in sheet_rows(wb[SHEET], limits)]
         except Exception as exc:  # a damaged or oversized sheet raises many types
             detail = (
-                f"{RULES[exc.code].title}: {exc.detail}"
+                f"{rule_named(exc.code).title}: {exc.detail}"
                 if isinstance(exc, InputFileError)
                 else describe_error(exc)
             )
@@ -389,10 +378,33 @@ def _read_one(
                 HEADER_ROW,
             ),
         ]
-    dims = criteria.criteria.set_index("id")["dimension"]
-    allowed = {c: set(criteria.scores(c)) for c in ids}
-    scale_text = {c: ", ".join(map(str, sorted(allowed[c]))) for c in ids}
-    good, bad, blank, seen = [], [], 0, set()
+    cells, blank = _score_cells(rows, col, ids, criteria, path.name, la)
+    ctx = InstrumentContext(items, {c: set(criteria.scores(c)) for c in ids}, criteria.dont_know)
+    found = concat_issues(
+        [
+            issues_for(rule, cells, rule.check(cells, ctx))
+            for rule in rules_for(None, "instrument")
+            if rule.check is not None
+        ]
+    )
+    issues += found.to_dict("records")
+    base = {
+        "rater_name": rater["name"],
+        "rater_role": rater["role"],
+        "rater_agency": rater["agency"],
+    }
+    good, bad = _ratings(cells, ctx, criteria, unattributable, base)
+    return {"ratings": good, "quarantined": bad, "blank": blank, "rater": rater, "la": la}, issues
+
+
+def _score_cells(
+    rows: list[list], col: dict[str, int], ids: list[str], criteria: Criteria, file: str, la
+) -> tuple[pd.DataFrame, int]:
+    """The Ratings sheet's item table as one row per score cell (the frame the
+    instrument rules check), and the number of wholly blank rows."""
+    points = {c: ", ".join(map(str, criteria.scores(c))) for c in ids}
+    letters = {c: get_column_letter(col[c] + 1) for c in ids}
+    records, blank = [], 0
     for r, row in enumerate(rows[HEADER_ROW:], start=HEADER_ROW + 1):
 
         def get(name: str, row=row) -> object:
@@ -400,108 +412,114 @@ def _read_one(
             return row[j] if j is not None and j < len(row) else None
 
         item_id = _cell(get("item_id"))
-        raw_scores = {c: _cell(get(c)) for c in ids}
-        if item_id is None and all(v is None for v in raw_scores.values()):
-            if any(_cell(v) for v in row):
-                issues.append(
-                    _issue(
-                        path.name, "I08", "A row with no item id: it was not read.", la, SHEET, r
-                    )
-                )
-            else:
-                blank += 1
+        raw = {c: _cell(get(c)) for c in ids}
+        empty = item_id is None and all(v is None for v in raw.values())
+        has_text = any(_cell(v) for v in row)
+        if empty and not has_text:
+            blank += 1
             continue
-        base = {
+        shared = {
+            "source_file": file,
+            "source_sheet": SHEET,
+            "source_row": r,
             "la_code_ons": la,
-            "rater_name": rater["name"],
-            "rater_role": rater["role"],
-            "rater_agency": rater["agency"],
             "item_id": item_id,
             "system": _cell(get("system")),
             "comment": _cell(get("comment")),
-            "file": path.name,
-            "row": r,
+            "empty_row": empty,
+            "row_has_text": has_text,
+            "row_scored": any(v is not None for v in raw.values()),
         }
-        row_problem = None
-        if item_id not in items.index:
-            row_problem = f"I05: item {item_id!r} is not in the data model"
-            issues.append(
-                _issue(
-                    path.name,
-                    "I05",
-                    f"Item {item_id!r} is not in the data model; its ratings are held back.",
-                    la,
-                    SHEET,
-                    r,
-                    "item_id",
-                )
+        for k, c in enumerate(ids[:1] if empty else ids):
+            records.append(
+                {
+                    **shared,
+                    "first_in_row": k == 0,
+                    "criterion": c,
+                    "column": letters[c],
+                    "raw": None if empty else raw[c],
+                    "scale_text": f"{c} scale ({points[c]})",
+                    "scale_points": points[c],
+                }
             )
-        elif item_id in seen:
-            row_problem = f"I09: item {item_id} is rated twice in this instrument"
-            issues.append(
-                _issue(
-                    path.name,
-                    "I09",
-                    f"Item {item_id} appears more than once; this row is held back.",
-                    la,
-                    SHEET,
-                    r,
-                    "item_id",
-                )
-            )
-        seen.add(item_id)
-        if all(v is None for v in raw_scores.values()) and row_problem is None:
-            issues.append(
-                _issue(path.name, "I08", f"Item {item_id} has no scores at all.", la, SHEET, r)
-            )
-        for c, raw in raw_scores.items():
-            if raw is None:
-                continue
-            rec = {**base, "criterion": c, "dimension": dims[c], "score": pd.NA, "dont_know": False}
-            reason = row_problem or (
-                "I03: the rater cannot be identified" if unattributable else None
-            )
-            letter = get_column_letter(col[c] + 1)
-            if raw.upper() == criteria.dont_know.upper():
-                rec["dont_know"] = True
-            else:
-                try:
-                    number = float(raw)
-                except ValueError:
-                    number = None
-                if number is None:
-                    reason = reason or f"I07: {raw!r} is not a score"
-                    issues.append(
-                        _issue(
-                            path.name,
-                            "I07",
-                            f"{raw!r} is not a score; use {scale_text[c]} or {criteria.dont_know}.",
-                            la,
-                            SHEET,
-                            r,
-                            letter,
-                        )
-                    )
-                elif number not in allowed[c]:
-                    reason = reason or f"I06: {raw} is off the 1-{max(allowed[c])} scale"
-                    issues.append(
-                        _issue(
-                            path.name,
-                            "I06",
-                            f"Score {raw} is not on the {c} scale ({scale_text[c]}).",
-                            la,
-                            SHEET,
-                            r,
-                            letter,
-                        )
-                    )
-                else:
-                    rec["score"] = int(number)
-            if reason:
-                bad.append({**rec, "raw": raw, "reason": reason})
-            else:
-                good.append(rec)
-    return {"ratings": good, "quarantined": bad, "blank": blank, "rater": rater, "la": la}, issues
+    columns = [
+        "source_file", "source_sheet", "source_row", "la_code_ons", "item_id", "system",
+        "comment", "empty_row", "row_has_text", "row_scored", "first_in_row", "criterion",
+        "column", "raw", "scale_text", "scale_points",
+    ]  # fmt: skip
+    frame = pd.DataFrame(records, columns=columns).astype(
+        {"empty_row": bool, "row_has_text": bool, "row_scored": bool, "first_in_row": bool}
+    )
+    frame["raw"] = frame["raw"].astype(object)
+    return frame, blank
+
+
+def _ratings(
+    cells: pd.DataFrame,
+    ctx: InstrumentContext,
+    criteria: Criteria,
+    unattributable: bool,
+    base: dict,
+) -> tuple[list[dict], list[dict]]:
+    """Every score cell as a rating, or a quarantined rating with the first reason
+    it cannot be used (the item, then the rater, then the score)."""
+    rows_unknown = set(cells.loc[unknown_item(cells, ctx), "source_row"])
+    rows_twice = set(cells.loc[item_twice(cells, ctx), "source_row"])
+    scored = cells.loc[cells["raw"].notna()].copy()
+    if scored.empty:
+        return [], []
+    dims = criteria.criteria.set_index("id")["dimension"]
+    top = {c: max(v) for c, v in ctx.allowed.items()}
+    dont_know = is_dont_know(scored, ctx)
+    number = to_number(scored["raw"])
+    text, raw = scored["item_id"], scored["raw"]
+    reason = np.select(
+        [
+            scored["source_row"].isin(rows_unknown).to_numpy(),
+            scored["source_row"].isin(rows_twice).to_numpy(),
+            np.full(len(scored), unattributable),
+            not_a_score(scored, ctx).to_numpy(),
+            off_the_scale(scored, ctx).to_numpy(),
+        ],
+        [
+            "I05: item " + text.map(repr) + " is not in the data model",
+            "I09: item " + text.astype(str) + " is rated twice in this instrument",
+            "I03: the rater cannot be identified",
+            "I07: " + raw.map(repr) + " is not a score",
+            "I06: " + raw + " is off the 1-" + scored["criterion"].map(top).astype(str) + " scale",
+        ],
+        default="",
+    )
+    valid = ~dont_know & number.notna() & ~off_the_scale(scored, ctx)
+    out = pd.DataFrame(
+        {
+            "la_code_ons": scored["la_code_ons"],
+            **{k: v for k, v in base.items()},
+            "item_id": text,
+            "system": scored["system"],
+            "comment": scored["comment"],
+            "file": scored["source_file"],
+            "row": scored["source_row"],
+            "criterion": scored["criterion"],
+            "dimension": scored["criterion"].map(dims),
+            "score": pd.Series(
+                [int(n) if ok else pd.NA for n, ok in zip(number, valid, strict=True)],
+                index=scored.index,
+                dtype=object,
+            ),
+            "dont_know": dont_know.to_numpy(),
+        }
+    )
+    records = out.to_dict("records")
+    for rec, score in zip(records, out["score"], strict=True):
+        rec["score"] = score  # to_dict writes pd.NA as None, which would make scores floats
+    good = [rec for rec, why in zip(records, reason, strict=True) if not why]
+    bad = [
+        {**rec, "raw": r, "reason": why}
+        for rec, r, why in zip(records, raw, reason, strict=True)
+        if why
+    ]
+    return good, bad
 
 
 @dataclass
@@ -612,7 +630,7 @@ def read_instruments(
         quarantined=pd.DataFrame(bad)
         .reindex(columns=[*RATING_COLUMNS, "raw", "reason"])
         .astype({"raw": str}),
-        issues=pd.DataFrame(issues, columns=ISSUE_COLUMNS),
+        issues=issue_frame(issues),
         files=pd.DataFrame(
             files, columns=["file", "la_code_ons", "status", "ratings", "quarantined", "blank_rows"]
         ),

@@ -29,6 +29,7 @@ from lscb_nb.core.inputfiles import (
     read_text_table,
     sheet_rows,
 )
+from lscb_nb.core.rules import file_issue, get, issue_frame
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,6 @@ TIDY_COLUMNS = [
     "frequency",
     "reported_to_board",
 ]
-PROBLEM_COLUMNS = ["file", "sheet", "row", "column", "reason", "la_code_ons"]
 FILE_COLUMNS = ["file", "la_code_ons", "la_name", "status", "sheets_read", "items", "reason"]
 SCAN_ROWS = 15
 _YES = {"y", "yes", "true", "1"}
@@ -69,7 +69,8 @@ _NO = {"n", "no", "false", "0"}
 
 @dataclass
 class LocalDatasets:
-    """Everything read from the boroughs' files, and everything that went wrong."""
+    """Everything read from the boroughs' files, and everything that went wrong
+    (``problems``: the shared issue table, codes M01-M03, F10 and F12)."""
 
     items: pd.DataFrame
     problems: pd.DataFrame
@@ -223,9 +224,7 @@ class _Rows(list):
 
 
 def _problem_text(exc: InputFileError) -> str:
-    from lscb_nb.core.validation import RULES
-
-    return RULES[exc.code].title.lower() + (f": {exc.detail}" if exc.detail else "")
+    return get(exc.code).title.lower() + (f": {exc.detail}" if exc.detail else "")
 
 
 def read_local_datasets(
@@ -248,16 +247,7 @@ def read_local_datasets(
                 exc = ValueError(f"the file could not be read ({describe_error(exc)})")
             la = authority_for(path, None, authorities)
             code = None if la is None else la["la_code_ons"]
-            problems.append(
-                {
-                    "file": path.name,
-                    "sheet": None,
-                    "row": None,
-                    "column": None,
-                    "reason": str(exc),
-                    "la_code_ons": code,
-                }
-            )
+            problems.append(file_issue(path.name, "M01", str(exc), la_code_ons=code))
             files.append(
                 {
                     "file": path.name,
@@ -274,16 +264,7 @@ def read_local_datasets(
         la = authority_for(path, first_rows, authorities)
         if la is None:
             reason = "the file does not say which authority it is from (name it after the borough)"
-            problems.append(
-                {
-                    "file": path.name,
-                    "sheet": None,
-                    "row": None,
-                    "column": None,
-                    "reason": reason,
-                    "la_code_ons": None,
-                }
-            )
+            problems.append(file_issue(path.name, "M02"))
             files.append(
                 {
                     "file": path.name,
@@ -300,14 +281,7 @@ def read_local_datasets(
         for sheet, rows in sheets.items():
             for line, code, detail in getattr(rows, "problems", []):
                 problems.append(
-                    {
-                        "file": path.name,
-                        "sheet": None,
-                        "row": line,
-                        "column": None,
-                        "reason": _problem_text(InputFileError(code, detail)),
-                        "la_code_ons": la["la_code_ons"],
-                    }
+                    file_issue(path.name, code, detail, row=line, la_code_ons=la["la_code_ons"])
                 )
             if isinstance(rows, str):  # the sheet itself could not be read
                 tidy, reason = pd.DataFrame(), rows
@@ -323,14 +297,7 @@ def read_local_datasets(
                     continue  # a notes sheet: text only, nothing to read
                 skipped.append(sheet)
                 problems.append(
-                    {
-                        "file": path.name,
-                        "sheet": sheet,
-                        "row": None,
-                        "column": None,
-                        "reason": f"sheet skipped: {reason}",
-                        "la_code_ons": la["la_code_ons"],
-                    }
+                    file_issue(path.name, "M03", reason, sheet=sheet, la_code_ons=la["la_code_ons"])
                 )
                 continue
             read += 1
@@ -359,7 +326,7 @@ def read_local_datasets(
     frame = pd.concat(items, ignore_index=True) if items else pd.DataFrame()
     return LocalDatasets(
         items=frame.reindex(columns=TIDY_COLUMNS),
-        problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS),
+        problems=issue_frame(problems),
         files=pd.DataFrame(files, columns=FILE_COLUMNS),
     )
 

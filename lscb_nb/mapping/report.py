@@ -246,7 +246,14 @@ def section_replies(ctx: Context) -> Section:
             "Each is listed so the borough can be asked for a readable copy; every other "
             "borough's file was read as normal.",
             table(
-                shown[["Borough", "file", "sheet", "reason"]].rename(columns=str.capitalize),
+                shown[["Borough", "file", "sheet", "rule_code", "message"]].rename(
+                    columns={
+                        "file": "File",
+                        "sheet": "Sheet",
+                        "rule_code": "Code",
+                        "message": "Problem",
+                    }
+                ),
                 caption="Files and sheets that could not be read",
             ),
         )

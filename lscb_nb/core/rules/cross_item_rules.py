@@ -1,0 +1,165 @@
+"""Rules between rows: the same figure sent twice (R06), and the data model's
+cross-item rules between items of one return (XRnn, e.g. plans started <=
+conferences held), each checked with one vectorised join per rule."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from lscb_nb.core.rules.issues import Finding
+from lscb_nb.core.rules.registry import ERROR, QUERY, rule
+from lscb_nb.core.rules.row_rules import ReturnContext, identity_sound
+from lscb_nb.core.values import REPORTED
+
+log = logging.getLogger(__name__)
+
+_OPS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater, "==": np.equal}
+_KEY = ["la_code_ons", "period", "item_id"]
+# What copies of a row are compared on, and where each copy is.
+_COMPARED = (
+    *_KEY,
+    "numerator",
+    "numerator_state",
+    "numerator_raw",
+    "denominator",
+    "denominator_state",
+    "denominator_raw",
+    "submitted_value",
+    "submitted_value_state",
+    "value_raw",
+    "source_file",
+    "source_sheet",
+    "source_row",
+)
+
+
+@rule(
+    "R06",
+    ERROR,
+    "Duplicate row",
+    "This authority, period and item appear more than once ({detail}).",
+    fields=("item_id",),
+    stage="duplicate",
+    summary=(
+        "duplicate authority × period × item (later exact copies, or all conflicting "
+        "copies; copies compared on text and state; the message names the other file and "
+        "row)"
+    ),
+)
+def duplicate_row(df: pd.DataFrame, ctx: ReturnContext) -> Finding | None:
+    """Copies that say the same (state and text, see :func:`figure_signature`) keep
+    the first; copies that differ are all quarantined. Each message names the
+    other copies. Only rows whose identity is sound are compared."""
+    keys = df.loc[identity_sound(df), _KEY]
+    dup_any = keys.duplicated(keep=False)
+    if not dup_any.any():
+        return None
+    grp = df.loc[dup_any[dup_any].index, [c for c in _COMPARED if c in df.columns]]
+    signature = figure_signature(grp)
+    conflict = (
+        signature.groupby([grp[k] for k in _KEY], dropna=False).transform("nunique") > 1
+    ).to_numpy()
+    exact_later = ~conflict & grp.duplicated(_KEY, keep="first").to_numpy()
+    where = _location(grp).to_numpy()
+    detail = np.full(len(grp), "", dtype=object)
+    for positions in grp.groupby(_KEY, dropna=False, sort=False).indices.values():
+        for pos in positions:
+            if conflict[pos]:
+                others = [str(where[q]) for q in positions if q != pos]
+                shown = "; ".join(others[:5]) + (" and others" if len(others) > 5 else "")
+                detail[pos] = f"with different figures at {shown}; none of the copies can be used"
+            elif exact_later[pos]:
+                detail[pos] = f"an exact copy of {where[positions[0]]}"
+    return Finding(
+        pd.Series(conflict | exact_later, index=grp.index),
+        detail=pd.Series(detail, index=grp.index),
+    )
+
+
+def figure_signature(df: pd.DataFrame) -> pd.Series:
+    """What a row says, for comparing copies: each figure's state and, for a
+    number, its value, else its text (so c and x differ, 5 and 5.0 do not)."""
+    parts = []
+    for col, raw in (
+        ("numerator", "numerator_raw"),
+        ("denominator", "denominator_raw"),
+        ("submitted_value", "value_raw"),
+    ):
+        state = df[f"{col}_state"].astype(str)
+        text = df[raw].astype("string").fillna("").str.lower()
+        number = df[col].map(lambda v: "" if pd.isna(v) else f"{v:.15g}").astype("string")
+        parts.append(state + ":" + number.where(state == REPORTED, text))
+    return parts[0] + "|" + parts[1] + "|" + parts[2]
+
+
+def _location(df: pd.DataFrame) -> pd.Series:
+    sheet = df["source_sheet"].astype("string").fillna("") if "source_sheet" in df else ""
+    return (
+        df["source_file"].astype("string")
+        + sheet.where(sheet == "", ", sheet '" + sheet + "'")
+        + " row "
+        + df["source_row"].astype("string")
+    )
+
+
+@rule(
+    "X",
+    QUERY,
+    "Cross-item check",
+    "{detail}",
+    fields=("numerator",),
+    stage="cross-item",
+    summary="cross-item rules, e.g. plans started ≤ conferences held",
+)
+def cross_item(df: pd.DataFrame, ctx: ReturnContext) -> list[Finding]:
+    """The data model's cross-item rules between rows of the same return (same
+    authority and period), one join per rule. Each issue carries the data model's
+    rule id (XRnn), severity and message."""
+    rules = ctx.rules
+    if rules is None or rules.empty or df.empty:
+        return []
+    involved = set(rules["left"]) | set(rules["right"])
+    ok = df.loc[
+        (df["numerator_state"] == REPORTED) & df["item_id"].isin(involved),
+        ["la_code_ons", "period", "item_id", "numerator"],
+    ].drop_duplicates(["la_code_ons", "period", "item_id"])
+    # One integer per return (authority and period): the joins are on it.
+    ok["return_key"] = ok.groupby(["la_code_ons", "period"], sort=False, dropna=False).ngroup()
+    ok["at"] = ok.index
+    out = []
+    for xr in rules.itertuples(index=False):
+        left = ok.loc[ok["item_id"] == xr.left, ["return_key", "numerator", "at"]]
+        right = ok.loc[ok["item_id"] == xr.right, ["return_key", "numerator"]]
+        pair = left.merge(right, on="return_key", suffixes=("_l", "_r"))
+        failed = pair.loc[~_OPS[xr.operator](pair["numerator_l"], pair["numerator_r"])]
+        if failed.empty:
+            continue
+        message = (
+            f"{xr.rule_id}: {xr.message} ({xr.left} = "
+            + _shown(failed["numerator_l"])
+            + f", {xr.right} = "
+            + _shown(failed["numerator_r"])
+            + ")"
+        )
+        at = failed["at"].to_numpy()
+        hit = pd.Series(False, index=df.index)
+        hit.loc[at] = True
+        out.append(
+            Finding(
+                hit,
+                code=xr.rule_id,
+                severity=xr.severity,
+                message=pd.Series(message.to_numpy(), index=at),
+            )
+        )
+    return out
+
+
+def _shown(numbers: pd.Series) -> pd.Series:
+    """Numbers as ``{:g}`` writes them, each distinct number formatted once."""
+    codes, uniques = pd.factorize(numbers)
+    text = np.array([f"{u:g}" for u in uniques] + [""], dtype=object)
+    return pd.Series(text[codes], index=numbers.index)
