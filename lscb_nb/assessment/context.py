@@ -16,9 +16,7 @@ import pandas as pd
 
 from lscb_nb.assessment import figures, ratings
 from lscb_nb.core import display, phases
-from lscb_nb.core.datamodel import (
-    DataModel,
-)
+from lscb_nb.core.datamodel import DataModel
 from lscb_nb.core.project import AREA, Project, find_project
 
 log = logging.getLogger(__name__)

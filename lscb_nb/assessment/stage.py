@@ -19,9 +19,7 @@ from lscb_nb.assessment.context import (
     released,
 )
 from lscb_nb.core import display, phases
-from lscb_nb.core.datamodel import (
-    save_datamodel,
-)
+from lscb_nb.core.datamodel import save_datamodel
 from lscb_nb.core.fileio import write_json_atomic, write_parquet_atomic
 from lscb_nb.core.project import AREA, Project
 
