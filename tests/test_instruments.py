@@ -10,7 +10,7 @@ from conftest import make_sample_project
 from openpyxl import load_workbook
 
 from lscb_nb.assessment import instruments, ratings
-from lscb_nb.assessment import report as assessment_report
+from lscb_nb.assessment.stage import prepare_assessment
 from lscb_nb.core import agreement, config
 from lscb_nb.core.datamodel import load_datamodel, to_dict, validate_datamodel
 
@@ -182,7 +182,7 @@ def test_planted_defects_in_the_sample_are_found(tmp_path_factory):
     per_borough = pd.Series([r["la_code_ons"] for r in truth["raters"]]).value_counts()
     assert per_borough.between(2, 4).all() and len(per_borough) == 10
 
-    summary = assessment_report.prepare_assessment(project)
+    summary = prepare_assessment(project)
     pilot = load_datamodel(summary["writes"], project.datamodel_dir)
     assert validate_datamodel(to_dict(pilot)) == []
     assert summary["decisions"].get("drop", 0) == len(items) - len(pilot.items)

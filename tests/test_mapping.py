@@ -13,7 +13,8 @@ from conftest import make_sample_project
 from lscb_nb.core import config
 from lscb_nb.core.datamodel import load_datamodel, validate_datamodel
 from lscb_nb.mapping import coverage, crosswalk, harmonise, localdata
-from lscb_nb.mapping import report as mapping_report
+from lscb_nb.mapping.context import mapping_dir
+from lscb_nb.mapping.stage import prepare_mapping
 
 
 @pytest.fixture(scope="module")
@@ -219,11 +220,11 @@ def draft_dict(dm):
 
 def test_prepare_mapping_writes_the_draft_version(sample):
     project, truth, _ = sample
-    summary = mapping_report.prepare_mapping(project)
+    summary = prepare_mapping(project)
     assert summary["replied"] == len(truth["replied"])
     folder = project.datamodel_dir
     draft = load_datamodel("1.1-draft", folder)
     assert draft.meta["based_on"] == config.CANDIDATE_VERSION
     assert f"at least {summary['min_boroughs']}" in draft.meta["description"]
-    saved = json.loads((mapping_report.mapping_dir(project) / "summary.json").read_text())
+    saved = json.loads((mapping_dir(project) / "summary.json").read_text())
     assert saved["draft_items"] == len(draft.items)

@@ -11,7 +11,9 @@ from conftest import make_sample_project
 from lscb_nb.core import config, reference
 from lscb_nb.core.datamodel import validate_datamodel
 from lscb_nb.pilot import benchmark, completeness, quality, refinement
-from lscb_nb.pilot import report as pilot_report
+from lscb_nb.pilot.context import load_context
+from lscb_nb.pilot.sections import count_table
+from lscb_nb.pilot.stage import datamodel_dir, prepare_pilot
 
 CROYDON, EALING, SOUTHWARK, CAMDEN = "E09000008", "E09000009", "E09000028", "E09000007"
 
@@ -19,14 +21,14 @@ CROYDON, EALING, SOUTHWARK, CAMDEN = "E09000008", "E09000009", "E09000028", "E09
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     project, truth = make_sample_project(tmp_path_factory.mktemp("pilot"))
-    pilot_report.prepare_pilot(project)
+    prepare_pilot(project)
     return project, truth
 
 
 @pytest.fixture(scope="module")
 def london(sample):
     root, _ = sample
-    return pilot_report.load_context(root)
+    return load_context(root)
 
 
 # ---------------------------------------------------------------- completeness
@@ -271,9 +273,9 @@ def test_refinement_amends_drifting_items_and_writes_a_valid_version(london, sam
     assert (
         refined.items.loc[local.intersection(refined.items.index), "tier"] == "local_option"
     ).all()
-    log = pilot_report.datamodel_dir(root) / "1.3-refined-changelog.md"
+    log = datamodel_dir(root) / "1.3-refined-changelog.md"
     assert "CSC01" in log.read_text(encoding="utf-8")
-    raw = (pilot_report.datamodel_dir(root) / "1.3-refined.yaml").read_text()
+    raw = (datamodel_dir(root) / "1.3-refined.yaml").read_text()
     import yaml
 
     assert validate_datamodel(yaml.safe_load(raw)) == []
@@ -311,7 +313,7 @@ def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
 def test_count_table_hides_small_counts_and_cannot_be_undone(london):
     from lscb_nb.core import disclosure
 
-    display, _ = pilot_report.count_table(london)
+    display, _ = count_table(london)
     raw = london.returns.accepted
     raw = raw.loc[(raw["period"] == london.period) & (raw["unit"] == "count")]
     small = raw.loc[raw["numerator"].between(1, config.DEFAULT_SUPPRESSION_THRESHOLD)]
@@ -330,7 +332,7 @@ def test_count_table_hides_small_counts_and_cannot_be_undone(london):
 def test_count_table_never_shows_a_missing_figure_as_zero(london):
     """A figure a borough did not return shows x and stays out of the pilot total,
     which adds up the reported figures and says how many boroughs it covers."""
-    display, _ = pilot_report.count_table(london)
+    display, _ = count_table(london)
     raw = london.returns.accepted
     raw = raw.loc[(raw["period"] == london.period) & (raw["unit"] == "count")]
     missing = raw.loc[raw["value_state"] == "missing"]
@@ -351,7 +353,7 @@ def test_count_table_never_shows_a_missing_figure_as_zero(london):
 
 def test_a_longer_deadline_counts_more_returns_on_time(sample, london):
     root, _ = sample
-    relaxed = pilot_report.load_context(root, deadline_days=90)
+    relaxed = load_context(root, deadline_days=90)
     on_time = (london.cells["status"] == "on time").sum()
     assert (relaxed.cells["status"] == "on time").sum() > on_time
     assert len(relaxed.cells) == len(london.cells)
@@ -359,6 +361,6 @@ def test_a_longer_deadline_counts_more_returns_on_time(sample, london):
 
 def test_a_shorter_span_of_quarters_is_evaluated_on_its_own(sample):
     root, _ = sample
-    ctx = pilot_report.load_context(root, periods_shown=["2024-25 Q1", "2024-25 Q2"])
+    ctx = load_context(root, periods_shown=["2024-25 Q1", "2024-25 Q2"])
     assert set(ctx.cells["period"]) == {"2024-25 Q1", "2024-25 Q2"}
     assert ctx.period == "2024-25 Q2"

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats as st
 
 from lscb_nb.core import agreement
-from lscb_nb.core.datamodel import DataModel, from_dict, keep_items, to_dict
+from lscb_nb.core.datamodel import AGENCY_LABELS, DataModel, from_dict, keep_items, to_dict
 
 log = logging.getLogger(__name__)
 
@@ -195,3 +195,13 @@ def system_accessibility(ratings: pd.DataFrame) -> pd.DataFrame:
     g = rated.groupby("system")
     out = g["score"].agg(["mean", "count"]).join(g["item_id"].nunique().rename("items"))
     return out.sort_values("mean").reset_index()
+
+
+def accessibility_grid(ratings: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """Mean accessibility score by supplying agency (rows, labelled, hardest first) and
+    criterion (columns)."""
+    r = ratings.dropna(subset=["score"]).astype({"score": float})
+    access = r.loc[r["dimension"] == "accessibility"].copy()
+    access["agency"] = access["item_id"].map(items["agency"]).map(lambda a: AGENCY_LABELS.get(a, a))
+    grid = access.pivot_table(index="agency", columns="criterion", values="score", aggfunc="mean")
+    return grid.loc[grid.mean(axis=1).sort_values().index]

@@ -14,7 +14,14 @@ import math
 
 import pandas as pd
 
-from lscb_nb.core.datamodel import DataModel, from_dict, keep_items, to_dict
+from lscb_nb.core.datamodel import (
+    AGENCY_LABELS,
+    THEME_LABELS,
+    DataModel,
+    from_dict,
+    keep_items,
+    to_dict,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,15 @@ def coverage_by(matrix: pd.DataFrame, items: pd.DataFrame, field: str) -> pd.Dat
         (matrix.sum(axis=0) == 0).groupby(items.loc[matrix.columns, field]).sum().astype(int)
     )
     return out.sort_values("share")
+
+
+def coverage_tables(matrix: pd.DataFrame, items: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`coverage_by` agency and by theme, indexed by their labels for a reader."""
+    by_agency = coverage_by(matrix, items, "agency")
+    by_theme = coverage_by(matrix, items, "theme")
+    by_agency.index = [AGENCY_LABELS.get(a, a) for a in by_agency.index]
+    by_theme.index = [THEME_LABELS.get(t, t) for t in by_theme.index]
+    return by_agency, by_theme
 
 
 def never_collected(matrix: pd.DataFrame) -> list[str]:

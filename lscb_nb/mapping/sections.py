@@ -1,196 +1,26 @@
-"""Phase 1's report: what every borough already collects, and the draft dataset.
+"""Phase 1's report, one ``section_*`` function per part of the story.
 
-``prepare_mapping`` runs once per batch: it reads the boroughs' local datasets,
-matches them (reviewed crosswalk first), and writes ``data/processed/mapping``
-and the draft data-model version. The notebook calls ``load_context`` and one
-``section_*`` function per part of the story.
+The notebook calls :func:`lscb_nb.mapping.context.load_context` and then these, in
+order; each returns a :class:`~lscb_nb.core.display.Section`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass
-from datetime import date
-from itertools import pairwise
-from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
-from lscb_nb.core import display, phases
+from lscb_nb.core import display
 from lscb_nb.core.datamodel import (
     AGENCY_LABELS,
-    THEME_LABELS,
-    DataModel,
     diff_datamodels,
     format_diff_markdown,
-    save_datamodel,
 )
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, plural, table
-from lscb_nb.core.fileio import write_json_atomic, write_parquet_atomic
-from lscb_nb.core.project import AREA, Project, find_project
-from lscb_nb.mapping import coverage, crosswalk, harmonise, localdata
+from lscb_nb.mapping import coverage, crosswalk
+from lscb_nb.mapping.context import Context, shared_figure
 
 log = logging.getLogger(__name__)
-
-CONFIDENT, SUGGEST = harmonise.CONFIDENT, harmonise.SUGGEST  # cross-validated
-
-
-PHASE = "mapping"
-
-
-def mapping_dir(project: Project) -> Path:
-    return project.processed / "mapping"
-
-
-def _released(project: Project) -> str:
-    return project.released("draft") or date.today().isoformat()
-
-
-def _matches(project: Project, items, confident: float, suggest: float):
-    local = localdata.read_local_datasets(project.catalogues, project.authorities)
-    walk = crosswalk.load_crosswalk(crosswalk.default_path(project))
-    matches = harmonise.match(local.items, items, walk, confident, suggest)
-    return matches, local
-
-
-def prepare_mapping(
-    project: Project, confident: float = CONFIDENT, suggest: float = SUGGEST
-) -> dict:
-    """Read, match and save phase 1's tables and the draft dataset, once."""
-    basis = phases.basis(project, PHASE)
-    candidate = basis.datamodel
-    matches, local = _matches(project, candidate.items, confident, suggest)
-    out = mapping_dir(project)
-    saved = matches.assign(alternatives=matches["alternatives"].map(lambda a: ",".join(a)))
-    write_parquet_atomic(out / "matches.parquet", saved)
-    write_parquet_atomic(out / "problems.parquet", local.problems)
-    write_parquet_atomic(out / "files.parquet", local.files)
-    replied = sorted(local.files["la_code_ons"].dropna().unique())
-    readable = sorted(local.items["la_code_ons"].dropna().unique())
-    matrix = coverage.coverage_matrix(matches, candidate.items, readable)
-    k = coverage.default_min_boroughs(len(readable))
-    selection = coverage.draft_selection(candidate.items, coverage.boroughs_collecting(matrix), k)
-    draft = coverage.draft_datamodel(
-        candidate,
-        selection,
-        k,
-        len(readable),
-        _released(project),
-        phases.version_name(project, "draft"),
-    )
-    path = save_datamodel(draft, project.datamodel_dir)
-    summary = {
-        "based_on": candidate.version,
-        "writes": draft.version,
-        "files": len(local.files),
-        "replied": len(replied),
-        "readable": len(readable),
-        "local_items": len(matches),
-        "status": matches["status"].value_counts().to_dict(),
-        "min_boroughs": k,
-        "draft_items": int(selection["in_draft"].sum()),
-        "draft": str(path),
-        "confident": confident,
-        "suggest": suggest,
-    }
-    write_json_atomic(out / "summary.json", summary)
-    ctx = load_context(project, AREA, None, confident, suggest)
-    display.save_shared_figures(out, SHARED_FIGURES, ctx)
-    return summary
-
-
-@dataclass
-class Context:
-    project: Project
-    la_code: str
-    la_name: str
-    synthetic: bool
-    items: pd.DataFrame
-    authorities: pd.DataFrame
-    matches: pd.DataFrame
-    problems: pd.DataFrame
-    files: pd.DataFrame
-    matrix: pd.DataFrame
-    min_boroughs: int
-    selection: pd.DataFrame
-    candidate: DataModel
-    draft: DataModel
-    confident: float
-    suggest: float
-    as_prepared: bool = False
-
-    @property
-    def is_london(self) -> bool:
-        """The report is about the whole area, not one authority."""
-        return self.la_code == AREA
-
-    @property
-    def readable(self) -> list[str]:
-        return list(self.matrix.index)
-
-    def name(self, code: str) -> str:
-        return self.project.authority_name(code)
-
-    @property
-    def area(self) -> str:
-        return self.project.area_name
-
-
-def load_context(
-    project: Project | Path | str | None = None,
-    la_code: str = AREA,
-    min_boroughs: int | None = None,
-    confident: float = CONFIDENT,
-    suggest: float = SUGGEST,
-) -> Context:
-    """Everything the phase 1 report shows, from the prepared tables (read only:
-    ``lscb-nb run`` prepares them before any notebook runs)."""
-    project = find_project(project)
-    la_code = project.area_code(la_code)
-    folder = mapping_dir(project)
-    summary = phases.prepared_summary(project, PHASE)
-    candidate = phases.basis(project, PHASE).datamodel
-    if (confident, suggest) == (summary["confident"], summary["suggest"]):
-        matches = pd.read_parquet(folder / "matches.parquet")
-        matches["alternatives"] = matches["alternatives"].map(lambda s: s.split(",") if s else [])
-    else:
-        matches, _ = _matches(project, candidate.items, confident, suggest)
-    files = pd.read_parquet(folder / "files.parquet")
-    readable = sorted(matches["la_code_ons"].dropna().unique())
-    matrix = coverage.coverage_matrix(matches, candidate.items, readable)
-    k = min_boroughs or coverage.default_min_boroughs(len(readable))
-    selection = coverage.draft_selection(candidate.items, coverage.boroughs_collecting(matrix), k)
-    draft = coverage.draft_datamodel(
-        candidate,
-        selection,
-        k,
-        len(readable),
-        summary.get("released") or _released(project),
-        phases.version_name(project, "draft"),
-    )
-    authorities = project.authorities
-    return Context(
-        project=project,
-        la_code=la_code,
-        la_name=project.authority_name(la_code),
-        synthetic=project.synthetic,
-        items=candidate.items,
-        authorities=authorities,
-        matches=matches,
-        problems=pd.read_parquet(folder / "problems.parquet"),
-        files=files,
-        matrix=matrix,
-        min_boroughs=k,
-        selection=selection,
-        candidate=candidate,
-        draft=draft,
-        confident=confident,
-        suggest=suggest,
-        as_prepared=(confident, suggest) == (summary["confident"], summary["suggest"])
-        and min_boroughs in (None, summary["min_boroughs"]),
-    )
 
 
 def header(ctx: Context) -> Section:
@@ -300,33 +130,6 @@ def section_matching(ctx: Context) -> Section:
     )
 
 
-def _heatmap(ctx: Context) -> plt.Figure:
-    items = ctx.items.sort_values(["agency", "theme"]).index
-    matrix = ctx.matrix[items].astype(int)
-    matrix.index = [ctx.name(c) for c in matrix.index]
-    fig, ax = plt.subplots(figsize=(13, 0.22 * len(matrix) + 2.4))
-    ax.imshow(matrix.to_numpy(), aspect="auto", cmap="Blues", vmin=0, vmax=1.4)
-    ax.set_yticks(range(len(matrix)), matrix.index, fontsize=7)
-    ax.set_xticks(range(len(items)), items, fontsize=5.5, rotation=90)
-    ax.grid(False)
-    agencies = ctx.items.loc[items, "agency"].to_numpy()
-    edges = [0, *[i for i in range(1, len(agencies)) if agencies[i] != agencies[i - 1]], len(items)]
-    for start, end in pairwise(edges):
-        ax.axvline(start - 0.5, color="#444", lw=0.8)
-        ax.text(
-            (start + end - 1) / 2,
-            -1.2,
-            _agency(agencies[start]),
-            ha="center",
-            va="bottom",
-            fontsize=7,
-            rotation=30,
-        )
-    ax.set_title("Who already collects what (dark = collected)", pad=40)
-    fig.tight_layout()
-    return fig
-
-
 def section_coverage_matrix(ctx: Context) -> Section:
     if ctx.matrix.empty:
         return nothing_to_show("No borough's dataset could be read.")
@@ -335,45 +138,13 @@ def section_coverage_matrix(ctx: Context) -> Section:
         "grouped by the agency that supplies it. Dark cells are items the borough already "
         "collects. Children's social care columns are mostly dark: those figures exist "
         "everywhere. Pale blocks are where boards know little today.",
-        _shared_figure(ctx, "coverage_matrix.png"),
-    )
-
-
-def _coverage_tables(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
-    by_agency = coverage.coverage_by(ctx.matrix, ctx.items, "agency")
-    by_theme = coverage.coverage_by(ctx.matrix, ctx.items, "theme")
-    by_agency.index = [_agency(a) for a in by_agency.index]
-    by_theme.index = [THEME_LABELS.get(t, t) for t in by_theme.index]
-    return by_agency, by_theme
-
-
-def _coverage_chart(ctx: Context) -> plt.Figure:
-    by_agency, by_theme = _coverage_tables(ctx)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
-    for ax, frame, label in ((axes[0], by_agency, "agency"), (axes[1], by_theme, "theme")):
-        ax.barh(frame.index, frame["share"], color="#2171b5")
-        ax.set_xlim(0, 100)
-        ax.set_xlabel("% of boroughs collecting an item, on average")
-        ax.set_title(f"By {label}")
-        ax.tick_params(axis="y", labelsize=8)
-    fig.tight_layout()
-    return fig
-
-
-# London-wide figures are the same in all 34 reports of a batch: drawn once, in
-# prepare_mapping, and reused while the parameters are the prepared ones.
-SHARED_FIGURES = {"coverage_matrix.png": _heatmap, "coverage_by_agency_theme.png": _coverage_chart}
-
-
-def _shared_figure(ctx: Context, name: str):
-    return display.shared_figure(
-        mapping_dir(ctx.project), name, SHARED_FIGURES[name], ctx, ctx.as_prepared
+        shared_figure(ctx, "coverage_matrix.png"),
     )
 
 
 def section_coverage_by_agency_theme(ctx: Context) -> Section:
-    by_agency, by_theme = _coverage_tables(ctx)
-    fig = _shared_figure(ctx, "coverage_by_agency_theme.png")
+    by_agency, by_theme = coverage.coverage_tables(ctx.matrix, ctx.items)
+    fig = shared_figure(ctx, "coverage_by_agency_theme.png")
     low_a, low_t = by_agency.index[0], by_theme.index[0]
     return Section().add(
         "The share of replying boroughs that already collect a typical item, by supplying "
@@ -516,15 +287,6 @@ def section_borough(ctx: Context) -> Section:
         else None,
         f"Its own measures with no match in the data model: {listing(own)}." if len(own) else None,
     )
-
-
-def accuracy_against_truth(ctx: Context) -> dict | None:
-    """Matching precision and recall against the generator's truth (sample data only)."""
-    path = ctx.project.truth
-    if not path.exists():
-        return None
-    truth = pd.DataFrame(json.loads(path.read_text(encoding="utf-8"))["phase1"]["items"])
-    return harmonise.accuracy(ctx.matches, truth)
 
 
 def section_review(ctx: Context, review: bool = False):

@@ -1,227 +1,27 @@
-"""Phase 2's report: how accessible and useful each item is, and the pilot dataset.
+"""Phase 2's report, one ``section_*`` function per part of the story.
 
-``prepare_assessment`` runs once per batch: it reads the completed instruments,
-scores the items, measures agreement and writes ``data/processed/assessment``
-and the pilot data-model version. The notebook calls ``load_context`` and one
-``section_*`` function per part of the story.
+The notebook calls :func:`lscb_nb.assessment.context.load_context` and then these, in
+order; each returns a :class:`~lscb_nb.core.display.Section`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lscb_nb.assessment import instruments, ratings
-from lscb_nb.core import display, phases
+from lscb_nb.assessment import ratings
+from lscb_nb.assessment.context import Context, shared_figure
+from lscb_nb.core import display
 from lscb_nb.core.datamodel import (
     AGENCY_LABELS,
-    DataModel,
     diff_datamodels,
     format_diff_markdown,
-    save_datamodel,
 )
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, plural, table
-from lscb_nb.core.fileio import write_json_atomic, write_parquet_atomic
-from lscb_nb.core.project import AREA, Project, find_project
 
 log = logging.getLogger(__name__)
-
-PHASE = "assessment"
-AGENCY_COLOURS = dict(
-    zip(
-        AGENCY_LABELS,
-        [
-            "#1b9e77",
-            "#d95f02",
-            "#7570b3",
-            "#e7298a",
-            "#66a61e",
-            "#e6ab02",
-            "#a6761d",
-            "#666666",
-            "#1f78b4",
-        ],
-        strict=False,
-    )
-)
-
-
-def assessment_dir(project: Project) -> Path:
-    return project.processed / "assessment"
-
-
-def _released(project: Project) -> str:
-    return project.released("pilot") or date.today().isoformat()
-
-
-def base_datamodel(project: Project) -> DataModel:
-    """The version phase 2 assesses: phase 1's draft, else the latest before it."""
-    return phases.basis(project, PHASE).datamodel
-
-
-def prepare_assessment(
-    project: Project,
-    useful: float = ratings.USEFUL,
-    accessible: float = ratings.ACCESSIBLE,
-) -> dict:
-    """Read, score and save phase 2's tables and the pilot dataset, once.
-
-    Instruments are read against the candidate (so a rating of any known item is
-    read, not lost); only the items of the version phase 2 assesses are scored, and
-    the ratings of other items are counted as set aside.
-    """
-    basis = phases.basis(project, PHASE)
-    base = basis.datamodel
-    items = base.items
-    result = instruments.read_instruments(
-        project.instruments,
-        phases.load_candidate(project).items,
-        authorities=project.authorities,
-    )
-    outside = ~result.ratings["item_id"].isin(items.index)
-    set_aside = result.ratings.loc[outside]
-    result.ratings = result.ratings.loc[~outside].reset_index(drop=True)
-    out = assessment_dir(project)
-    for name in ("ratings", "quarantined", "issues", "files"):
-        write_parquet_atomic(out / f"{name}.parquet", getattr(result, name))
-    scores = ratings.item_scores(result.ratings)
-    write_parquet_atomic(out / "scores.parquet", scores)
-    write_parquet_atomic(
-        out / "scores_by_borough.parquet", ratings.item_scores(result.ratings, ["la_code_ons"])
-    )
-    write_parquet_atomic(out / "agreement.parquet", ratings.agreement_table(result.ratings))
-    write_parquet_atomic(out / "disputed.parquet", ratings.most_disputed(result.ratings, 15))
-    decisions = ratings.classify(scores, items, useful, accessible)
-    write_parquet_atomic(
-        out / "item_decisions.parquet",
-        decisions.reset_index()[["item_id", "accessibility", "usefulness", "decision", "reason"]]
-        .rename(columns={"decision": "phase2_decision"})
-        .astype({"phase2_decision": str}),
-    )
-    pilot = ratings.pilot_datamodel(
-        base,
-        decisions.loc[decisions.index.intersection(base.items.index)],
-        _released(project),
-        phases.version_name(project, "pilot"),
-    )
-    path = save_datamodel(pilot, project.datamodel_dir)
-    summary = {
-        "writes": pilot.version,
-        "basis_note": basis.note(),
-        "released": pilot.meta.get("released"),
-        "ratings_set_aside": len(set_aside),
-        "items_set_aside": sorted(set_aside["item_id"].unique().tolist()),
-        "instruments": len(result.files),
-        "raters": int(result.ratings["rater_id"].nunique()),
-        "ratings": len(result.ratings),
-        "quarantined": len(result.quarantined),
-        "issues": len(result.issues),
-        "decisions": decisions["decision"].astype(str).value_counts().to_dict(),
-        "pilot": str(path),
-        "based_on": base.version,
-        "useful": useful,
-        "accessible": accessible,
-    }
-    write_json_atomic(out / "summary.json", summary)
-    ctx = load_context(project, AREA, useful, accessible)
-    display.save_shared_figures(out, SHARED_FIGURES, ctx)
-    return summary
-
-
-@dataclass
-class Context:
-    project: Project
-    la_code: str
-    la_name: str
-    synthetic: bool
-    items: pd.DataFrame
-    ratings: pd.DataFrame
-    quarantined: pd.DataFrame
-    issues: pd.DataFrame
-    files: pd.DataFrame
-    scores: pd.DataFrame
-    scores_by_borough: pd.DataFrame
-    agreement: pd.DataFrame
-    disputed: pd.DataFrame
-    decisions: pd.DataFrame
-    base: DataModel
-    pilot: DataModel
-    useful: float
-    accessible: float
-    as_prepared: bool = False
-    prepared: dict | None = None
-
-    @property
-    def is_london(self) -> bool:
-        return self.la_code == AREA
-
-    @property
-    def has_ratings(self) -> bool:
-        return self.is_london or self.la_code in set(self.ratings["la_code_ons"])
-
-    def name(self, code: str) -> str:
-        return self.project.authority_name(code)
-
-    @property
-    def area(self) -> str:
-        return self.project.area_name
-
-
-def load_context(
-    project: Project | Path | str | None = None,
-    la_code: str = AREA,
-    useful: float = ratings.USEFUL,
-    accessible: float = ratings.ACCESSIBLE,
-) -> Context:
-    """Everything the phase 2 report shows, from the prepared tables (read only)."""
-    project = find_project(project)
-    la_code = project.area_code(la_code)
-    folder = assessment_dir(project)
-    prepared = phases.prepared_summary(project, PHASE)
-    base = base_datamodel(project)
-    items = base.items
-    scores = pd.read_parquet(folder / "scores.parquet")
-    decisions = ratings.classify(scores, items, useful, accessible)
-    pilot = ratings.pilot_datamodel(
-        base,
-        decisions.loc[decisions.index.intersection(base.items.index)],
-        prepared.get("released") or _released(project),
-        phases.version_name(project, "pilot"),
-    )
-    read = {
-        n: pd.read_parquet(folder / f"{n}.parquet")
-        for n in (
-            "ratings",
-            "quarantined",
-            "issues",
-            "files",
-            "scores_by_borough",
-            "agreement",
-            "disputed",
-        )
-    }
-    return Context(
-        project=project,
-        la_code=la_code,
-        la_name=project.authority_name(la_code),
-        synthetic=project.synthetic,
-        prepared=prepared,
-        items=items,
-        scores=scores,
-        decisions=decisions,
-        base=base,
-        pilot=pilot,
-        useful=useful,
-        accessible=accessible,
-        as_prepared=(useful, accessible) == (prepared["useful"], prepared["accessible"]),
-        **read,
-    )
 
 
 def header(ctx: Context) -> Section:
@@ -379,57 +179,6 @@ def section_disputed(ctx: Context) -> Section:
     )
 
 
-def priority_matrix(ctx: Context) -> plt.Figure:
-    d = ctx.decisions
-    fig, ax = plt.subplots(figsize=(10, 7.5))
-    for agency, part in d.groupby("agency"):
-        ax.scatter(
-            part["accessibility"],
-            part["usefulness"],
-            s=36,
-            color=AGENCY_COLOURS.get(agency, "#333"),
-            label=_agency(agency),
-            edgecolors="white",
-            linewidths=0.5,
-        )
-    for item_id, row in d.iterrows():
-        ax.annotate(
-            item_id,
-            (row["accessibility"], row["usefulness"]),
-            fontsize=6,
-            xytext=(3, 2),
-            textcoords="offset points",
-            color="#333",
-        )
-    ax.axvline(ctx.accessible, color="#888", ls="--", lw=1)
-    ax.axhline(ctx.useful, color="#888", ls="--", lw=1)
-    lo_x, hi_x = 1, 4
-    for x, y, text in (
-        (hi_x - 0.05, 3.95, "core"),
-        (lo_x + 0.05, 3.95, "develop"),
-        (hi_x - 0.05, lo_x + 0.05, "local option"),
-        (lo_x + 0.05, lo_x + 0.05, "drop"),
-    ):
-        ax.text(
-            x,
-            y,
-            text,
-            ha="right" if x > 2 else "left",
-            va="top" if y > 2 else "bottom",
-            fontsize=11,
-            color="#555",
-            weight="bold",
-        )
-    ax.set_xlim(lo_x, hi_x)
-    ax.set_ylim(lo_x, hi_x)
-    ax.set_xlabel("Accessibility (mean of raters, 1-4)")
-    ax.set_ylabel("Usefulness (mean of raters, 1-4)")
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), title="Supplying agency")
-    ax.set_title("Priority matrix: every item's usefulness against its accessibility")
-    fig.tight_layout()
-    return fig
-
-
 def section_priority_matrix(ctx: Context) -> Section:
     counts = ctx.decisions["decision"].astype(str).value_counts()
     return Section().add(
@@ -439,57 +188,14 @@ def section_priority_matrix(ctx: Context) -> Section:
         f"can get. {counts.get('core', 0)} items are core, {counts.get('develop', 0)} useful but "
         f"hard to get (develop), {counts.get('local option', 0)} accessible but less useful "
         f"(local option) and {counts.get('drop', 0)} neither (drop).",
-        _shared_figure(ctx, "priority_matrix.png"),
-    )
-
-
-def _accessibility_grid(ctx: Context) -> pd.DataFrame:
-    r = ctx.ratings.dropna(subset=["score"]).astype({"score": float})
-    access = r.loc[r["dimension"] == "accessibility"].copy()
-    access["agency"] = access["item_id"].map(ctx.items["agency"]).map(_agency)
-    grid = access.pivot_table(index="agency", columns="criterion", values="score", aggfunc="mean")
-    return grid.loc[grid.mean(axis=1).sort_values().index]
-
-
-def _agency_heatmap(ctx: Context) -> plt.Figure:
-    import seaborn as sns
-
-    fig, ax = plt.subplots(figsize=(9, 4.6))
-    sns.heatmap(
-        _accessibility_grid(ctx),
-        annot=True,
-        fmt=".1f",
-        cmap="RdYlGn",
-        vmin=1,
-        vmax=4,
-        ax=ax,
-        cbar_kws={"label": "mean score (1-4)"},
-    )
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    ax.set_title("Accessibility by supplying agency and criterion")
-    fig.tight_layout()
-    return fig
-
-
-# London-wide figures are the same in all 11 reports of a batch: drawn once, in
-# prepare_assessment, and reused while the thresholds are the prepared ones.
-SHARED_FIGURES = {
-    "priority_matrix.png": priority_matrix,
-    "accessibility_by_agency.png": _agency_heatmap,
-}
-
-
-def _shared_figure(ctx: Context, name: str):
-    return display.shared_figure(
-        assessment_dir(ctx.project), name, SHARED_FIGURES[name], ctx, ctx.as_prepared
+        shared_figure(ctx, "priority_matrix.png"),
     )
 
 
 def section_by_agency_system(ctx: Context) -> Section:
     r = ctx.ratings.dropna(subset=["score"]).astype({"score": float})
-    grid = _accessibility_grid(ctx)
-    fig = _shared_figure(ctx, "accessibility_by_agency.png")
+    grid = ratings.accessibility_grid(ctx.ratings, ctx.items)
+    fig = shared_figure(ctx, "accessibility_by_agency.png")
     by_system = ratings.system_accessibility(r)[["system", "mean", "count"]]
     worst = grid.index[0]
     return Section().add(
@@ -597,43 +303,3 @@ def section_borough(ctx: Context) -> Section:
             },
         ),
     )
-
-
-def explorer(ctx: Context, explore: bool = False):
-    """In JupyterLab (``explore=True``): filter items by agency, theme and score."""
-    if not explore:
-        return None
-    import ipywidgets as w
-    from IPython.display import display
-
-    agencies = w.SelectMultiple(options=sorted(ctx.items["agency"].unique()), description="Agency")
-    themes = w.SelectMultiple(options=sorted(ctx.items["theme"].unique()), description="Theme")
-    min_useful = w.FloatSlider(value=1.0, min=1.0, max=4.0, step=0.25, description="Usefulness ≥")
-    out = w.Output()
-
-    def refresh(_change=None) -> None:
-        d = ctx.decisions.join(ctx.items[["theme"]])
-        if agencies.value:
-            d = d.loc[d["agency"].isin(agencies.value)]
-        if themes.value:
-            d = d.loc[d["theme"].isin(themes.value)]
-        d = d.loc[d["usefulness"] >= min_useful.value]
-        out.clear_output()
-        with out:
-            display(
-                table(
-                    d.reset_index()[
-                        ["item_id", "title", "usefulness", "accessibility", "decision"]
-                    ].astype({"decision": str}),
-                    decimals={"usefulness": 2, "accessibility": 2},
-                )
-            )
-
-    for widget in (agencies, themes, min_useful):
-        widget.observe(refresh, names="value")
-    refresh()
-    return w.VBox([w.HBox([agencies, themes]), min_useful, out])
-
-
-def summary(project: Project) -> dict:
-    return phases.prepared_summary(project, PHASE)

@@ -1,0 +1,111 @@
+"""Phase 2's figures, drawn from plain frames so an explorer can redraw them quickly.
+
+Each ``plot_*`` function takes the tables it shows (no report context) and returns a
+matplotlib figure; :mod:`lscb_nb.assessment.context` names the area-wide ones drawn
+once per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from lscb_nb.core.datamodel import AGENCY_LABELS
+
+log = logging.getLogger(__name__)
+
+AGENCY_COLOURS = dict(
+    zip(
+        AGENCY_LABELS,
+        [
+            "#1b9e77",
+            "#d95f02",
+            "#7570b3",
+            "#e7298a",
+            "#66a61e",
+            "#e6ab02",
+            "#a6761d",
+            "#666666",
+            "#1f78b4",
+        ],
+        strict=False,
+    )
+)
+
+
+def plot_priority_matrix(decisions: pd.DataFrame, useful: float, accessible: float) -> plt.Figure:
+    """Every item's usefulness against its accessibility, coloured by supplying agency,
+    with the thresholds that place it (``decisions`` from :func:`ratings.classify`)."""
+    d = decisions
+    fig, ax = plt.subplots(figsize=(10, 7.5))
+    for agency, part in d.groupby("agency"):
+        ax.scatter(
+            part["accessibility"],
+            part["usefulness"],
+            s=36,
+            color=AGENCY_COLOURS.get(agency, "#333"),
+            label=AGENCY_LABELS.get(agency, agency),
+            edgecolors="white",
+            linewidths=0.5,
+        )
+    for item_id, row in d.iterrows():
+        ax.annotate(
+            item_id,
+            (row["accessibility"], row["usefulness"]),
+            fontsize=6,
+            xytext=(3, 2),
+            textcoords="offset points",
+            color="#333",
+        )
+    ax.axvline(accessible, color="#888", ls="--", lw=1)
+    ax.axhline(useful, color="#888", ls="--", lw=1)
+    lo_x, hi_x = 1, 4
+    for x, y, text in (
+        (hi_x - 0.05, 3.95, "core"),
+        (lo_x + 0.05, 3.95, "develop"),
+        (hi_x - 0.05, lo_x + 0.05, "local option"),
+        (lo_x + 0.05, lo_x + 0.05, "drop"),
+    ):
+        ax.text(
+            x,
+            y,
+            text,
+            ha="right" if x > 2 else "left",
+            va="top" if y > 2 else "bottom",
+            fontsize=11,
+            color="#555",
+            weight="bold",
+        )
+    ax.set_xlim(lo_x, hi_x)
+    ax.set_ylim(lo_x, hi_x)
+    ax.set_xlabel("Accessibility (mean of raters, 1-4)")
+    ax.set_ylabel("Usefulness (mean of raters, 1-4)")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), title="Supplying agency")
+    ax.set_title("Priority matrix: every item's usefulness against its accessibility")
+    fig.tight_layout()
+    return fig
+
+
+def plot_accessibility_heatmap(grid: pd.DataFrame) -> plt.Figure:
+    """Mean accessibility by supplying agency and criterion (the grid of
+    :func:`lscb_nb.assessment.ratings.accessibility_grid`)."""
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(9, 4.6))
+    sns.heatmap(
+        grid,
+        annot=True,
+        fmt=".1f",
+        cmap="RdYlGn",
+        vmin=1,
+        vmax=4,
+        ax=ax,
+        cbar_kws={"label": "mean score (1-4)"},
+    )
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title("Accessibility by supplying agency and criterion")
+    fig.tight_layout()
+    return fig

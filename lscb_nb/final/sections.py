@@ -1,0 +1,252 @@
+"""The project's final report, organised as the Datasets Project's final report was:
+its frame, the dataset (section 1), gaps (7) and recommendations (8); the themed
+findings are in :mod:`lscb_nb.final.sections_findings`.
+
+Each section is filled from what the phases produced: the data-model versions,
+phase 1's mapping of what boroughs collect, phase 2's ratings of accessibility
+and usefulness, and phase 3's evaluation of the pilot returns. Where a phase has
+not been run, the section says so rather than filling the gap with boilerplate.
+The notebook calls :func:`lscb_nb.final.context.load_context` and then these.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from lscb_nb.core import periods, phases
+from lscb_nb.core.datamodel import AGENCY_LABELS
+from lscb_nb.core.display import Section, esc, listing, plural, table
+from lscb_nb.final import figures
+from lscb_nb.final.context import Context, collected_by, needs_pilot
+from lscb_nb.pilot import completeness, refinement
+
+log = logging.getLogger(__name__)
+
+
+def header(ctx: Context) -> Section:
+    from lscb_nb.core import display
+
+    p = ctx.pilot
+    facts = {
+        "Report": ctx.project.title,
+        "Area": f"{ctx.area} ({plural(len(ctx.project.authorities), 'authority', 'authorities')})",
+        "Pilot": (
+            f"{plural(len(p.pilots), 'authority', 'authorities')}, "
+            f"{periods.span_text(p.period_labels)}"
+            if p is not None
+            else "not run yet"
+        ),
+        "Dataset versions": ", ".join([ctx.candidate.version, *ctx.versions]),
+        "Phases run": ", ".join(
+            ph.title
+            for ph in phases.all_phases()
+            if ph.writes and phases.is_prepared(ctx.project, ph)
+        )
+        or "none yet",
+    }
+    if p is not None:
+        facts["Data snapshot"] = str(p.ingest.get("input_snapshot_sha256", ""))[:12]
+    return display.header("Final report", facts, ctx.synthetic)
+
+
+def _labels(codes: pd.Series, labels: dict[str, str]) -> pd.Series:
+    return codes.map(lambda c: labels.get(c, c))
+
+
+# --------------------------------------------------------------------------------------
+# 1. The dataset
+# --------------------------------------------------------------------------------------
+
+
+def section_dataset(ctx: Context) -> Section:
+    """The dataset, its profile and why: each item's source and how to implement it."""
+    final = ctx.final
+    items = final.items
+    by_agency = items.groupby("agency").size().rename("items")
+    by_agency.index = _labels(by_agency.index.to_series(), AGENCY_LABELS)
+    tiers = items["tier"].value_counts()
+    sec = Section().add(
+        f"The project began with a candidate dataset of {len(ctx.candidate.items)} items drawn "
+        "from the statutory returns, the National Indicators and Working Together. It "
+        f"{'ends' if ctx.pilot is not None else 'stands so far'} "
+        f"with version {esc(final.version)}: {plural(len(items), 'item')}, of which "
+        f"{tiers.get('core', 0)} core, {tiers.get('develop', 0)} to develop and "
+        f"{tiers.get('local_option', 0)} local options."
+    )
+    if ctx.pilot is not None:
+        recs = ctx.pilot.recommendations_in_scope["disposition"].astype(str).value_counts()
+        sec.add(
+            f"The pilot's evidence kept {recs.get(refinement.KEEP, 0)} items as they were, asked "
+            f"for {recs.get(refinement.AMEND, 0)} definitions to be amended, moved "
+            f"{recs.get(refinement.LOCAL, 0)} to local option and dropped "
+            f"{recs.get(refinement.DROP, 0)}."
+        )
+    versions = [("candidate", ctx.candidate)] + [
+        (v.meta.get("status", ""), v) for v in ctx.versions.values()
+    ]
+    sec.add(
+        table(
+            pd.DataFrame(
+                {
+                    "Version": [v.version for _, v in versions],
+                    "Stage": [s for s, _ in versions],
+                    "Items": [len(v.items) for _, v in versions],
+                    "Based on": [v.meta.get("based_on") or "–" for _, v in versions],
+                }
+            ),
+            caption="How the dataset was refined, phase by phase",
+        )
+    )
+    fig = figures.plot_items_by_agency(by_agency, final.version)
+    sec.add(
+        "Children's social care supplies most items because its statutory returns already "
+        "define them; the other agencies' items are fewer and newer.",
+        fig,
+    )
+    collected = collected_by(ctx)
+    rows = items.reset_index()[
+        ["item_id", "title", "agency", "tier", "statutory_return", "frequency", "source_systems"]
+    ].copy()
+    rows["agency"] = _labels(rows["agency"], AGENCY_LABELS)
+    rows["source_systems"] = rows["source_systems"].map(lambda s: ", ".join(s or []))
+    if collected is not None:
+        rows["boroughs collecting (phase 1)"] = rows["item_id"].map(collected).fillna(0)
+    if ctx.pilot is not None:
+        rows["pilot disposition"] = rows["item_id"].map(
+            ctx.pilot.recommendations["disposition"].astype(str)
+        )
+    sec.add(
+        "Every item, where it comes from and how often boroughs return it. The full "
+        "definitions, numerators and denominators are in the data dictionary of the version "
+        "(`lscb-nb datamodel dictionary`).",
+        table(
+            rows.rename(
+                columns={
+                    "item_id": "Item",
+                    "title": "Title",
+                    "agency": "Agency",
+                    "tier": "Tier",
+                    "statutory_return": "Statutory return",
+                    "frequency": "Frequency",
+                    "source_systems": "Source systems",
+                }
+            ),
+            caption=f"The dataset, version {final.version}",
+        ),
+    )
+    return sec
+
+
+# --------------------------------------------------------------------------------------
+# 7. Gaps and challenges
+# --------------------------------------------------------------------------------------
+
+
+@needs_pilot
+def section_gaps(ctx: Context) -> Section:
+    """What the dataset could not yet cover, and why."""
+    p = ctx.pilot
+    by_agency = completeness.summarise(p.cells, "agency")
+    late = by_agency.sort_values("on_time_pct").head(3)
+    sec = Section()
+    collected = collected_by(ctx)
+    if collected is not None:
+        none = ctx.candidate.items.index.difference(collected.index[collected > 0])
+        sec.add(
+            f"{plural(len(none), 'candidate item')} were collected by no borough before the "
+            f"project ({listing(none)}): the dataset asks for them because statute or the "
+            "board's functions need them, and they need building from scratch."
+        )
+    sec.add(
+        "The least timely agencies in the pilot were "
+        + listing(
+            [
+                f"{AGENCY_LABELS.get(a, a)} ({v:.0f}% on time)"
+                for a, v in late["on_time_pct"].items()
+            ]
+        )
+        + ". Health figures come from several trusts' systems with no common definition, and "
+        "arrived late most often."
+    )
+    if not p.flags.empty:
+        sec.add(
+            f"{plural(len(p.flags), 'figure')} suggested a borough was counting to its own "
+            "definition: "
+            + listing(
+                [f"{p.name(r.la_code_ons)} {r.item_id} ({r.signal})" for r in p.flags.itertuples()]
+            )
+            + "."
+        )
+    return sec
+
+
+# --------------------------------------------------------------------------------------
+# 8. Recommendations
+# --------------------------------------------------------------------------------------
+
+
+def recommendations(ctx: Context) -> list[str]:
+    """The report's recommendations, each one following from a finding above."""
+    p = ctx.pilot
+    out = [
+        f"Adopt version {ctx.final.version} ({len(ctx.final.items)} items) as the "
+        f"{ctx.area} dataset, with local options left to each board."
+        if p is not None
+        else f"Pilot version {ctx.final.version} ({len(ctx.final.items)} items) before adopting "
+        "it: phase 3 has not been run yet."
+    ]
+    if p is None:
+        return out
+    recs = p.recommendations_in_scope
+    amend = recs.index[recs["disposition"].astype(str) == refinement.AMEND]
+    if len(amend):
+        out.append(
+            f"Agree the counting rules for {listing(amend)} with the boroughs flagged, before "
+            f"any figure for them is compared across {ctx.area}."
+        )
+    by_agency = completeness.summarise(p.cells, "agency")
+    worst = by_agency["on_time_pct"].idxmin()
+    out.append(
+        f"Agree a data-sharing protocol and deadline with {AGENCY_LABELS.get(worst, worst)} "
+        f"partners: only {by_agency.loc[worst, 'on_time_pct']:.0f}% of their figures arrived on "
+        "time."
+    )
+    local = recs.index[recs["disposition"].astype(str) == refinement.LOCAL]
+    if len(local):
+        out.append(
+            f"Leave {plural(len(local), 'item')} to local choice: they did not tell boroughs apart "
+            "or only some boroughs can supply them."
+        )
+    out.append(
+        "Return the dataset in the toolkit's template each quarter, validate it on arrival, and "
+        "publish figures with small-number suppression and confidence intervals, as this pilot did."
+    )
+    return out
+
+
+def section_recommendations(ctx: Context) -> Section:
+    return Section().add("\n".join(f"{i}. {esc(r)}" for i, r in enumerate(recommendations(ctx), 1)))
+
+
+def section_intro(ctx: Context) -> Section:
+    """What the project set out to do and how far it has come, from the data."""
+    ran = [ph for ph in phases.all_phases() if ph.writes and phases.is_prepared(ctx.project, ph)]
+    n = len(ctx.project.authorities)
+    sentence = (
+        f"{esc(ctx.project.name)} set out to give the {plural(n, 'authority', 'authorities')} "
+        f"of {esc(ctx.area)} one practical, multi-agency dataset for monitoring how well "
+        "children are safeguarded. "
+    )
+    if ctx.pilot is not None:
+        sentence += (
+            f"The pilot ran in {plural(len(ctx.pilot.pilots), 'authority', 'authorities')} "
+            f"for {periods.span_text(ctx.pilot.period_labels)}. "
+        )
+    sentence += (
+        "This report brings together "
+        + (listing(ph.title for ph in ran) if ran else "no phase yet")
+        + "; every figure in it comes from their data."
+    )
+    return Section().add(sentence)

@@ -1,0 +1,167 @@
+"""Phase 1's prepared tables, read back for a report (read only).
+
+``load_context`` reads what :mod:`lscb_nb.mapping.stage` wrote to
+``data/processed/mapping``; with matching thresholds or a draft rule other than the
+prepared ones it works the matches and the draft out again, here, for this report.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from lscb_nb.core import display, phases
+from lscb_nb.core.datamodel import DataModel
+from lscb_nb.core.project import AREA, Project, find_project
+from lscb_nb.mapping import coverage, crosswalk, figures, harmonise, localdata
+
+log = logging.getLogger(__name__)
+
+
+CONFIDENT, SUGGEST = harmonise.CONFIDENT, harmonise.SUGGEST  # cross-validated
+
+
+PHASE = "mapping"
+
+
+def mapping_dir(project: Project) -> Path:
+    """Where phase 1's prepared tables and figures live."""
+    return project.processed / "mapping"
+
+
+def released(project: Project) -> str:
+    """The draft's release date: the project's, else today."""
+    return project.released("draft") or date.today().isoformat()
+
+
+def match_local_items(project: Project, items, confident: float, suggest: float):
+    """Every borough's local items matched to ``items``: (matches, local datasets read)."""
+    local = localdata.read_local_datasets(project.catalogues, project.authorities)
+    walk = crosswalk.load_crosswalk(crosswalk.default_path(project))
+    matches = harmonise.match(local.items, items, walk, confident, suggest)
+    return matches, local
+
+
+@dataclass
+class Context:
+    project: Project
+    la_code: str
+    la_name: str
+    synthetic: bool
+    items: pd.DataFrame
+    authorities: pd.DataFrame
+    matches: pd.DataFrame
+    problems: pd.DataFrame
+    files: pd.DataFrame
+    matrix: pd.DataFrame
+    min_boroughs: int
+    selection: pd.DataFrame
+    candidate: DataModel
+    draft: DataModel
+    confident: float
+    suggest: float
+    as_prepared: bool = False
+
+    @property
+    def is_london(self) -> bool:
+        """The report is about the whole area, not one authority."""
+        return self.la_code == AREA
+
+    @property
+    def readable(self) -> list[str]:
+        return list(self.matrix.index)
+
+    def name(self, code: str) -> str:
+        return self.project.authority_name(code)
+
+    @property
+    def area(self) -> str:
+        return self.project.area_name
+
+
+def load_context(
+    project: Project | Path | str | None = None,
+    la_code: str = AREA,
+    min_boroughs: int | None = None,
+    confident: float = CONFIDENT,
+    suggest: float = SUGGEST,
+) -> Context:
+    """Everything the phase 1 report shows, from the prepared tables (read only:
+    ``lscb-nb run`` prepares them before any notebook runs)."""
+    project = find_project(project)
+    la_code = project.area_code(la_code)
+    folder = mapping_dir(project)
+    summary = phases.prepared_summary(project, PHASE)
+    candidate = phases.basis(project, PHASE).datamodel
+    if (confident, suggest) == (summary["confident"], summary["suggest"]):
+        matches = pd.read_parquet(folder / "matches.parquet")
+        matches["alternatives"] = matches["alternatives"].map(lambda s: s.split(",") if s else [])
+    else:
+        matches, _ = match_local_items(project, candidate.items, confident, suggest)
+    files = pd.read_parquet(folder / "files.parquet")
+    readable = sorted(matches["la_code_ons"].dropna().unique())
+    matrix = coverage.coverage_matrix(matches, candidate.items, readable)
+    k = min_boroughs or coverage.default_min_boroughs(len(readable))
+    selection = coverage.draft_selection(candidate.items, coverage.boroughs_collecting(matrix), k)
+    draft = coverage.draft_datamodel(
+        candidate,
+        selection,
+        k,
+        len(readable),
+        summary.get("released") or released(project),
+        phases.version_name(project, "draft"),
+    )
+    authorities = project.authorities
+    return Context(
+        project=project,
+        la_code=la_code,
+        la_name=project.authority_name(la_code),
+        synthetic=project.synthetic,
+        items=candidate.items,
+        authorities=authorities,
+        matches=matches,
+        problems=pd.read_parquet(folder / "problems.parquet"),
+        files=files,
+        matrix=matrix,
+        min_boroughs=k,
+        selection=selection,
+        candidate=candidate,
+        draft=draft,
+        confident=confident,
+        suggest=suggest,
+        as_prepared=(confident, suggest) == (summary["confident"], summary["suggest"])
+        and min_boroughs in (None, summary["min_boroughs"]),
+    )
+
+
+# Area-wide figures are the same in every report of a batch: drawn once, in
+# prepare_mapping, and reused while the parameters are the prepared ones.
+SHARED_FIGURES = {
+    "coverage_matrix.png": lambda ctx: figures.plot_coverage_heatmap(
+        ctx.matrix, ctx.items, ctx.name
+    ),
+    "coverage_by_agency_theme.png": lambda ctx: figures.plot_coverage_by(
+        *coverage.coverage_tables(ctx.matrix, ctx.items)
+    ),
+}
+
+
+def shared_figure(ctx: Context, name: str):
+    """An area-wide figure: the one drawn at preparation, or drawn now for other parameters."""
+    return display.shared_figure(
+        mapping_dir(ctx.project), name, SHARED_FIGURES[name], ctx, ctx.as_prepared
+    )
+
+
+def accuracy_against_truth(ctx: Context) -> dict | None:
+    """Matching precision and recall against the generator's truth (sample data only)."""
+    path = ctx.project.truth
+    if not path.exists():
+        return None
+    truth = pd.DataFrame(json.loads(path.read_text(encoding="utf-8"))["phase1"]["items"])
+    return harmonise.accuracy(ctx.matches, truth)
