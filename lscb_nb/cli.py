@@ -160,7 +160,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from lscb_nb.core import phases
     from lscb_nb.core.fileio import folder_sha256
-    from lscb_nb.output import batch, pipeline
+    from lscb_nb.output import batch, executors, pipeline
 
     project = _project(args)
     selected = phases.select(args.phases)
@@ -177,19 +177,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     name = args.run_name or datetime.now().strftime("run-%Y%m%d-%H%M%S")
     run_dir = Path(args.out or project.outputs) / name
     log.info("Running %d report(s) with %d worker(s) into %s", len(jobs), args.workers, run_dir)
-    result = batch.run_batch(
-        jobs,
-        run_dir,
-        workers=args.workers,
-        progress=not args.quiet,
-        reuse=not args.force,
-        manifest_extra={
-            "data_snapshot": folder_sha256(project.raw) if project.raw.exists() else "",
-            "synthetic_data": project.synthetic,
-            "project": str(project.root),
-            "project_name": project.name,
-        },
-    )
+    with executors.open_executor(args.scheduler, args.workers) as executor:
+        result = batch.run_batch(
+            jobs,
+            run_dir,
+            workers=args.workers,
+            progress=not args.quiet,
+            reuse=not args.force,
+            executor=executor,
+            manifest_extra={
+                "data_snapshot": folder_sha256(project.raw) if project.raw.exists() else "",
+                "synthetic_data": project.synthetic,
+                "project": str(project.root),
+                "project_name": project.name,
+            },
+        )
     ready = sum(j.status == "succeeded" for j in result.jobs)
     waiting = len(result.not_ready)
     reused = sum(j.reused for j in result.jobs)
@@ -262,7 +264,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--la", nargs="*", help="authorities (ONS/DfE code or name), or 'area'")
     r.add_argument("--out", type=Path, default=None, help="output folder (default: outputs/)")
     r.add_argument("--run-name", default=None, help="folder name of this run")
-    r.add_argument("--workers", type=int, default=2)
+    r.add_argument("--workers", type=int, default=2, help="local worker processes")
+    r.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the reports on a dask.distributed cluster: its scheduler's address "
+        "(tcp://host:8786), or 'local' for a LocalCluster of --workers processes; the "
+        'workers must see the project at the same path (needs pip install "lscb-nb[dask]")',
+    )
     r.add_argument("--no-prepare", action="store_true", help="reuse prepared data")
     r.add_argument(
         "--force", action="store_true", help="re-prepare and re-render everything, reusing nothing"
@@ -287,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     from lscb_nb.core.datamodel import DataModelError
     from lscb_nb.core.periods import PeriodError
     from lscb_nb.core.project import ProjectError
+    from lscb_nb.output.executors import ExecutorError
 
     try:
         return args.func(args)
@@ -295,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lscb-nb {args.command}: {message}", file=sys.stderr)
         return 2
     except DataModelError as exc:
+        print(f"lscb-nb {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except ExecutorError as exc:
         print(f"lscb-nb {args.command}: {exc}", file=sys.stderr)
         return 2
 

@@ -216,30 +216,91 @@ def test_manifest_is_valid_json_with_timings(batch_run):
     assert manifest["seconds"] > 0
 
 
-@pytest.mark.notebook
-def test_a_batch_runs_on_any_executor_a_dask_cluster_included(tmp_path):
-    """run_batch takes any concurrent.futures.Executor: here a dask.distributed
-    LocalCluster's, the path by which a national run spreads over machines."""
-    from dask.distributed import Client, LocalCluster
-
+def _executor_run(tmp_path: Path, executor) -> tuple[Path, batch.RunResult]:
+    """The test phase for the area and both pilots (one broken) on ``executor``."""
     project = _project(tmp_path / "p")
     nbdir = tmp_path / "nb"
     nbdir.mkdir()
     _notebook(nbdir)
-    jobs = [j for j in batch.plan_jobs(project, [TEST_PHASE]) if j.la_code != BROKEN]
+    jobs = batch.plan_jobs(project, [TEST_PHASE], notebooks_dir=nbdir)
+    run_dir = tmp_path / "run"
+    result = batch.run_batch(
+        jobs, run_dir, notebooks_dir=nbdir, progress=False, reuse=False, executor=executor
+    )
+    return run_dir, result
+
+
+def _assert_ran_everywhere(run_dir: Path, result: batch.RunResult, executor: str) -> None:
+    status = {j.la_code: j.status for j in result.jobs}
+    assert status == {AREA: "succeeded", GOOD: "succeeded", BROKEN: "failed"}
+    for job in result.jobs:
+        assert (run_dir / job.ipynb).exists() and (run_dir / "logs" / f"{job.slug}.log").exists()
+        if job.status == "succeeded":
+            body = (run_dir / job.html).read_text()
+            assert "What the return holds" in body and "data:image/png;base64" in body
+    manifest = batch.load_manifest(run_dir)
+    assert manifest["executor"] == executor and manifest["succeeded"] == 2
+    assert "Islington" in (run_dir / "index.html").read_text()
+
+
+@pytest.mark.notebook
+def test_a_batch_runs_on_a_dask_cluster_of_worker_processes(tmp_path):
+    """run_batch takes any concurrent.futures.Executor: here a dask.distributed
+    LocalCluster of two worker processes, the path by which a national run spreads
+    over several machines (a remote scheduler's client is used the same way)."""
+    from dask.distributed import Client, LocalCluster
+
     with (
-        LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster,
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
         Client(cluster) as client,
     ):
-        result = batch.run_batch(
-            jobs,
-            tmp_path / "run",
-            notebooks_dir=nbdir,
-            progress=False,
-            executor=client.get_executor(),
-        )
-    assert [j.status for j in result.jobs] == ["succeeded", "succeeded"]
-    assert all((tmp_path / "run" / j.html).exists() for j in result.jobs)
+        run_dir, result = _executor_run(tmp_path, client.get_executor())
+        ran_on = {w["id"] for w in client.scheduler_info()["workers"].values()}
+    _assert_ran_everywhere(run_dir, result, "ClientExecutor")
+    assert len(ran_on) == 2
+
+
+@pytest.mark.notebook
+def test_a_batch_runs_on_a_thread_pool_each_report_with_its_own_log(tmp_path):
+    """Threads work too (each report's kernel is its own process): the reports
+    render one at a time and each log keeps only its own report's records."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        run_dir, result = _executor_run(tmp_path, pool)
+    _assert_ran_everywhere(run_dir, result, "ThreadPoolExecutor")
+    for job in result.jobs:
+        text = (run_dir / "logs" / f"{job.slug}.log").read_text()
+        others = [j.slug for j in result.jobs if j.slug != job.slug]
+        assert f"report {job.slug}:" in text and not any(f"report {o}:" in text for o in others)
+
+
+def test_a_lost_worker_fails_its_report_not_the_run(tmp_path):
+    """An executor whose task cannot come back (a killed worker, a scheduler gone)
+    marks that report failed; the others, the index and the manifest still appear."""
+    from concurrent.futures import Future
+
+    class LosesTheArea:
+        def submit(self, fn, job, *args):
+            fut: Future = Future()
+            if job.la_code == AREA:
+                fut.set_exception(RuntimeError("worker tcp://10.0.0.7 died"))
+            else:
+                job.status, job.html = "succeeded", ""
+                fut.set_result(job)
+            return fut
+
+    project = _project(tmp_path / "p")
+    jobs = batch.plan_jobs(project, [TEST_PHASE])
+    result = batch.run_batch(
+        jobs, tmp_path / "run", progress=False, reuse=False, executor=LosesTheArea()
+    )
+    lost = next(j for j in result.jobs if j.la_code == AREA)
+    assert lost.status == "failed" and "worker tcp://10.0.0.7 died" in lost.error
+    assert [j.status for j in result.jobs if j.la_code != AREA] == ["succeeded", "succeeded"]
+    assert batch.load_manifest(tmp_path / "run")["failed"] == 1
 
 
 def test_a_second_run_reuses_what_did_not_change_and_reruns_what_did(tmp_path):

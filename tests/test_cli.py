@@ -67,3 +67,25 @@ def test_run_on_an_empty_project_renders_pages_that_say_what_is_missing(tmp_path
     assert "0 of 37 reports ready, 37 waiting for data" in out  # 34 + 3 whole-area pages
     index = (tmp_path / "p" / "outputs" / "r" / "index.html").read_text()
     assert "phase1_catalogues" in index and "Not ready" in index
+
+
+def test_run_on_a_local_dask_cluster_records_the_executor(tmp_path, capsys):
+    assert cli.main(["init", str(tmp_path / "p"), "--name", "Empty"]) == 0
+    args = ["-q", "run", "--project", str(tmp_path / "p"), "--run-name", "r"]
+    assert cli.main([*args, "--scheduler", "local", "--workers", "1"]) == 0
+    assert "0 of 37 reports ready" in capsys.readouterr().out
+    manifest = json.loads((tmp_path / "p" / "outputs" / "r" / "manifest.json").read_text())
+    assert manifest["executor"] == "ClientExecutor"
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    from lscb_nb.output import executors
+
+    real = executors.dask_executor
+    monkeypatch.setattr(
+        executors, "dask_executor", lambda address, workers: real(address, workers, timeout=2)
+    )
+    assert cli.main(["init", str(tmp_path / "p"), "--name", "Empty"]) == 0
+    args = ["-q", "run", "--project", str(tmp_path / "p"), "--scheduler", "tcp://127.0.0.1:9"]
+    assert cli.main(args) == 2
+    assert "No dask scheduler answered at tcp://127.0.0.1:9" in capsys.readouterr().err

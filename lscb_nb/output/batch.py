@@ -18,7 +18,7 @@ import re
 import threading
 import time
 import traceback
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,6 +141,14 @@ def _quiet_worker(log_dir: str) -> None:
     os.close(fd)
 
 
+# Reports running side by side on threads share these: the loggers' levels (raised
+# while any report runs) and the HTML exporter (one render at a time).
+_LOG_LOCK = threading.Lock()
+_LOGGING_REPORTS = 0
+_SAVED_LEVELS: list[int] = []
+_RENDER_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _report_log(path: Path):
     """Everything the toolkit and papermill log while one report runs, in its own file.
@@ -148,22 +156,31 @@ def _report_log(path: Path):
     The handler keeps only records from the thread that runs the report, so reports
     run side by side on a thread pool do not share a log.
     """
+    global _LOGGING_REPORTS, _SAVED_LEVELS
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, mode="w", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     thread = threading.get_ident()
     handler.addFilter(lambda record: record.thread == thread)
     loggers = [logging.getLogger("lscb_nb"), logging.getLogger("papermill")]
-    saved = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.addHandler(handler)
-        lg.setLevel(min(lg.getEffectiveLevel(), logging.INFO))
+    with _LOG_LOCK:  # the first report in raises the levels, the last one out restores them
+        if _LOGGING_REPORTS == 0:
+            _SAVED_LEVELS = [lg.level for lg in loggers]
+            for lg in loggers:
+                lg.setLevel(min(lg.getEffectiveLevel(), logging.INFO))
+        _LOGGING_REPORTS += 1
+        for lg in loggers:
+            lg.addHandler(handler)
     try:
         yield
     finally:
-        for lg, level in zip(loggers, saved, strict=True):
-            lg.removeHandler(handler)
-            lg.setLevel(level)
+        with _LOG_LOCK:
+            for lg in loggers:
+                lg.removeHandler(handler)
+            _LOGGING_REPORTS -= 1
+            if _LOGGING_REPORTS == 0:
+                for lg, level in zip(loggers, _SAVED_LEVELS, strict=True):
+                    lg.setLevel(level)
         handler.close()
 
 
@@ -197,7 +214,8 @@ def _execute_logged(job: Job, notebooks_dir: str, run_dir: str, kernel: str) -> 
             cwd=notebooks_dir,
         )
         out_html = Path(run_dir) / "reports" / f"{job.slug}.html"
-        body = render_html(out_nb, title=f"{job.phase}: {job.area_name}")
+        with _RENDER_LOCK:
+            body = render_html(out_nb, title=f"{job.phase}: {job.area_name}")
         write_text_atomic(out_html, body)
         job.html = str(out_html.relative_to(run_dir))
         job.html_bytes = len(body.encode())
@@ -338,11 +356,11 @@ def run_batch(
             max_workers=workers, initializer=_quiet_worker, initargs=(str(run_dir / "logs"),)
         )
         try:
-            futures = [
-                pool.submit(_execute, j, str(notebooks_dir), str(run_dir), kernel) for j in jobs
-            ]
+            futures = {
+                pool.submit(_execute, j, str(notebooks_dir), str(run_dir), kernel): j for j in jobs
+            }
             for fut in as_completed(futures):
-                done.append(fut.result())
+                done.append(_outcome(fut, futures[fut]))
                 bar.update()
                 if done[-1].status != "succeeded":
                     bar.write(f"FAILED {done[-1].slug}: {done[-1].error[:200]}")
@@ -358,6 +376,7 @@ def run_batch(
         "seconds": round(time.perf_counter() - t0, 2),
         "toolkit_version": __version__,
         "workers": workers,
+        "executor": type(executor).__name__ if executor is not None else "local processes",
         "succeeded": sum(j.status == "succeeded" for j in done),
         "failed": len(result.failed),
         "not_ready": len(result.not_ready),
@@ -368,6 +387,17 @@ def run_batch(
     write_json_atomic(run_dir / "manifest.json", manifest)
     write_text_atomic(run_dir / "index.html", render_index(result, manifest))
     return result
+
+
+def _outcome(future: Future, job: Job) -> Job:
+    """A finished job, or ``job`` marked failed when its worker could not return it
+    (a worker process killed, a scheduler gone): one lost report never stops the run."""
+    try:
+        return future.result()
+    except Exception as exc:
+        log.error("report %s: its worker failed: %s", job.slug, exc)
+        job.status, job.error = "failed", f"worker failed: {_error_text(exc)}"
+        return job
 
 
 def previous_reports(outputs: Path, exclude: Path | None = None) -> dict[str, tuple[Path, dict]]:
