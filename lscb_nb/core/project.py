@@ -24,11 +24,10 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
-import jsonschema
 import pandas as pd
 import yaml
 
-from lscb_nb.core import periods, reference
+from lscb_nb.core import jsonschemas, periods, reference
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +283,7 @@ def _schema() -> dict:
     return yaml.safe_load(text)
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
+def _describe(error) -> str:
     """One schema error as 'key: value: what is allowed'."""
     where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
     allowed = error.schema.get("description") or ""
@@ -307,6 +306,7 @@ def validate_settings(settings: object, source: str = PROJECT_FILE) -> dict:
     """
     if not isinstance(settings, dict):
         raise ProjectError(f"{source}: expected keys such as `name:`, found {type(settings)}.")
+    jsonschema = jsonschemas.jsonschema()
     validator = jsonschema.Draft202012Validator(
         _schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )

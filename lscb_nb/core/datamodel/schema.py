@@ -19,9 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
+from lscb_nb.core import jsonschemas
 from lscb_nb.core.datamodel.checks import SECTIONS, check_all, entry_label, released_text
 from lscb_nb.core.datamodel.vocab import VOCABULARIES
 
@@ -50,7 +50,8 @@ def schema() -> dict:
 
 
 @cache
-def _validator() -> jsonschema.Draft202012Validator:
+def _validator():
+    jsonschema = jsonschemas.jsonschema()
     jsonschema.Draft202012Validator.check_schema(schema())
     return jsonschema.Draft202012Validator(schema())
 
@@ -101,7 +102,7 @@ def _plural(names: list[str], noun: str) -> str:
     return f"{noun}{'s' if len(names) > 1 else ''}"
 
 
-def _describe(error: jsonschema.ValidationError, raw: Mapping) -> tuple[tuple, str]:
+def _describe(error, raw: Mapping) -> tuple[tuple, str]:
     """One schema error as (sort order, 'item CSC01: unit 'percent' is not allowed; ...')."""
     path = list(error.absolute_path)
     order, who, field = _where(raw, path)
