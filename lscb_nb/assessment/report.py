@@ -382,11 +382,13 @@ def section_disputed(ctx: Context) -> Section:
 def priority_matrix(ctx: Context) -> plt.Figure:
     d = ctx.decisions
     fig, ax = plt.subplots(figsize=(10, 7.5))
-    for agency, part in d.groupby("agency"):
+    markers = "osD^vPXh*p"  # a shape as well as a colour for each agency
+    for number, (agency, part) in enumerate(d.groupby("agency")):
         ax.scatter(
             part["accessibility"],
             part["usefulness"],
             s=36,
+            marker=markers[number % len(markers)],
             color=AGENCY_COLOURS.get(agency, "#333"),
             label=_agency(agency),
             edgecolors="white",
@@ -427,7 +429,14 @@ def priority_matrix(ctx: Context) -> plt.Figure:
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), title="Supplying agency")
     ax.set_title("Priority matrix: every item's usefulness against its accessibility")
     fig.tight_layout()
-    return fig
+    counts = d["decision"].astype(str).value_counts()
+    return display.describe(
+        fig,
+        f"Scatter plot of {len(d)} items, usefulness against accessibility (mean of raters, "
+        f"1 to 4), with lines at usefulness {ctx.useful} and accessibility {ctx.accessible}: "
+        + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("core", "develop", "local option", "drop"))
+        + ".",
+    )
 
 
 def section_priority_matrix(ctx: Context) -> Section:
@@ -469,7 +478,14 @@ def _agency_heatmap(ctx: Context) -> plt.Figure:
     ax.set_ylabel("")
     ax.set_title("Accessibility by supplying agency and criterion")
     fig.tight_layout()
-    return fig
+    grid = _accessibility_grid(ctx).stack()
+    lo, hi = grid.idxmin(), grid.idxmax()
+    return display.describe(
+        fig,
+        "Grid of mean accessibility scores (1 to 4) by supplying agency and criterion, each "
+        f"cell labelled with its score. Lowest: {lo[0]}, {lo[1]} ({grid.min():.1f}); highest: "
+        f"{hi[0]}, {hi[1]} ({grid.max():.1f}).",
+    )
 
 
 # London-wide figures are the same in all 11 reports of a batch: drawn once, in

@@ -33,6 +33,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import HTML, Image, Markdown, display
+from matplotlib.container import BarContainer
 
 from lscb_nb import __version__
 from lscb_nb.core.fileio import write_atomic
@@ -131,68 +132,58 @@ def figure_alt(fig: plt.Figure) -> str:
 
 
 def _axes_alt(ax) -> str:
-    title = ax.get_title() or ax.get_title(loc="left")
-    xlabel, ylabel = ax.get_xlabel(), ax.get_ylabel()
+    """One axes described from what it plots: grids, bars, lines and points."""
     what = []
     if ax.images:
         rows, cols = ax.images[0].get_array().shape[:2]
-        ticks_y = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
-        ticks_x = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
-        grid = f"A grid of {rows} rows by {cols} columns"
-        if ticks_y:
-            grid += f", rows {_few(ticks_y)}"
-        if ticks_x:
-            grid += f", columns {_few(ticks_x)}"
+        grid = f"a grid of {rows} rows by {cols} columns"
+        for side, ticks in (("rows", ax.get_yticklabels()), ("columns", ax.get_xticklabels())):
+            names = [t.get_text() for t in ticks if t.get_text()]
+            if names:
+                grid += f", {side} {_few(names)}"
         what.append(grid)
-    bars = [p for c in ax.containers for p in c.patches] if ax.containers else []
-    if bars:
-        horizontal = all(b.get_height() < 1 and b.get_width() != 0 for b in bars[:3]) or (
-            bool(ax.get_yticklabels())
-            and any(t.get_text() for t in ax.get_yticklabels())
-            and not any(t.get_text() for t in ax.get_xticklabels())
-        )
-        values = [b.get_width() if horizontal else b.get_height() for b in bars]
-        names = [
-            t.get_text() for t in (ax.get_yticklabels() if horizontal else ax.get_xticklabels())
-        ]
-        names = [n for n in names if n]
-        sentence = f"{len(bars)} bars"
+    for container in ax.containers:
+        if not isinstance(container, BarContainer):
+            continue
+        horizontal = getattr(container, "orientation", "vertical") == "horizontal"
+        values = [p.get_width() if horizontal else p.get_height() for p in container.patches]
+        values = [v for v in values if np.isfinite(v)]
+        ticks = ax.get_yticklabels() if horizontal else ax.get_xticklabels()
+        names = [t.get_text() for t in ticks if t.get_text()]
+        bars = f"{len(container.patches)} bars"
+        if container.get_label() and not container.get_label().startswith("_"):
+            bars += f" ({container.get_label()})"
         if names:
-            sentence += f" for {_few(names)}"
-        finite = [v for v in values if np.isfinite(v)]
-        if finite:
-            sentence += f", from {_num(min(finite))} to {_num(max(finite))}"
-        what.append(sentence)
+            bars += f" for {_few(names)}"
+        if values:
+            bars += f", from {_num(min(values))} to {_num(max(values))}"
+        what.append(bars)
     for line in ax.lines:
-        label = line.get_label()
         try:
             y = np.asarray(line.get_ydata(), dtype=float)
         except (TypeError, ValueError):
             continue
         y = y[np.isfinite(y)]
-        if len(y) < 2:
-            continue
-        name = "" if label.startswith("_") else f" ({label})"
-        what.append(f"a line{name} of {len(y)} points from {_num(y.min())} to {_num(y.max())}")
+        if len(y) >= 2:
+            label = line.get_label()
+            name = "" if label.startswith("_") else f" ({label})"
+            what.append(f"a line{name} of {len(y)} points from {_num(y.min())} to {_num(y.max())}")
     points = sum(len(c.get_offsets()) for c in ax.collections if hasattr(c, "get_offsets"))
     if points and not ax.images:
-        what.append(f"{points:,} points")
-    axes = "; ".join(
-        t
-        for t in (xlabel and f"horizontal axis {xlabel}", ylabel and f"vertical axis {ylabel}")
-        if t
-    )
-    head = f"Chart: {title}." if title else "Chart."
-    body = "; ".join(what)
-    return " ".join(
-        t
-        for t in (
-            head,
-            body and body[0].upper() + body[1:] + ".",
-            axes and axes[0].upper() + axes[1:] + ".",
-        )
-        if t
-    )
+        what.append(plural(points, "point"))
+    labels = [
+        f"{side} axis: {label}"
+        for side, label in (("horizontal", ax.get_xlabel()), ("vertical", ax.get_ylabel()))
+        if label
+    ]
+    title = ax.get_title() or ax.get_title(loc="left")
+    sentences = [f"Chart: {title}." if title else "Chart."]
+    sentences += [f"{_capital('; '.join(part))}." for part in (what, labels) if part]
+    return " ".join(sentences)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _few(names: list[str], limit: int = 6) -> str:

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from lscb_nb.assessment import ratings
-from lscb_nb.core import periods, phases
+from lscb_nb.core import display, periods, phases
 from lscb_nb.core.datamodel import AGENCY_LABELS, DataModel, available_versions, load_datamodel
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, plural, table
 from lscb_nb.core.project import Project, find_project
@@ -188,6 +188,12 @@ def section_dataset(ctx: Context) -> Section:
     ax.set_ylabel("")
     ax.set_title(f"Version {final.version}: items by supplying agency")
     fig.tight_layout()
+    display.describe(
+        fig,
+        f"Bar chart of the items in version {final.version} by supplying agency: "
+        + ", ".join(f"{a} {n}" for a, n in by_agency.sort_values(ascending=False).items())
+        + ".",
+    )
     sec.add(
         "Children's social care supplies most items because its statutory returns already "
         "define them; the other agencies' items are fewer and newer.",

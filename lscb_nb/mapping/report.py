@@ -317,7 +317,16 @@ def _heatmap(ctx: Context) -> plt.Figure:
         )
     ax.set_title("Who already collects what (dark = collected)", pad=40)
     fig.tight_layout()
-    return fig
+    collected = int(matrix.to_numpy().sum())
+    share = matrix.mean(axis=0)
+    return display.describe(
+        fig,
+        f"Grid of {len(matrix)} boroughs (rows) by {len(items)} candidate items (columns), "
+        f"grouped by supplying agency; a dark cell is an item the borough already collects. "
+        f"{collected:,} of {matrix.size:,} cells ({collected / max(matrix.size, 1):.0%}) are "
+        f"collected. The most widely collected item is {share.idxmax()} ({share.max():.0%} of "
+        f"boroughs); {int((share == 0).sum())} items are collected by no borough.",
+    )
 
 
 def section_coverage_matrix(ctx: Context) -> Section:
@@ -350,7 +359,16 @@ def _coverage_chart(ctx: Context) -> plt.Figure:
         ax.set_title(f"By {label}")
         ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
-    return fig
+
+    def spread(frame: pd.DataFrame) -> str:
+        lo, hi = frame["share"].idxmin(), frame["share"].idxmax()
+        return f"from {lo} ({frame.at[lo, 'share']:.0f}%) to {hi} ({frame.at[hi, 'share']:.0f}%)"
+
+    return display.describe(
+        fig,
+        "Two bar charts of the average share of boroughs collecting an item. By agency, "
+        f"{spread(by_agency)}; by theme, {spread(by_theme)}.",
+    )
 
 
 # London-wide figures are the same in all 34 reports of a batch: drawn once, in

@@ -549,6 +549,13 @@ def section_completeness(ctx: Context) -> Section:
         ax.set_title("Figures supplied, % of those expected")
         fig.tight_layout()
         worst = share.stack().idxmin()
+        display.describe(
+            fig,
+            f"Grid of {len(share)} boroughs by {share.shape[1]} quarters, each cell labelled "
+            f"with the % of expected figures supplied. Lowest: {worst[0]} in {worst[1]} "
+            f"({share.stack().min():.0f}%); {int((share.stack() >= 100).sum())} cells are "
+            "complete.",
+        )
         sec.add(
             "The heatmap shows, for each borough and quarter, what share of the figures the "
             "dataset expects were actually supplied (on time or late). Red cells are the gaps "
@@ -656,7 +663,14 @@ def _borough_status_heatmap(ctx: Context, cells: pd.DataFrame) -> plt.Figure:
     )
     ax.set_title(f"{ctx.la_name}: every expected figure, by quarter")
     fig.tight_layout()
-    return fig
+    counts = cells["status"].value_counts()
+    return display.describe(
+        fig,
+        f"Grid of {len(grid)} items by {grid.shape[1]} quarters for {ctx.la_name}, each cell "
+        "coloured by the figure's status: "
+        + ", ".join(f"{counts.get(s, 0)} {s}" for s in order)
+        + ".",
+    )
 
 
 @needs_returns
@@ -676,6 +690,15 @@ def section_timeliness(ctx: Context) -> Section:
     ax.legend(loc="lower right")
     ax.set_title("Supplied and on time, by agency")
     fig.tight_layout()
+    display.describe(
+        fig,
+        "Bar chart, by agency, of the % of expected figures supplied and supplied on time: "
+        + "; ".join(
+            f"{a} {r.supplied_pct:.0f}% supplied, {r.on_time_pct:.0f}% on time"
+            for a, r in by_agency.iterrows()
+        )
+        + ".",
+    )
     worst = by_agency.index[0]
     sec = Section().add(
         f"Light bars show the share of expected figures each agency supplied; dark bars the "
@@ -834,7 +857,21 @@ def _funnel_figure(ctx: Context, item_id: str, period: str, highlight: str | Non
     ax.set_title(title if how is None else f"{title}\n{how.short()}", fontsize=10)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
-    return fig
+    outside = [
+        ctx.name(row.la_code_ons)
+        for row in shown.itertuples()
+        if str(getattr(row, "funnel", "")).startswith(("above 99", "below 99"))
+    ]
+    return display.describe(
+        fig,
+        f"Funnel plot of {title}: {len(shown)} pilot boroughs' figures against their size, "
+        f"with 95% and 99.8% limits around the pilot average ({f['target']:.1f}). "
+        + (
+            f"Outside the 99.8% limits: {', '.join(outside)}."
+            if outside
+            else "No borough is outside the 99.8% limits."
+        ),
+    )
 
 
 @needs_returns
@@ -912,6 +949,16 @@ def section_published(ctx: Context) -> Section:
         ax.set_ylabel("Pilot figure, same authority and year")
         ax.set_title("Pilot against published (log scales; the line is agreement)")
         fig.tight_layout()
+        display.describe(
+            fig,
+            f"Scatter plot of {len(ok)} pilot figures against DfE's published figure for the "
+            f"same authority and year, on log scales. {len(bad)} lie well away from agreement"
+            + (
+                ": " + ", ".join(f"{r.Borough} {r.item_id}" for r in bad.itertuples()) + "."
+                if len(bad)
+                else "."
+            ),
+        )
         sec.add(fig)
     sec.add(
         f"{plural(len(far), 'figure')} differ from DfE's by more than half again:"
@@ -1203,14 +1250,20 @@ def spine_chart(ctx: Context, bb: pd.DataFrame) -> plt.Figure | None:
     ax.barh(y, hi - lo, left=lo, color="#d9d9d9", height=0.6)
     lo, hi = np.minimum(sp["q1"], sp["q3"]), np.maximum(sp["q1"], sp["q3"])
     ax.barh(y, hi - lo, left=lo, color="#969696", height=0.6)
-    ax.scatter(
-        sp["me"],
-        y,
-        s=34,
-        c=[colours.get(r, "#ffffff") for r in sp["rag"]],
-        edgecolors="black",
-        zorder=3,
-    )
+    # A shape as well as a colour: better points right, worse left, similar is round.
+    shapes = {"better": ">", "worse": "<", "similar": "o", "higher": "^", "lower": "v"}
+    for rag, part in sp.assign(y=y).groupby("rag"):
+        ax.scatter(
+            part["me"],
+            part["y"],
+            s=40,
+            marker=shapes.get(rag, "s"),
+            c=colours.get(rag, "#ffffff"),
+            edgecolors="black",
+            zorder=3,
+            label=rag,
+        )
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=6, frameon=False)
     ax.axvline(0.5, color="#b2182b", lw=1)
     ax.set_yticks(y, sp["label"], fontsize=6)
     ax.set_xticks(
@@ -1220,7 +1273,16 @@ def spine_chart(ctx: Context, bb: pd.DataFrame) -> plt.Figure | None:
     ax.grid(False)
     ax.set_title(f"{ctx.la_name}, {ctx.period}: spine chart against the pilot")
     fig.tight_layout()
-    return fig
+    counts = sp["rag"].value_counts()
+    worse = sp.loc[sp["rag"] == "worse", "label"].tolist()
+    return display.describe(
+        fig,
+        f"Spine chart of {len(sp)} items for {ctx.la_name} in {ctx.period} against the "
+        f"{ctx.area} pilot: "
+        + ", ".join(f"{n} {rag}" for rag, n in counts.items())
+        + "."
+        + (f" Significantly worse: {'; '.join(worse)}." if worse else ""),
+    )
 
 
 @needs_returns
