@@ -10,6 +10,7 @@ import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import lxml.html
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -121,12 +122,67 @@ def test_one_failure_gives_non_zero_exit_and_the_others_render(batch_run):
 def test_index_links_every_report_and_shows_the_failure(batch_run):
     _, run_dir = batch_run
     index = (run_dir / "index.html").read_text()
-    links = re.findall(r'href="([^"]+)"', index)
-    reports = [link for link in links if link.startswith("reports/")]
+    links = re.findall(r'href="([^"#][^"]*)"', index)
+    reports = [link for link in links if link.startswith("reports/") and link.endswith(".html")]
     assert len(reports) == 2
     assert all((run_dir / link).exists() for link in links)
-    assert "failed" in index and "Islington" in index and "InputFileError" in index
+    assert "Failed" in index and "Islington" in index and "InputFileError" in index
     assert "Traceback" not in index
+
+
+def test_index_is_by_area_one_line_per_report_saying_what_it_answers(batch_run):
+    _, run_dir = batch_run
+    tree = lxml.html.parse(str(run_dir / "index.html"))
+    areas = [h.text_content().split()[0] for h in tree.xpath("//section/h2")]
+    assert areas == ["London", "Camden", "Islington"]  # the whole area, then by name
+    for section in tree.xpath("//section"):
+        lines = section.xpath(".//li[contains(@class, 'lscb-report-line')]")
+        assert len(lines) == 1
+        assert "What one return holds." in lines[0].text_content()
+        assert not re.search(r"\d s\b", lines[0].text_content())  # no build times
+    camden = tree.xpath("//section[h2[@id='area-E09000007']]//li")[0].text_content()
+    assert "Ready" in camden and "its data (CSV" in camden
+
+
+def test_each_report_links_to_the_index_and_its_area(batch_run):
+    _, run_dir = batch_run
+    page = lxml.html.parse(str(run_dir / "reports" / f"09_test__{GOOD}.html"))
+    nav = page.xpath("//nav[@aria-label='Reports']")[0]
+    hrefs = nav.xpath(".//a/@href")
+    assert hrefs[:2] == ["../index.html", f"../index.html#area-{GOOD}"]
+    index = lxml.html.parse(str(run_dir / "index.html"))
+    assert index.xpath(f"//*[@id='area-{GOOD}']")
+    contents = page.xpath("//nav[contains(@class, 'lscb-toc')]//a")
+    assert [a.text_content() for a in contents] == ["What the return holds", "A figure"]
+    for a in contents:  # every entry of the contents leads to its heading
+        assert page.xpath(f"//h2[@id='{a.get('href')[1:]}']")
+
+
+def test_every_table_links_to_its_data_as_shown(batch_run):
+    _, run_dir = batch_run
+    manifest = batch.load_manifest(run_dir)
+    for job in (j for j in manifest["jobs"] if j["status"] == "succeeded"):
+        page = lxml.html.parse(str(run_dir / job["html"]))
+        tables = page.xpath("//table[contains(@class, 'lscb-table')]")
+        links = page.xpath("//p[@class='lscb-download']/a/@href")
+        assert tables and len(links) == len(tables)
+        for table, href in zip(tables, links, strict=True):
+            assert table.xpath("./caption") and table.xpath(".//th[@scope='col']")
+            csv = (run_dir / "reports" / href).read_text().splitlines()
+            shown = [
+                [c.text_content() for c in row.xpath("./th|./td")] for row in table.xpath(".//tr")
+            ]
+            assert csv[0].split(",") == shown[0]
+            assert len(csv) == len(shown)
+        assert job["tables"] == len(tables) and (run_dir / job["data"]).exists()
+
+
+def test_figures_carry_alt_text_written_from_their_data(batch_run):
+    _, run_dir = batch_run
+    page = lxml.html.parse(str(run_dir / "reports" / f"09_test__{GOOD}.html"))
+    alts = page.xpath("//img/@alt")
+    assert alts == ["Chart. A line of 3 points from 1 to 3."]
+    assert "No description" not in (run_dir / "reports" / f"09_test__{GOOD}.html").read_text()
 
 
 def test_reports_are_code_free_offline_and_small(batch_run):
@@ -137,7 +193,8 @@ def test_reports_are_code_free_offline_and_small(batch_run):
         assert not re.search(r'<script[^>]+src="https?://', body)
         assert not re.search(r"import\(\s*[\"']https?://", body)
         assert 'class="lscb-toc"' in body
-        assert "SYNTHETIC DATA" in body
+        assert "Synthetic data" in body and body.count('class="lscb-synthetic"') == 1
+        assert "<script" not in body  # no require.js, MathJax or anything else
         assert "data:image/png;base64" in body
         assert path.stat().st_size < 3_000_000
 
@@ -206,7 +263,7 @@ def test_index_and_report_render_in_headless_chromium(batch_run, tmp_path):
         text=True,
         timeout=120,
     ).stdout
-    assert "Contents" in report_dom and "SYNTHETIC DATA" in report_dom
+    assert "Contents" in report_dom and "Synthetic data" in report_dom
 
 
 def test_manifest_is_valid_json_with_timings(batch_run):

@@ -53,3 +53,71 @@ def test_table_prints_years_as_written_and_carries_its_source():
 def test_every_header_has_the_state_key():
     html = display.header("X", {"Report": "x"}, synthetic=False).parts[-1].data
     assert "Symbols in tables" in html and "never shown as 0" in html
+
+
+def test_a_long_table_folds_its_rows_under_show_all_never_cuts_them():
+    import lxml.html
+
+    frame = pd.DataFrame({"Borough": [f"B{i:02d}" for i in range(59)], "Referrals": range(59)})
+    shown = display.table(frame, caption="Referrals by borough")
+    page = lxml.html.fromstring(shown.data)
+    first, rest = page.xpath("//tbody")
+    assert len(first.xpath("./tr")) == display.FOLD_ROWS
+    assert len(rest.xpath("./tr")) == 59 - display.FOLD_ROWS
+    assert rest.get("class") == "lscb-rows-more"
+    summary = page.xpath("//details/summary")[0].text_content()
+    assert "Show all 59 rows" in summary and "Showing the first" not in shown.data
+    assert len(shown.download["rows"]) == 59
+
+
+def test_a_table_is_captioned_with_column_and_row_headers():
+    import lxml.html
+
+    frame = pd.DataFrame({"Item": ["CSC01", "CSC02"], "Pilot total": [1234, None]})
+    shown = display.table(frame, caption="Counts")
+    page = lxml.html.fromstring(shown.data)
+    table = page.xpath("//table")[0]
+    assert table.xpath("./caption")[0].text_content() == "Counts"
+    assert [th.get("scope") for th in table.xpath("./thead/tr/th")] == ["col", "col"]
+    assert [th.text_content() for th in table.xpath(".//tbody/tr/th[@scope='row']")] == [
+        "CSC01",
+        "CSC02",
+    ]
+    region = page.xpath("//div[@role='region']")[0]  # scrolls sideways, reachable by keyboard
+    assert region.get("tabindex") == "0"
+    assert region.get("aria-labelledby") == table.xpath("./caption")[0].get("id")
+    assert "style=" not in shown.data  # one stylesheet, no inline styles
+
+
+def test_a_download_keeps_suppressed_values_as_their_symbols():
+    frame = pd.DataFrame({"Item": ["CSC01", "CSC02"], "Camden": ["c", 1234.0], "Total": [40, 1300]})
+    shown = display.table(frame, caption="Counts")
+    assert shown.download["columns"] == ["Item", "Camden", "Total"]
+    assert shown.download["rows"] == [["CSC01", "c", "40"], ["CSC02", "1234.0", "1300"]]
+
+
+def test_figure_alt_text_is_written_from_the_data():
+    fig, ax = plt.subplots()
+    ax.barh(["Camden", "Hackney"], [3.2, 45.0], label="supplied")
+    ax.set_title("Supplied, by borough")
+    ax.set_xlabel("% of expected figures")
+    image = display.figure_png(fig)
+    assert image.alt == (
+        "Chart: Supplied, by borough. 2 bars (supplied) for Camden, Hackney, from 3.2 to 45. "
+        "Horizontal axis: % of expected figures."
+    )
+    fig, ax = plt.subplots()
+    ax.plot([1, 2])
+    display.describe(fig, "Referrals rose from 1 to 2.")
+    assert display.figure_png(fig).alt == "Referrals rose from 1 to 2."
+
+
+def test_shared_figures_keep_their_alt_text(tmp_path):
+    def draw(ctx):
+        fig, ax = plt.subplots()
+        ax.plot([1, 5, 3])
+        return display.describe(fig, f"A line peaking at {ctx['peak']}.")
+
+    display.save_shared_figures(tmp_path, {"peak.png": draw}, {"peak": 5})
+    reused = display.shared_figure(tmp_path, "peak.png", draw, {"peak": 5}, reuse=True)
+    assert reused.alt == "A line peaking at 5."

@@ -15,7 +15,7 @@ import pytest
 
 from lscb_nb.core import config, disclosure, phases, reference
 from lscb_nb.core.project import AREA
-from lscb_nb.output import batch
+from lscb_nb.output import chrome
 
 pytestmark = pytest.mark.notebook
 
@@ -133,7 +133,7 @@ def _run_alone(notebook: str, la_code: str, root: Path, out: Path) -> str:
         kernel_name="python3",
         progress_bar=False,
     )
-    return batch.render_html(out, la_code)
+    return chrome.render_html(out, la_code)
 
 
 def test_a_borough_without_returns_gets_a_clear_page(sample_run, tmp_path):

@@ -12,6 +12,7 @@ import logging
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from lscb_nb.core import display
 from lscb_nb.core.datamodel import AGENCY_LABELS
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,13 @@ def plot_priority_matrix(decisions: pd.DataFrame, useful: float, accessible: flo
     with the thresholds that place it (``decisions`` from :func:`ratings.classify`)."""
     d = decisions
     fig, ax = plt.subplots(figsize=(10, 7.5))
-    for agency, part in d.groupby("agency"):
+    markers = "osD^vPXh*p"  # a shape as well as a colour for each agency
+    for number, (agency, part) in enumerate(d.groupby("agency")):
         ax.scatter(
             part["accessibility"],
             part["usefulness"],
             s=36,
+            marker=markers[number % len(markers)],
             color=AGENCY_COLOURS.get(agency, "#333"),
             label=AGENCY_LABELS.get(agency, agency),
             edgecolors="white",
@@ -85,7 +88,14 @@ def plot_priority_matrix(decisions: pd.DataFrame, useful: float, accessible: flo
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), title="Supplying agency")
     ax.set_title("Priority matrix: every item's usefulness against its accessibility")
     fig.tight_layout()
-    return fig
+    counts = d["decision"].astype(str).value_counts()
+    return display.describe(
+        fig,
+        f"Scatter plot of {len(d)} items, usefulness against accessibility (mean of raters, "
+        f"1 to 4), with lines at usefulness {useful} and accessibility {accessible}: "
+        + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("core", "develop", "local option", "drop"))
+        + ".",
+    )
 
 
 def plot_accessibility_heatmap(grid: pd.DataFrame) -> plt.Figure:
@@ -108,4 +118,11 @@ def plot_accessibility_heatmap(grid: pd.DataFrame) -> plt.Figure:
     ax.set_ylabel("")
     ax.set_title("Accessibility by supplying agency and criterion")
     fig.tight_layout()
-    return fig
+    cells = grid.stack()
+    lo, hi = cells.idxmin(), cells.idxmax()
+    return display.describe(
+        fig,
+        "Grid of mean accessibility scores (1 to 4) by supplying agency and criterion, each "
+        f"cell labelled with its score. Lowest: {lo[0]}, {lo[1]} ({cells.min():.1f}); highest: "
+        f"{hi[0]}, {hi[1]} ({cells.max():.1f}).",
+    )

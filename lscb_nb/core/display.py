@@ -5,17 +5,27 @@ displays goes through here: a synthetic-data banner whenever the data is
 synthetic, sentences whose borough-supplied text is HTML-escaped, tables with
 thousands separators and the data model's decimals, suppression shown as ``c``,
 and figures closed after display so nothing shows twice.
+
+The markup comes from one Jinja template (``data/templates/display.html.j2``)
+styled by the report's one stylesheet, never from strings built here. Two things
+travel with an output for the report chrome (``lscb_nb.output.chrome``): a
+figure's alt text, written from the figure's own data, and a table's cells as
+shown (suppressed values as their symbols), which the batch writes as the
+table's CSV download.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import itertools
 import json
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +33,38 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import HTML, Image, Markdown, display
+from matplotlib.container import BarContainer
 
 from lscb_nb import __version__
 from lscb_nb.core.fileio import write_atomic
 
 log = logging.getLogger(__name__)
 
-SYNTHETIC_BANNER = (
-    '<div class="lscb-synthetic" role="note" style="border:3px solid #b00020;'
-    "background:#fdecea;color:#6d0015;padding:10px 14px;margin:8px 0 16px 0;"
-    'font-weight:600;font-size:15px">SYNTHETIC DATA: every figure in this report comes '
-    "from generated sample data, made to look realistic in size. None of it describes a real "
-    "borough's children or services.</div>"
-)
+# A table's cells as shown, for its CSV download (read by lscb_nb.output.chrome).
+TABLE_MIME = "application/vnd.lscb.table+json"
+# Output metadata that tells the report chrome what an output is.
+ROLE_KEY = "lscb"
+BANNER_ROLE = "banner"
+# Rows a long table shows before "Show all rows".
+FOLD_ROWS = 15
+
+_FIGURE_ALT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_TABLE_NUMBER = itertools.count(1)
+
+
+@cache
+def _templates():
+    """The display macros (``data/templates/display.html.j2``), autoescaped."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(
+        loader=PackageLoader("lscb_nb", "data/templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("display.html.j2").module
 
 
 def esc(value: object) -> str:
@@ -73,6 +102,100 @@ def show(*items: Any) -> None:
             display(item)
 
 
+_NO_ALT = "A chart; its figures are in the table beside it."
+
+
+def describe(fig: plt.Figure, alt: str) -> plt.Figure:
+    """Give a figure the sentence a screen reader reads instead of it (its alt text):
+    what it shows, said from its data. Figures without one are described from
+    their axes (:func:`figure_alt`)."""
+    _FIGURE_ALT[fig] = " ".join(str(alt).split())
+    return fig
+
+
+def figure_alt(fig: plt.Figure) -> str:
+    """The figure's alt text: the sentence given with :func:`describe`, or one
+    written from what its axes plot (titles, axis labels, bars, lines, points and
+    grids, with their extremes)."""
+    if fig in _FIGURE_ALT:
+        return _FIGURE_ALT[fig]
+    parts = []
+    suptitle = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) else ""
+    if suptitle:
+        parts.append(f"{suptitle}.")
+    for ax in fig.axes:
+        if not ax.get_visible() or not (ax.lines or ax.patches or ax.collections or ax.images):
+            continue
+        parts.append(_axes_alt(ax))
+    text = " ".join(p for p in parts if p)
+    return text or _NO_ALT
+
+
+def _axes_alt(ax) -> str:
+    """One axes described from what it plots: grids, bars, lines and points."""
+    what = []
+    if ax.images:
+        rows, cols = ax.images[0].get_array().shape[:2]
+        grid = f"a grid of {rows} rows by {cols} columns"
+        for side, ticks in (("rows", ax.get_yticklabels()), ("columns", ax.get_xticklabels())):
+            names = [t.get_text() for t in ticks if t.get_text()]
+            if names:
+                grid += f", {side} {_few(names)}"
+        what.append(grid)
+    for container in ax.containers:
+        if not isinstance(container, BarContainer):
+            continue
+        horizontal = getattr(container, "orientation", "vertical") == "horizontal"
+        values = [p.get_width() if horizontal else p.get_height() for p in container.patches]
+        values = [v for v in values if np.isfinite(v)]
+        ticks = ax.get_yticklabels() if horizontal else ax.get_xticklabels()
+        names = [t.get_text() for t in ticks if t.get_text()]
+        bars = f"{len(container.patches)} bars"
+        if container.get_label() and not container.get_label().startswith("_"):
+            bars += f" ({container.get_label()})"
+        if names:
+            bars += f" for {_few(names)}"
+        if values:
+            bars += f", from {_num(min(values))} to {_num(max(values))}"
+        what.append(bars)
+    for line in ax.lines:
+        try:
+            y = np.asarray(line.get_ydata(), dtype=float)
+        except (TypeError, ValueError):
+            continue
+        y = y[np.isfinite(y)]
+        if len(y) >= 2:
+            label = line.get_label()
+            name = "" if label.startswith("_") else f" ({label})"
+            what.append(f"a line{name} of {len(y)} points from {_num(y.min())} to {_num(y.max())}")
+    points = sum(len(c.get_offsets()) for c in ax.collections if hasattr(c, "get_offsets"))
+    if points and not ax.images:
+        what.append(plural(points, "point"))
+    labels = [
+        f"{side} axis: {label}"
+        for side, label in (("horizontal", ax.get_xlabel()), ("vertical", ax.get_ylabel()))
+        if label
+    ]
+    title = ax.get_title() or ax.get_title(loc="left")
+    sentences = [f"Chart: {title}." if title else "Chart."]
+    sentences += [f"{_capital('; '.join(part))}." for part in (what, labels) if part]
+    return " ".join(sentences)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _few(names: list[str], limit: int = 6) -> str:
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.2g}"
+
+
 def figure_bytes(fig: plt.Figure) -> bytes:
     """The figure as PNG bytes, drawn once (the inline backend's tight bounding box
     draws every figure twice; the sections lay theirs out with ``tight_layout``)."""
@@ -82,22 +205,32 @@ def figure_bytes(fig: plt.Figure) -> bytes:
     return buffer.getvalue()
 
 
-def png(data: bytes) -> Image:
-    """A PNG drawn earlier (e.g. once per batch) to show as a figure."""
-    return Image(data=data, format="png")
+def png(data: bytes, alt: str | None = None) -> Image:
+    """A PNG drawn earlier (e.g. once per batch) to show as a figure, with its alt text."""
+    return Image(data=data, format="png", alt=alt or _NO_ALT)
 
 
 def figure_png(fig: plt.Figure) -> Image:
-    return png(figure_bytes(fig))
+    """The figure as an image whose alt text is written from its data."""
+    data = figure_bytes(fig)  # drawn first, so tick labels are there to describe
+    return png(data, figure_alt(fig))
+
+
+def _alt_path(path: Path) -> Path:
+    return path.with_name(path.name + ".alt.txt")
 
 
 def save_shared_figures(folder: Path, figures: Mapping[str, Callable], ctx: Any) -> None:
     """Draw once, at preparation, the London-wide figures every report of a batch
-    shows (``figures`` maps a file name to the function that draws it from ``ctx``)."""
+    shows (``figures`` maps a file name to the function that draws it from ``ctx``);
+    each figure's alt text is kept beside it."""
     setup_figures()
     for name, draw in figures.items():
-        data = figure_bytes(draw(ctx))
+        fig = draw(ctx)
+        data = figure_bytes(fig)
+        alt = figure_alt(fig)
         write_atomic(Path(folder) / name, lambda tmp, data=data: tmp.write_bytes(data))
+        write_atomic(_alt_path(Path(folder) / name), lambda tmp, alt=alt: tmp.write_text(alt))
 
 
 def shared_figure(folder: Path, name: str, draw: Callable, ctx: Any, reuse: bool):
@@ -105,28 +238,35 @@ def shared_figure(folder: Path, name: str, draw: Callable, ctx: Any, reuse: bool
     prepared ones) and it exists; otherwise drawn now."""
     path = Path(folder) / name
     if reuse and path.exists():
-        return png(path.read_bytes())
+        alt = _alt_path(path).read_text() if _alt_path(path).exists() else None
+        return png(path.read_bytes(), alt)
     return draw(ctx)
 
 
+class Banner(HTML):
+    """The synthetic-data banner; marked so the report chrome, which shows its own,
+    leaves this one to notebooks opened in Jupyter."""
+
+    def _repr_html_(self):
+        return self.data, {ROLE_KEY: {"role": BANNER_ROLE}}
+
+
 def banner(synthetic: bool) -> HTML | None:
-    return HTML(SYNTHETIC_BANNER) if synthetic else None
+    return Banner(str(_templates().banner())) if synthetic else None
 
 
 def header(title: str, facts: Mapping[str, object], synthetic: bool) -> Section:
     """The block at the top of every report: what, for whom, when, from which data."""
     from lscb_nb.core import states
 
-    rows = "".join(
-        f'<tr><th style="text-align:left;padding-right:16px">{esc(k)}</th><td>{esc(v)}</td></tr>'
-        for k, v in {
-            **facts,
-            "Symbols in tables": states.key_plain(),
-            "Toolkit version": __version__,
-            "Report date": date.today().isoformat(),
-        }.items()
-    )
-    return Section().add(banner(synthetic), HTML(f'<table class="lscb-facts">{rows}</table>'))
+    rows = {
+        **facts,
+        "Symbols in tables": states.key_plain(),
+        "Toolkit version": __version__,
+        "Report date": date.today().isoformat(),
+    }
+    markup = _templates().facts([(str(k), "" if v is None else str(v)) for k, v in rows.items()])
+    return Section().add(banner(synthetic), HTML(str(markup)))
 
 
 def number(value: float | int | None, decimals: int = 0, suffix: str = "") -> str:
@@ -150,17 +290,30 @@ def listing(names: Iterable[str], limit: int = 12) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+class Table(HTML):
+    """A rendered table that also carries its cells as shown, so the batch can write
+    them as the table's CSV download (suppressed values stay their symbols)."""
+
+    def __init__(self, markup: str, download: dict):
+        super().__init__(markup)
+        self.download = download
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {TABLE_MIME: self.download}
+
+
 def table(
     frame: pd.DataFrame,
     caption: str | None = None,
     decimals: Mapping[str, int] | None = None,
     percent: Iterable[str] = (),
     index: bool = False,
-    max_rows: int | None = None,
+    max_rows: int | None = FOLD_ROWS,
     meta: Mapping[str, Any] | None = None,
     years: Iterable[str] = (),
-) -> HTML:
-    """A formatted, escaped HTML table.
+    row_header: bool = True,
+) -> Table:
+    """A formatted, escaped, captioned HTML table, with its data for download.
 
     Numbers get thousands separators and the decimals given per column (0 by
     default); strings, including borough-supplied text and suppression codes,
@@ -168,46 +321,64 @@ def table(
     years, shown as written (2025, never 2,025). ``meta`` says where the table's
     figures come from (source, filters, keys, totals): it is written into the
     table's ``data-lscb`` attribute so the figures audit can recompute them.
+
+    Every row is in the table: past ``max_rows`` the rest fold under "Show all
+    rows" (never cut). Columns are headed ``scope="col"``; with ``row_header``
+    the first column heads its row (``scope="row"``), and stays in view when a
+    wide table scrolls sideways on a narrow screen.
     """
+    if index:
+        frame = frame.reset_index()
     decimals = dict(decimals or {})
     percent = set(percent)
-    shown = frame if max_rows is None else frame.head(max_rows)
-    fmt = {}
-    years = set(years) | {c for c in shown.columns if _is_year_column(c)}
-    for col in shown.columns:
+    years = set(years) | {c for c in frame.columns if _is_year_column(c)}
+    shown: dict[object, Callable] = {}
+    plain: dict[object, Callable] = {}
+    numeric: set = set()
+    for col in frame.columns:
         if col in years:
-            fmt[col] = lambda v: "–" if _missing(v) else esc(_year(v))
-        elif pd.api.types.is_bool_dtype(shown[col]):
-            fmt[col] = lambda v: "yes" if v else "no"
-        elif pd.api.types.is_numeric_dtype(shown[col]):
+            shown[col] = plain[col] = lambda v: "–" if _missing(v) else _year(v)
+        elif pd.api.types.is_bool_dtype(frame[col]):
+            shown[col] = plain[col] = lambda v: "yes" if v else "no"
+        elif pd.api.types.is_numeric_dtype(frame[col]):
+            numeric.add(col)
             d = decimals.get(col, 0)
             sfx = "%" if col in percent else ""
-            fmt[col] = lambda v, d=d, sfx=sfx: number(v, d, sfx)
+            shown[col] = lambda v, d=d, sfx=sfx: number(v, d, sfx)
+            plain[col] = lambda v, d=d: "" if _missing(v) else _plain_number(v, d)
         else:
-            fmt[col] = lambda v: "–" if _missing(v) else esc(v)
-    attributes = 'class="lscb-table"'
-    if meta:
-        attributes += f' data-lscb="{esc(json.dumps(dict(meta), default=str))}"'
-    styler = shown.style.format(fmt).set_table_attributes(attributes)
-    numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])]
-    styler = styler.set_properties(
-        subset=[c for c in shown.columns if c not in numeric], **{"text-align": "left"}
-    ).set_properties(subset=numeric, **{"text-align": "right"})
-    if not index:
-        styler = styler.hide(axis="index")
-    if caption:
-        styler = styler.set_caption(esc(caption))
-    styler = styler.set_table_styles(
-        [
-            {"selector": "th", "props": "text-align:left;padding:4px 8px;background:#f2f2f2"},
-            {"selector": "td", "props": "padding:3px 8px;border-top:1px solid #e5e5e5"},
-            {"selector": "caption", "props": "caption-side:top;text-align:left;font-weight:600"},
-        ]
-    )
-    out = styler.to_html()
-    if max_rows is not None and len(frame) > max_rows:
-        out += f"<p><em>Showing the first {max_rows} of {len(frame):,} rows.</em></p>"
-    return HTML(out)
+            shown[col] = lambda v: "–" if _missing(v) else str(v)
+            plain[col] = lambda v: "" if _missing(v) else str(v)
+    columns = [{"label": _label(c), "numeric": c in numeric} for c in frame.columns]
+    records = list(frame.itertuples(index=False, name=None))
+    rows = [[shown[c](v) for c, v in zip(frame.columns, r, strict=True)] for r in records]
+    number_id = next(_TABLE_NUMBER)
+    spec = {
+        "id": f"lscb-table-{number_id}",
+        "caption": caption or "Table",
+        "columns": columns,
+        "rows": rows,
+        "fold": len(rows) if max_rows is None else max(1, max_rows),
+        "row_header": row_header,
+        "meta": json.dumps(dict(meta), default=str) if meta else "",
+    }
+    download = {
+        "caption": caption or f"Table {number_id}",
+        "columns": [c["label"] for c in columns],
+        "rows": [[plain[c](v) for c, v in zip(frame.columns, r, strict=True)] for r in records],
+    }
+    return Table(str(_templates().table(spec)), download)
+
+
+def _label(column: object) -> str:
+    if isinstance(column, tuple):
+        return " ".join(str(c) for c in column if str(c))
+    return str(column)
+
+
+def _plain_number(value: float | int, decimals: int) -> str:
+    """A number as the table shows it, without thousands separators (for CSV)."""
+    return f"{value:.{decimals}f}"
 
 
 def _is_year_column(name: object) -> bool:
@@ -243,14 +414,7 @@ def _missing(value: object) -> bool:
 
 def nothing_to_show(message: str) -> Section:
     """What a report says, plainly, when there is no data for it."""
-    return Section(
-        [
-            HTML(
-                '<div class="lscb-empty" style="border-left:4px solid #888;padding:8px 12px;'
-                f'background:#f6f6f6">{esc(message)}</div>'
-            )
-        ]
-    )
+    return Section([HTML(str(_templates().empty(message)))])
 
 
 def setup_figures() -> None:

@@ -7,6 +7,8 @@ import logging
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from lscb_nb.core import display
+
 log = logging.getLogger(__name__)
 
 
@@ -18,4 +20,9 @@ def plot_items_by_agency(by_agency: pd.Series, version: str) -> plt.Figure:
     ax.set_ylabel("")
     ax.set_title(f"Version {version}: items by supplying agency")
     fig.tight_layout()
-    return fig
+    return display.describe(
+        fig,
+        f"Bar chart of the items in version {version} by supplying agency: "
+        + ", ".join(f"{a} {n}" for a, n in by_agency.sort_values(ascending=False).items())
+        + ".",
+    )

@@ -14,6 +14,7 @@ from itertools import pairwise
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from lscb_nb.core import display
 from lscb_nb.core.datamodel import AGENCY_LABELS
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,16 @@ def plot_coverage_heatmap(
         )
     ax.set_title("Who already collects what (dark = collected)", pad=40)
     fig.tight_layout()
-    return fig
+    collected = int(shown.to_numpy().sum())
+    share = shown.mean(axis=0)
+    return display.describe(
+        fig,
+        f"Grid of {len(shown)} boroughs (rows) by {shown.shape[1]} candidate items (columns), "
+        "grouped by supplying agency; a dark cell is an item the borough already collects. "
+        f"{collected:,} of {shown.size:,} cells ({collected / max(shown.size, 1):.0%}) are "
+        f"collected. The most widely collected item is {share.idxmax()} ({share.max():.0%} of "
+        f"boroughs); {int((share == 0).sum())} items are collected by no borough.",
+    )
 
 
 def plot_coverage_by(by_agency: pd.DataFrame, by_theme: pd.DataFrame) -> plt.Figure:
@@ -61,4 +71,13 @@ def plot_coverage_by(by_agency: pd.DataFrame, by_theme: pd.DataFrame) -> plt.Fig
         ax.set_title(f"By {label}")
         ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
-    return fig
+
+    def spread(frame: pd.DataFrame) -> str:
+        lo, hi = frame["share"].idxmin(), frame["share"].idxmax()
+        return f"from {lo} ({frame.at[lo, 'share']:.0f}%) to {hi} ({frame.at[hi, 'share']:.0f}%)"
+
+    return display.describe(
+        fig,
+        "Two bar charts of the average share of boroughs collecting an item. By agency, "
+        f"{spread(by_agency)}; by theme, {spread(by_theme)}.",
+    )

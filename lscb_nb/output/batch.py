@@ -11,13 +11,12 @@ with its error, never as a traceback page.
 from __future__ import annotations
 
 import contextlib
-import html
 import json
 import logging
-import re
 import threading
 import time
 import traceback
+import zipfile
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +29,8 @@ from lscb_nb.core import config, fingerprints
 from lscb_nb.core.fileio import write_json_atomic, write_text_atomic
 from lscb_nb.core.phases import Phase, all_phases, is_ready, not_ready_reason
 from lscb_nb.core.project import AREA, Project
+from lscb_nb.output import chrome
+from lscb_nb.output.index import render_index
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,9 @@ class Job:
     ipynb: str = ""
     html: str = ""
     html_bytes: int = 0
+    data: str = ""  # the report's tables as CSVs, zipped (path in the run)
+    tables: int = 0
+    siblings: list[dict] = field(default_factory=list)  # the area's reports: phase, slug
 
 
 @dataclass
@@ -126,7 +130,40 @@ def plan_jobs(
                     key=fingerprints.report_key(basis, params) if basis else "",
                 )
             )
+    for job in jobs:  # each report links to its area's other phases in this run
+        job.siblings = [
+            {"title": j.phase, "slug": j.slug} for j in jobs if j.la_code == job.la_code
+        ]
     return jobs
+
+
+def _page(job: Job) -> chrome.Page:
+    """Where a report sits among the run's others (links relative to reports/)."""
+    return chrome.Page(
+        index="../index.html",
+        area=job.area_name,
+        area_anchor=chrome.area_anchor(job.la_code),
+        phases=[
+            {"title": s["title"], "href": f"{s['slug']}.html", "current": s["slug"] == job.slug}
+            for s in job.siblings
+        ],
+    )
+
+
+def _write_downloads(job: Job, run_dir: Path, downloads: list[chrome.Download]) -> None:
+    """Each table's data as shown (suppressed values as their symbols) under
+    ``reports/data/<slug>/``, and all of them zipped as ``reports/data/<slug>.zip``."""
+    if not downloads:
+        return
+    folder = Path(run_dir) / "reports" / "data" / job.slug
+    for download in downloads:
+        write_text_atomic(folder / download.name, download.csv_text())
+    archive = folder.with_suffix(".zip")
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for download in downloads:
+            zf.writestr(f"{job.slug}/{download.name}", download.csv_text())
+    job.data = str(archive.relative_to(run_dir))
+    job.tables = len(downloads)
 
 
 def _quiet_worker(log_dir: str) -> None:
@@ -215,7 +252,14 @@ def _execute_logged(job: Job, notebooks_dir: str, run_dir: str, kernel: str) -> 
         )
         out_html = Path(run_dir) / "reports" / f"{job.slug}.html"
         with _RENDER_LOCK:
-            body = render_html(out_nb, title=f"{job.phase}: {job.area_name}")
+            rendered = chrome.render_report(
+                out_nb,
+                title=f"{job.phase}: {job.area_name}",
+                page=_page(job),
+                data_folder=f"data/{job.slug}",
+            )
+        body = rendered.html
+        _write_downloads(job, Path(run_dir), rendered.downloads)
         write_text_atomic(out_html, body)
         job.html = str(out_html.relative_to(run_dir))
         job.html_bytes = len(body.encode())
@@ -232,76 +276,6 @@ def _error_text(exc: Exception) -> str:
     if ename:
         return f"{ename}: {evalue}"
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
-
-
-_EXPORTER = None
-
-
-def render_html(notebook_path: Path, title: str) -> str:
-    """Code-free, self-contained HTML for an executed notebook, with a table of contents."""
-    global _EXPORTER
-    from nbconvert import HTMLExporter
-
-    if _EXPORTER is None:
-        _EXPORTER = HTMLExporter(
-            exclude_input=True,
-            exclude_input_prompt=True,
-            exclude_output_prompt=True,
-            embed_images=True,
-            mathjax_url="",
-            require_js_url="",
-            jquery_url="",
-            widget_renderer_url="",
-            jupyter_widgets_base_url="",
-        )
-    nb = nbformat.read(notebook_path, as_version=4)
-    for cell in nb.cells:  # warnings and logging never reach the steering group
-        if cell.get("cell_type") == "code":
-            cell["outputs"] = [
-                o
-                for o in cell.get("outputs", [])
-                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-            ]
-    body, _ = _EXPORTER.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    return _offline(add_toc(body))
-
-
-_EXTERNAL = re.compile(
-    r'<script[^>]+src="(?:https?://[^"]*)?"[^>]*>\s*</script>|<link[^>]+href="https?://[^"]*"[^>]*>',
-    re.IGNORECASE,
-)
-_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL)
-
-
-def _offline(body: str) -> str:
-    """Drop any script or stylesheet the template would load from the internet
-    (the lab template imports Mermaid from a CDN when a diagram is present)."""
-    body = _EXTERNAL.sub("", body)
-    return _SCRIPT.sub(lambda m: "" if re.search(r"https?://", m.group(1)) else m.group(0), body)
-
-
-_HEADING = re.compile(r'<h([23]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.DOTALL)
-
-
-def add_toc(body: str) -> str:
-    """Insert a table of contents of the report's section headings."""
-    entries = []
-    for level, anchor, text in _HEADING.findall(body):
-        label = re.sub(r"<[^>]+>", "", text).replace("¶", "").strip()
-        if label:
-            entries.append((int(level), anchor, label))
-    if len(entries) < 2:
-        return body
-    items = "".join(
-        f'<li style="margin-left:{(lvl - 2) * 18}px"><a href="#{anchor}">{label}</a></li>'
-        for lvl, anchor, label in entries
-    )
-    toc = (
-        '<nav class="lscb-toc" style="border:1px solid #ddd;padding:8px 16px;margin:12px 0;'
-        f'max-width:60em"><strong>Contents</strong><ul>{items}</ul></nav>'
-    )
-    marker = re.search(r"<h2 id=", body)
-    return body[: marker.start()] + toc + body[marker.start() :] if marker else body
 
 
 def run_batch(
@@ -385,7 +359,7 @@ def run_batch(
         "jobs": [asdict(j) for j in done],
     }
     write_json_atomic(run_dir / "manifest.json", manifest)
-    write_text_atomic(run_dir / "index.html", render_index(result, manifest))
+    write_text_atomic(run_dir / "index.html", render_index(result.jobs, manifest))
     return result
 
 
@@ -426,9 +400,16 @@ def _reuse(job: Job, old_dir: Path, old: dict, run_dir: Path) -> bool:
     pairs = [(old_dir / old["html"], run_dir / "reports" / f"{job.slug}.html")]
     if old.get("ipynb"):
         pairs.append((old_dir / old["ipynb"], run_dir / "notebooks" / f"{job.slug}.ipynb"))
-    if not all(src.exists() for src, _ in pairs):
+    data = []  # the tables' CSVs and their zip, which the report links to
+    if old.get("data"):
+        folder = old_dir / "reports" / "data" / job.slug
+        data = [(old_dir / old["data"], run_dir / old["data"])] + [
+            (f, run_dir / "reports" / "data" / job.slug / f.name) for f in folder.glob("*.csv")
+        ]
+    if not all(src.exists() for src, _ in pairs + data):
         return False
-    for src, dst in pairs:
+    for src, dst in [*pairs, *data]:
+        dst.parent.mkdir(parents=True, exist_ok=True)
         dst.unlink(missing_ok=True)
         try:
             os.link(src, dst)
@@ -437,119 +418,14 @@ def _reuse(job: Job, old_dir: Path, old: dict, run_dir: Path) -> bool:
     job.html = str(pairs[0][1].relative_to(run_dir))
     job.ipynb = str(pairs[-1][1].relative_to(run_dir)) if old.get("ipynb") else ""
     job.html_bytes = pairs[0][1].stat().st_size
+    job.data, job.tables = old.get("data", ""), old.get("tables", 0)
     job.status, job.reused, job.seconds = "succeeded", True, 0.0
     return True
 
 
-def render_index(result: RunResult, manifest: dict) -> str:
-    """One page linking every report, grouped by phase and borough, with status."""
-    e = html.escape
-    sections = []
-    phases: dict[str, list[Job]] = {}
-    for job in result.jobs:
-        phases.setdefault(job.phase, []).append(job)
-    for phase, jobs in phases.items():
-        rows = []
-        for j in jobs:
-            if j.status == "succeeded":
-                link = f'<a href="{e(j.html)}">{e(j.area_name)}</a>'
-                status = '<span class="ok">report ready</span>' + (
-                    " (unchanged, reused)" if j.reused else ""
-                )
-            elif j.status == NOT_READY:
-                link = f'<a href="{e(j.html)}">{e(j.area_name)}</a>'
-                status = f'<span class="waiting">not ready</span>: {e(j.reason[:300])}'
-            else:
-                link = e(j.area_name)
-                status = (
-                    f'<span class="failed">failed</span> <code>{e(j.error[:300])}</code> '
-                    f'(record: <a href="{e(j.ipynb)}">executed notebook</a>)'
-                )
-            rows.append(
-                f"<tr><td>{link}</td><td>{e(j.la_code)}</td><td>{status}</td>"
-                f"<td>{j.seconds:.1f} s</td></tr>"
-            )
-        ok = sum(j.status == "succeeded" for j in jobs)
-        if jobs and all(j.status == NOT_READY for j in jobs):
-            sections.append(
-                f"<h2>{e(phase)}</h2><p><span class='waiting'>Not ready</span>: "
-                f"{e(jobs[0].reason)}</p>"
-            )
-            continue
-        sections.append(
-            f"<h2>{e(phase)}</h2><p>{ok} of {len(jobs)} reports ready.</p>"
-            "<table><thead><tr><th>Area</th><th>Code</th><th>Status</th><th>Time</th></tr>"
-            f"</thead><tbody>{''.join(rows)}</tbody></table>"
-        )
-    synthetic = manifest.get("synthetic_data")
-    banner = (
-        (
-            '<div class="synthetic">SYNTHETIC DATA: these reports are built from generated '
-            "sample data, not real borough returns.</div>"
-        )
-        if synthetic
-        else ""
-    )
-    failed = manifest["failed"]
-    summary = (
-        f"{manifest['succeeded']} reports ready"
-        + (f", {manifest.get('not_ready')} waiting for data" if manifest.get("not_ready") else "")
-        + (f" ({manifest.get('reused')} unchanged, reused)" if manifest.get("reused") else "")
-        + (f", <strong class='failed'>{failed} failed</strong>" if failed else "")
-        + f"; run took {manifest['seconds']:.0f} s."
-    )
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>LSCB dataset reports: {e(manifest["run"])}</title>
-<style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", Arial, sans-serif; margin: 2em auto;
-       max-width: 60em; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; margin-bottom: 1.5em; }}
-th, td {{ text-align: left; padding: 4px 10px; border-bottom: 1px solid #e3e3e3; }}
-th {{ background: #f2f2f2; }}
-.ok {{ color: #1b5e20; }} .failed {{ color: #b00020; font-weight: 600; }}
-.waiting {{ color: #8a4b00; font-weight: 600; }}
-.synthetic {{ border: 3px solid #b00020; background: #fdecea; color: #6d0015; padding: 10px;
-              font-weight: 600; margin-bottom: 1em; }}
-code {{ font-size: 0.85em; }}
-</style></head><body>
-<h1>{e(manifest.get("project_name") or "LSCB dataset project")}: reports</h1>
-{banner}
-<p>Run <code>{e(manifest["run"])}</code>, started {e(manifest["started"])}; toolkit version
-{e(manifest["toolkit_version"])};
-data snapshot <code>{e(str(manifest.get("data_snapshot", ""))[:12])}</code>.</p>
-<p>{summary}</p>
-{"".join(sections)}
-</body></html>
-"""
-
-
-_NOT_READY_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ job.phase }}: {{ job.area_name }}</title>
-<style>body { font-family: system-ui, Arial, sans-serif; margin: 2em auto; max-width: 50em;
-color: #222; } .note { border-left: 6px solid #8a4b00; background: #fff4e5; padding: 12px 16px; }
-.synthetic { border: 3px solid #b00020; background: #fdecea; color: #6d0015; padding: 10px;
-font-weight: 600; }</style></head><body>
-{% if synthetic %}<div class="synthetic" role="note">SYNTHETIC DATA: generated sample data,
-not real borough returns.</div>{% endif %}
-<p><a href="../index.html">All reports</a></p>
-<h1>{{ job.phase }}: {{ job.area_name }}</h1>
-<p>{{ job.answers }}</p>
-<div class="note" role="status"><p><strong>Not ready yet.</strong> {{ job.reason }}</p>
-<p>When the files are in place, run <code>lscb-nb run</code> again; <code>lscb-nb status</code>
-shows what the project has so far.</p></div>
-</body></html>
-"""
-
-
 def _not_ready_page(job: Job, run_dir: Path, extra: dict) -> Job:
     """A clear page for a phase whose inputs are not there yet (no notebook runs)."""
-    from jinja2 import Environment
-
-    env = Environment(autoescape=True)
-    body = env.from_string(_NOT_READY_PAGE).render(
-        job=job, synthetic=bool(extra.get("synthetic_data"))
-    )
+    body = chrome.render_not_ready(job, _page(job), synthetic=bool(extra.get("synthetic_data")))
     out = Path(run_dir) / "reports" / f"{job.slug}.html"
     write_text_atomic(out, body)
     job.html = str(out.relative_to(run_dir))

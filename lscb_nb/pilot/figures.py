@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lscb_nb.core import disclosure, periods
+from lscb_nb.core import disclosure, display, periods
 from lscb_nb.pilot import benchmark, completeness
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,14 @@ def plot_supplied_heatmap(share: pd.DataFrame) -> plt.Figure:
     ax.set_ylabel("")
     ax.set_title("Figures supplied, % of those expected")
     fig.tight_layout()
-    return fig
+    cells = share.stack()
+    worst = cells.idxmin() if len(cells) else ("", "")
+    return display.describe(
+        fig,
+        f"Grid of {len(share)} boroughs by {share.shape[1]} quarters, each cell labelled "
+        f"with the % of expected figures supplied. Lowest: {worst[0]} in {worst[1]} "
+        f"({cells.min():.0f}%); {int((cells >= 100).sum())} cells are complete.",
+    )
 
 
 def plot_status_heatmap(cells: pd.DataFrame, la_name: str) -> plt.Figure:
@@ -81,7 +88,14 @@ def plot_status_heatmap(cells: pd.DataFrame, la_name: str) -> plt.Figure:
     )
     ax.set_title(f"{la_name}: every expected figure, by quarter")
     fig.tight_layout()
-    return fig
+    counts = cells["status"].value_counts()
+    return display.describe(
+        fig,
+        f"Grid of {len(grid)} items by {grid.shape[1]} quarters for {la_name}, each cell "
+        "coloured by the figure's status: "
+        + ", ".join(f"{counts.get(s, 0)} {s}" for s in order)
+        + ".",
+    )
 
 
 def plot_timeliness(by_agency: pd.DataFrame) -> plt.Figure:
@@ -94,7 +108,15 @@ def plot_timeliness(by_agency: pd.DataFrame) -> plt.Figure:
     ax.legend(loc="lower right")
     ax.set_title("Supplied and on time, by agency")
     fig.tight_layout()
-    return fig
+    return display.describe(
+        fig,
+        "Bar chart, by agency, of the % of expected figures supplied and supplied on time: "
+        + "; ".join(
+            f"{a} {r.supplied_pct:.0f}% supplied, {r.on_time_pct:.0f}% on time"
+            for a, r in by_agency.iterrows()
+        )
+        + ".",
+    )
 
 
 def plot_funnel(
@@ -174,7 +196,21 @@ def plot_funnel(
     ax.set_title(title if how is None else f"{title}\n{how.short()}", fontsize=10)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
-    return fig
+    outside = [
+        name(row.la_code_ons)
+        for row in shown.itertuples()
+        if str(getattr(row, "funnel", "")).startswith(("above 99", "below 99"))
+    ]
+    return display.describe(
+        fig,
+        f"Funnel plot of {title}: {len(shown)} pilot boroughs' figures against their size, "
+        f"with 95% and 99.8% limits around the pilot average ({f['target']:.1f}). "
+        + (
+            f"Outside the 99.8% limits: {', '.join(outside)}."
+            if outside
+            else "No borough is outside the 99.8% limits."
+        ),
+    )
 
 
 def plot_pilot_vs_published(check: pd.DataFrame, far: pd.DataFrame) -> plt.Figure:
@@ -198,7 +234,16 @@ def plot_pilot_vs_published(check: pd.DataFrame, far: pd.DataFrame) -> plt.Figur
     ax.set_ylabel("Pilot figure, same authority and year")
     ax.set_title("Pilot against published (log scales; the line is agreement)")
     fig.tight_layout()
-    return fig
+    return display.describe(
+        fig,
+        f"Scatter plot of {len(ok)} pilot figures against DfE's published figure for the "
+        f"same authority and year, on log scales. {len(bad)} lie well away from agreement"
+        + (
+            ": " + ", ".join(f"{r.Borough} {r.item_id}" for r in bad.itertuples()) + "."
+            if len(bad)
+            else "."
+        ),
+    )
 
 
 def plot_spine(
@@ -248,14 +293,20 @@ def plot_spine(
     ax.barh(y, hi - lo, left=lo, color="#d9d9d9", height=0.6)
     lo, hi = np.minimum(sp["q1"], sp["q3"]), np.maximum(sp["q1"], sp["q3"])
     ax.barh(y, hi - lo, left=lo, color="#969696", height=0.6)
-    ax.scatter(
-        sp["me"],
-        y,
-        s=34,
-        c=[SPINE_COLOURS.get(r, "#ffffff") for r in sp["rag"]],
-        edgecolors="black",
-        zorder=3,
-    )
+    # A shape as well as a colour: better points right, worse left, similar is round.
+    shapes = {"better": ">", "worse": "<", "similar": "o", "higher": "^", "lower": "v"}
+    for rag, part in sp.assign(y=y).groupby("rag"):
+        ax.scatter(
+            part["me"],
+            part["y"],
+            s=40,
+            marker=shapes.get(rag, "s"),
+            c=SPINE_COLOURS.get(rag, "#ffffff"),
+            edgecolors="black",
+            zorder=3,
+            label=rag,
+        )
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=6, frameon=False)
     ax.axvline(0.5, color="#b2182b", lw=1)
     ax.set_yticks(y, sp["label"], fontsize=6)
     ax.set_xticks([0.02, 0.5, 0.98], ["worse / lower", f"{area} pilot average", "better / higher"])
@@ -263,4 +314,12 @@ def plot_spine(
     ax.grid(False)
     ax.set_title(f"{la_name}, {period}: spine chart against the pilot")
     fig.tight_layout()
-    return fig
+    counts = sp["rag"].value_counts()
+    worse = sp.loc[sp["rag"] == "worse", "label"].tolist()
+    return display.describe(
+        fig,
+        f"Spine chart of {len(sp)} items for {la_name} in {period} against the {area} pilot: "
+        + ", ".join(f"{n} {rag}" for rag, n in counts.items())
+        + "."
+        + (f" Significantly worse: {'; '.join(worse)}." if worse else ""),
+    )
