@@ -41,7 +41,7 @@ def _line(job) -> dict:
     return line
 
 
-def areas(result: RunResult) -> list[dict]:
+def areas(jobs: Iterable[Any]) -> list[dict]:
     """The run's reports grouped by area: the whole area first, then each authority
     by name; within an area, reports in phase order."""
     grouped: dict[str, dict] = {}
@@ -89,7 +89,7 @@ def render_index(jobs: Iterable[Any], manifest: dict) -> str:
                 "data_snapshot": str(manifest.get("data_snapshot") or ""),
             },
             summary=summary(manifest),
-            areas=areas(result),
+            areas=areas(jobs),
             synthetic=bool(manifest.get("synthetic_data")),
             page=None,
         )
