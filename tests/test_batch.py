@@ -243,7 +243,9 @@ def test_index_and_report_render_in_headless_chromium(batch_run, tmp_path):
         timeout=120,
     ).stdout
     hrefs = re.findall(r'href="(reports/[^"]+)"', dom)
-    assert len(hrefs) == 2 and all((run_dir / h).exists() for h in hrefs)
+    pages = [h for h in hrefs if h.endswith(".html")]
+    assert len(pages) == 2, hrefs  # one line per report, each linking its page and data
+    assert all((run_dir / h).exists() for h in hrefs)
     shot = tmp_path / "report.png"
     subprocess.run(
         [

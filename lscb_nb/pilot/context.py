@@ -209,6 +209,13 @@ def needs_returns(section):
     return wrapper
 
 
+def prepared_benchmarks(ctx: Context) -> pd.DataFrame:
+    """Every pilot borough's benchmark table for the latest quarter, as the stage
+    prepared them (``la_code_ons`` says whose); empty if there are none."""
+    path = stage.pilot_dir(ctx.project) / "benchmarks.parquet"
+    return pd.read_parquet(path) if path.exists() else pd.DataFrame({"la_code_ons": []})
+
+
 def borough_benchmark(ctx: Context) -> pd.DataFrame:
     """The borough's benchmark table: prepared by the batch, or worked out once here."""
     if ctx.benchmark_table is None:

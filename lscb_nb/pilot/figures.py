@@ -246,6 +246,13 @@ def plot_pilot_vs_published(check: pd.DataFrame, far: pd.DataFrame) -> plt.Figur
     )
 
 
+def _short(text: str, width: int) -> str:
+    """The text whole if it fits, else cut at a word with an ellipsis (never mid-word)."""
+    if len(text) <= width:
+        return text
+    return text[: width - 1].rsplit(" ", 1)[0] + "…"
+
+
 def plot_spine(
     obs: pd.DataFrame,
     bb: pd.DataFrame,
@@ -275,7 +282,7 @@ def plot_spine(
 
         rows.append(
             {
-                "label": f"{r['item_id']} {r['title'][:42]}",
+                "label": f"{r['item_id']} {_short(r['title'], 58)}",
                 "min": pos(lo),
                 "max": pos(hi),
                 "q1": pos(vals.quantile(0.25)),
@@ -306,14 +313,18 @@ def plot_spine(
             zorder=3,
             label=rag,
         )
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=6, frameon=False)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=6, frameon=False)
     ax.axvline(0.5, color="#b2182b", lw=1)
     ax.set_yticks(y, sp["label"], fontsize=6)
     ax.set_xticks([0.02, 0.5, 0.98], ["worse / lower", f"{area} pilot average", "better / higher"])
     ax.set_xlim(-0.05, 1.05)
     ax.grid(False)
     ax.set_title(f"{la_name}, {period}: spine chart against the pilot")
-    fig.tight_layout()
+    # Margins in inches rather than tight_layout, which measures every one of the
+    # many item labels and costs more than drawing the chart (the explorer redraws it).
+    height = fig.get_figheight()
+    fig.subplots_adjust(left=0.4, right=0.98, top=1 - 0.45 / height, bottom=0.85 / height)
     counts = sp["rag"].value_counts()
     worse = sp.loc[sp["rag"] == "worse", "label"].tolist()
     return display.describe(
@@ -322,4 +333,38 @@ def plot_spine(
         + ", ".join(f"{n} {rag}" for rag, n in counts.items())
         + "."
         + (f" Significantly worse: {'; '.join(worse)}." if worse else ""),
+    )
+
+
+def plot_trend(
+    obs: pd.DataFrame, item: pd.Series, la_code: str, *, threshold: int, la_name: str
+) -> plt.Figure | None:
+    """One item over the pilot's quarters: the borough's figure against the middle of
+    the pilot boroughs (median, with the range of the middle half shaded); a figure
+    resting on a suppressed count is left off, never drawn as zero. None when the
+    borough has no figure to draw."""
+    mine = obs.loc[obs["item_id"] == item.name].copy()
+    mine = mine.loc[~_hidden(mine["count"], threshold).to_numpy()]
+    order = sorted(set(mine["period"]), key=periods.parse_period)
+    spread = mine.groupby("period")["value"].quantile([0.25, 0.5, 0.75]).unstack().reindex(order)
+    own = mine.loc[mine["la_code_ons"] == la_code].set_index("period")["value"].reindex(order)
+    if own.dropna().empty:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    x = range(len(order))
+    ax.fill_between(x, spread[0.25], spread[0.75], color="#d9d9d9", label="middle half of pilot")
+    ax.plot(x, spread[0.5], color="#636363", lw=1.2, ls="--", label="pilot median")
+    ax.plot(x, own, color="#d6604d", marker="o", lw=2, label=la_name)
+    ax.set_xticks(list(x), order, rotation=45, ha="right", fontsize=8)
+    unit = benchmark.unit_label(item["unit"], item.get("measure_type"), item.get("frequency"))
+    ax.set_ylabel(unit, fontsize=8)
+    ax.set_title(f"{item['title']}: {la_name} over time", fontsize=10)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=3, frameon=False)
+    fig.tight_layout()
+    first, last = own.dropna().iloc[0], own.dropna().iloc[-1]
+    return display.describe(
+        fig,
+        f"Line chart of {item['title']} for {la_name} over {len(own.dropna())} quarters, from "
+        f"{first:.1f} in {own.dropna().index[0]} to {last:.1f} in {own.dropna().index[-1]}, "
+        f"against the pilot median ({spread[0.5].iloc[-1]:.1f} in {order[-1]}).",
     )

@@ -1,0 +1,203 @@
+"""Phase 3's explorer, for an analyst in JupyterLab: choose a borough, an item and a
+quarter, and the funnel, the trend and the borough's spine chart redraw in place.
+
+The notebook shows it with ``explore=True``; the steering group's HTML never does
+(widgets need a kernel). Everything that does not change with a choice (the pilot's
+observations, the choices themselves) is read once from the report's context. A
+borough's benchmark table comes from the batch's preparation for the latest quarter
+(or is worked out the first time another quarter is chosen) and is kept. A spine
+chart depends on the borough and quarter only: every borough's is drawn for the
+starting quarter while the explorer is built, and any other once. A change of item
+redraws the funnel and the trend and nothing else (``benchmarks/bench_explorer.py``
+measures each kind of change).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from lscb_nb.core import display, periods
+from lscb_nb.pilot import benchmark, figures
+from lscb_nb.pilot.context import Context, prepared_benchmarks
+from lscb_nb.pilot.stage import neighbour_codes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class View:
+    """What the explorer shows for one choice: figures (None where there is nothing
+    to draw) and one sentence that says what they show."""
+
+    funnel: plt.Figure | None
+    trend: plt.Figure | None
+    spine: plt.Figure | None
+    sentence: str
+
+
+@dataclass
+class Explorer:
+    """The explorer's state: the context it reads and the benchmark tables it kept."""
+
+    ctx: Context
+    _tables: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
+    _spines: dict[tuple[str, str], bytes] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        prepared = prepared_benchmarks(self.ctx)
+        if not prepared.empty and self.quarters():
+            latest = self.quarters()[0]
+            for la, table in prepared.groupby("la_code_ons"):
+                self._tables[(la, latest)] = table.drop(columns="la_code_ons")
+
+    def draw_spines(self, period: str) -> None:
+        """Draw every borough's spine chart for the quarter now, so that choosing a
+        borough later only swaps a picture (the slowest figure to draw)."""
+        for _, la in self.boroughs():
+            self.spine_png(la, period)
+
+    def boroughs(self) -> list[tuple[str, str]]:
+        """(name, code) for each pilot borough with returns, by name."""
+        codes = sorted(set(self.ctx.obs["la_code_ons"]), key=self.ctx.name)
+        return [(self.ctx.name(c), c) for c in codes]
+
+    def items(self) -> list[tuple[str, str]]:
+        """(title in words with its code, item id) for each item with figures."""
+        ids = [i for i in self.ctx.items.index if i in set(self.ctx.obs["item_id"])]
+        return [(f"{self.ctx.items.at[i, 'title']} ({i})", i) for i in ids]
+
+    def quarters(self) -> list[str]:
+        """The quarters with figures, latest first."""
+        return sorted(set(self.ctx.obs["period"]), key=periods.parse_period, reverse=True)
+
+    def table(self, la_code: str, period: str) -> pd.DataFrame:
+        """The borough's benchmark table for the quarter, worked out once."""
+        key = (la_code, period)
+        if key not in self._tables:
+            self._tables[key] = benchmark.borough_benchmark(
+                self.ctx.obs,
+                la_code,
+                period,
+                self.ctx.authorities,
+                neighbour_codes(la_code),
+                exclude=self.ctx.flags,
+                items=self.ctx.items,
+            )
+        return self._tables[key]
+
+    def view(self, la_code: str, item_id: str, period: str) -> View:
+        """The three figures and the sentence for one borough, item and quarter."""
+        funnel, trend = self.item_figures(la_code, item_id, period)
+        spine = self.spine_figure(la_code, period)
+        return View(funnel, trend, spine, self.sentence(la_code, item_id, period))
+
+    def item_figures(self, la_code: str, item_id: str, period: str):
+        """The funnel and the trend: what a change of item redraws."""
+        ctx = self.ctx
+        item = ctx.items.loc[item_id]
+        funnel = figures.plot_funnel(
+            ctx.obs,
+            item,
+            period,
+            threshold=ctx.threshold,
+            adjustment=ctx.funnel_adjustment,
+            flags=ctx.flags,
+            highlight=la_code,
+            name=ctx.name,
+        )
+        trend = figures.plot_trend(
+            ctx.obs, item, la_code, threshold=ctx.threshold, la_name=ctx.name(la_code)
+        )
+        return funnel, trend
+
+    def spine_figure(self, la_code: str, period: str) -> plt.Figure | None:
+        """The borough's spine chart for the quarter (it does not depend on the item)."""
+        bb = self.table(la_code, period)
+        if bb.empty:
+            return None
+        return figures.plot_spine(
+            self.ctx.obs,
+            bb.reset_index(drop=True),
+            period,
+            threshold=self.ctx.threshold,
+            area=self.ctx.area,
+            la_name=self.ctx.name(la_code),
+        )
+
+    def spine_png(self, la_code: str, period: str) -> bytes:
+        """The spine chart as PNG, drawn once per borough and quarter."""
+        key = (la_code, period)
+        if key not in self._spines:
+            self._spines[key] = _png(self.spine_figure(la_code, period))
+        return self._spines[key]
+
+    def sentence(self, la_code: str, item_id: str, period: str) -> str:
+        """Where the borough stands on the item in the quarter, in words."""
+        ctx = self.ctx
+        pos = ctx.positions
+        chosen = (pos["la_code_ons"] == la_code) & (pos["item_id"] == item_id)
+        row = pos.loc[chosen & (pos["period"] == period)]
+        title = ctx.items.at[item_id, "title"]
+        who = ctx.name(la_code)
+        if row.empty or pd.isna(row["funnel"].iloc[0]):
+            return f"{who} has no figure for {title} in {period} to place on the funnel."
+        return f"{who}, {title}, {period}: {row['funnel'].iloc[0]} (against the pilot average)."
+
+
+def explorer(ctx: Context, explore: bool = False):
+    """In JupyterLab (``explore=True``): the widgets; otherwise nothing."""
+    if not explore:
+        return None
+    if not ctx.has_returns:
+        return display.nothing_to_show("No returns yet: nothing to explore.")
+    return widgets(Explorer(ctx))
+
+
+def _png(fig: plt.Figure | None) -> bytes:
+    if fig is None:
+        return b""
+    try:
+        return display.figure_bytes(fig)
+    finally:
+        plt.close(fig)
+
+
+def widgets(ex: Explorer):
+    """The dropdowns and the three images, redrawn in place on each change."""
+    import ipywidgets as w
+
+    wide = {"description_width": "initial"}
+    layout = w.Layout(width="46em")
+    ctx = ex.ctx
+    boroughs = ex.boroughs()
+    start = ctx.la_code if ctx.la_code in {c for _, c in boroughs} else boroughs[0][1]
+    borough = w.Dropdown(
+        options=boroughs, value=start, description="Borough", style=wide, layout=layout
+    )
+    item = w.Dropdown(options=ex.items(), description="Item", style=wide, layout=layout)
+    quarter = w.Dropdown(options=ex.quarters(), description="Quarter", style=wide, layout=layout)
+    if ctx.period in quarter.options:
+        quarter.value = ctx.period
+    ex.draw_spines(quarter.value)
+    text = w.HTML()
+    funnel, trend, spine = (w.Image(format="png", layout=w.Layout(max_width="100%")) for _ in "fts")
+
+    def redraw(_change=None) -> None:
+        la, item_id, period = borough.value, item.value, quarter.value
+        text.value = f"<p>{display.esc(ex.sentence(la, item_id, period))}</p>"
+        drawn = ex.item_figures(la, item_id, period)
+        funnel.value, trend.value = (_png(f) for f in drawn)
+        if _change is None or _change["owner"] is not item:
+            spine.value = ex.spine_png(la, period)
+
+    for control in (borough, item, quarter):
+        control.observe(redraw, names="value")
+    redraw()
+    box = w.VBox([borough, item, quarter, text, w.HBox([funnel, trend]), spine])
+    box.redraw = redraw  # for tests and the benchmark: the same call a change makes
+    box.controls = {"borough": borough, "item": item, "quarter": quarter, "text": text}
+    return box

@@ -1,0 +1,110 @@
+"""Phase 3's explorer: its choices are in words, and a change of borough, item or
+quarter redraws what depends on it, with the borough's own figures."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import make_sample_project
+
+from lscb_nb.pilot import explorer
+from lscb_nb.pilot.context import load_context
+from lscb_nb.pilot.stage import prepare_pilot
+
+CROYDON, EALING = "E09000008", "E09000009"
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory):
+    project, _ = make_sample_project(tmp_path_factory.mktemp("explore"))
+    prepare_pilot(project)
+    return load_context(project, CROYDON)
+
+
+def test_without_explore_the_report_gets_nothing(ctx):
+    assert explorer.explorer(ctx, explore=False) is None
+
+
+def test_choices_are_in_words_with_the_code_beside(ctx):
+    ex = explorer.Explorer(ctx)
+    names = [name for name, _ in ex.boroughs()]
+    assert "Croydon" in names and names == sorted(names)
+    titles = dict((code, label) for label, code in ex.items())
+    assert titles["CSC02"] == "Re-referrals within 12 months (CSC02)"
+    assert ex.quarters()[0] == ctx.period  # latest first
+
+
+def test_the_latest_quarter_uses_the_tables_the_batch_prepared(ctx):
+    ex = explorer.Explorer(ctx)
+    assert (CROYDON, ctx.period) in ex._tables and (EALING, ctx.period) in ex._tables
+
+
+def test_a_change_of_borough_redraws_the_funnel_trend_spine_and_sentence(ctx):
+    box = explorer.explorer(ctx, explore=True)
+    c = box.controls
+    funnel, trend = box.children[4].children
+    spine = box.children[5]
+    assert c["borough"].value == CROYDON and "Croydon" in c["text"].value
+    before = (funnel.value, trend.value, spine.value)
+    assert all(before)
+    c["borough"].value = EALING
+    assert "Ealing" in c["text"].value and "Croydon" not in c["text"].value
+    assert funnel.value != before[0] and trend.value != before[1] and spine.value != before[2]
+
+
+def test_a_change_of_item_redraws_the_item_figures_and_keeps_the_spine(ctx):
+    box = explorer.explorer(ctx, explore=True)
+    c = box.controls
+    funnel, trend = box.children[4].children
+    spine = box.children[5]
+    before = (funnel.value, trend.value, spine.value)
+    other = next(code for _, code in c["item"].options if code != c["item"].value)
+    c["item"].value = other
+    assert funnel.value != before[0] and trend.value != before[1]
+    assert spine.value == before[2]
+    assert ctx.items.at[other, "title"].replace("'", "&#x27;") in c["text"].value
+
+
+def test_the_sentence_places_the_borough_on_the_funnel(ctx):
+    ex = explorer.Explorer(ctx)
+    pos = ctx.positions
+    row = pos.loc[(pos["la_code_ons"] == CROYDON) & (pos["period"] == ctx.period)].iloc[0]
+    text = ex.sentence(CROYDON, row["item_id"], ctx.period)
+    assert text.startswith("Croydon, ") and str(row["funnel"]) in text
+
+
+def test_the_trend_leaves_off_a_suppressed_figure(ctx):
+    import pandas as pd
+
+    obs = ctx.obs.copy()
+    item = ctx.items.loc["CSC01"]
+    mine = (obs["la_code_ons"] == CROYDON) & (obs["item_id"] == "CSC01")
+    first = obs.loc[mine, "period"].min()
+    obs.loc[mine & (obs["period"] == first), "count"] = 3  # at or under the threshold
+    fig = explorer.figures.plot_trend(obs, item, CROYDON, threshold=5, la_name="Croydon")
+    line = next(li for li in fig.axes[0].lines if li.get_label() == "Croydon")
+    assert pd.isna(line.get_ydata()[0])
+    assert not pd.isna(line.get_ydata()[1])
+
+
+def test_the_notebook_shows_the_explorer_only_when_asked(ctx, tmp_path):
+    import papermill as pm
+
+    from lscb_nb.core import config
+
+    def widget_outputs(explore: bool) -> int:
+        out = tmp_path / f"explore_{explore}.ipynb"
+        nb = pm.execute_notebook(
+            str(config.NOTEBOOKS_DIR / "03_pilot_evaluation.ipynb"),
+            str(out),
+            parameters={"project": str(ctx.project.root), "la_code": CROYDON, "explore": explore},
+            kernel_name="python3",
+            progress_bar=False,
+        )
+        return sum(
+            "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+            for cell in nb.cells
+            for o in cell.get("outputs", [])
+        )
+
+    assert widget_outputs(True) == 1
+    assert widget_outputs(False) == 0
