@@ -44,6 +44,12 @@ def return_file_name(la_code: str, period: str, fmt: str) -> str:
     return f"synthetic_return_{la_code}_{period.replace(' ', '_')}.{fmt}"
 
 
+def _nth(las: pd.DataFrame, n: int) -> str:
+    """The ``n``-th pilot's code, counting round when a project has fewer pilots than
+    the sample's ten (a defect then lands on an earlier pilot rather than failing)."""
+    return las["la_code_ons"].iloc[n % len(las)]
+
+
 def write_pilot_returns(
     out_dir: Path,
     figures: pd.DataFrame,
@@ -101,7 +107,7 @@ def write_pilot_returns(
     fig.loc[gone, ["numerator", "denominator"]] = ""
 
     # A whole quarter never sent by one borough
-    no_return = (las["la_code_ons"].iloc[7], period_labels[2])
+    no_return = (_nth(las, 7), period_labels[2])
     receipts.loc[
         (receipts["la_code_ons"] == no_return[0]) & (receipts["period"] == no_return[1]),
         "received_date",
@@ -134,7 +140,7 @@ def write_pilot_returns(
         )
 
     # Suppressed small counts: two boroughs suppress their own counts of 1-5.
-    for la, code in ((las["la_code_ons"].iloc[0], "c"), (las["la_code_ons"].iloc[8], "<5")):
+    for la, code in ((las["la_code_ons"].iloc[0], "c"), (_nth(las, 8), "<5")):
         small = (
             (fig["la_code_ons"] == la)
             & (fig["unit"] != "percentage")
@@ -148,7 +154,7 @@ def write_pilot_returns(
     # and one changes a health definition part-way through the pilot.
     drift = []
     ref_item = "CSC01" if "CSC01" in items.index else items.index[0]
-    la = las["la_code_ons"].iloc[6]
+    la = _nth(las, 6)
     mask = (fig["la_code_ons"] == la) & (fig["item_id"] == ref_item) & (fig["numerator"] != "")
     fig.loc[mask, "numerator"] = fig.loc[mask, "numerator"].astype(float).mul(2.6).round()
     drift.append(
@@ -169,7 +175,7 @@ def write_pilot_returns(
         ]
     ]
     if health:
-        la, item = las["la_code_ons"].iloc[7], health[0]
+        la, item = _nth(las, 7), health[0]
         mask = (
             (fig["la_code_ons"] == la)
             & (fig["item_id"] == item)
