@@ -190,3 +190,15 @@ def test_assessment_for_a_borough_without_instruments_says_so(sample_run, tmp_pa
     html = _run_alone("02_assessment.ipynb", "E09000002", sample_run["root"], tmp_path / "nb.ipynb")
     assert "No completed instruments from Barking and Dagenham are on file" in html
     assert "Traceback" not in html
+
+
+def test_the_board_reads_findings_first_each_linked_to_its_evidence(sample_run):
+    for la in (AREA, "E09000008"):
+        html = _report(sample_run, "03", la)
+        board = html.index('class="lscb-board"')
+        assert board < html.index('id="What-came-in"'), la  # before the first section
+        links = re.findall(r'<a href="#([^"]+)">Evidence:', html[board:])
+        assert 3 <= len(links) <= 5, la
+        for target in links:
+            assert f'id="{target}"' in html, (la, target)
+    assert "Croydon supplied" in _report(sample_run, "03", "E09000008")

@@ -1,0 +1,191 @@
+"""What phase 3's report tells the steering group first: a few findings and the
+asks, worked out from the prepared data, each pointing to the section that holds
+its evidence.
+
+A finding is data (:class:`Finding`), so it can be tested on small frames and shown
+the same way in every report; the section heading it points to is the notebook's
+own heading (nbconvert gives each heading an id made of its words joined by "-").
+For an authority's report, the findings are about that authority first.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass
+
+import pandas as pd
+
+from lscb_nb.core.datamodel import AGENCY_LABELS
+from lscb_nb.core.display import Section, plural
+from lscb_nb.pilot import completeness
+from lscb_nb.pilot.context import Context
+
+log = logging.getLogger(__name__)
+
+# The notebook's headings each finding points to (03_pilot_evaluation.ipynb).
+SUPPLY = "Could authorities supply the figures?"
+TIMELY = "Which agencies were on time?"
+QUALITY = "How good were the returns?"
+DEFINITIONS = "Figures that suggest a different definition"
+COMPARES = "How the authority compares"
+REFINE = "What the pilot recommends for the dataset"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the board should know, what it is asked to do about it (if
+    anything), and the heading of the section that shows the evidence."""
+
+    text: str
+    evidence: str
+    ask: str = ""
+
+
+def _cells(ctx: Context) -> pd.DataFrame:
+    if ctx.is_london:
+        return ctx.cells
+    return ctx.cells.loc[ctx.cells["la_code_ons"] == ctx.la_code]
+
+
+def supply(cells: pd.DataFrame, who: str) -> Finding | None:
+    """How much of what the dataset expects was supplied, and on time."""
+    if cells.empty:
+        return None
+    overall = completeness.summarise(cells.assign(all="all"), "all").iloc[0]
+    return Finding(
+        f"{who} supplied {overall['supplied_pct']:.0f}% of the figures the dataset expects, "
+        f"{overall['on_time_pct']:.0f}% by the deadline.",
+        SUPPLY,
+    )
+
+
+def least_timely(cells: pd.DataFrame) -> Finding | None:
+    """The agency whose figures arrive least often on time, as an ask."""
+    if cells.empty:
+        return None
+    by_agency = completeness.summarise(cells, "agency").sort_values("on_time_pct")
+    if len(by_agency) < 2:
+        return None
+    worst, best = by_agency.iloc[0], by_agency.iloc[-1]
+    name = AGENCY_LABELS.get(by_agency.index[0], by_agency.index[0])
+    return Finding(
+        f"{name} was the least timely agency: {worst['on_time_pct']:.0f}% of its figures "
+        f"on time, against {best['on_time_pct']:.0f}% for the most timely.",
+        TIMELY,
+        ask=f"Agree with {name} partners how their figures can reach the board by the deadline.",
+    )
+
+
+def held_back(ingest: dict) -> Finding | None:
+    """Rows held back for checking and files that could not be read."""
+    rows = int(ingest.get("rows_quarantined", 0) or 0)
+    files = int(ingest.get("files_failed", 0) or 0)
+    if not rows and not files:
+        return Finding("Every row of every return passed its checks.", QUALITY)
+    parts = []
+    if rows:
+        parts.append(f"{plural(rows, 'row')} held back for checking")
+    if files:
+        parts.append(f"{plural(files, 'file')} that could not be read")
+    return Finding(
+        f"The returns had {' and '.join(parts)}; none is lost, each is listed with its reason.",
+        QUALITY,
+        ask="Ask the authorities concerned to correct and resend what was held back.",
+    )
+
+
+def definitions(flags: pd.DataFrame, la_code: str | None) -> Finding | None:
+    """Items whose figures suggest an authority counts them another way."""
+    if la_code is not None:
+        flags = flags.loc[flags["la_code_ons"] == la_code]
+    if flags.empty:
+        return None
+    items = flags["item_id"].nunique()
+    places = flags["la_code_ons"].nunique()
+    where = "" if la_code is not None else f" across {plural(places, 'authority', 'authorities')}"
+    return Finding(
+        f"{plural(items, 'item')} {'looks' if items == 1 else 'look'} counted to a different "
+        f"definition{where}.",
+        DEFINITIONS,
+        ask=f"Settle the definition of {'this item' if items == 1 else 'these items'} "
+        "with the authorities before the dataset is agreed.",
+    )
+
+
+def outside_limits(positions: pd.DataFrame, period: str, la_code: str, name: str) -> Finding:
+    """Where an authority is far from the pilot (outside the 99.8% funnel limits)."""
+    now = positions.loc[(positions["period"] == period) & (positions["la_code_ons"] == la_code)]
+    far = now.loc[now["funnel"].astype(str).str.contains("99.8", regex=False)]
+    if far.empty:
+        return Finding(
+            f"In {period} {name} was within the pilot's 99.8% limits on every item.", COMPARES
+        )
+    return Finding(
+        f"In {period} {name} was outside the pilot's 99.8% limits on "
+        f"{plural(far['item_id'].nunique(), 'item')}: very unlikely to be chance alone.",
+        COMPARES,
+        ask=f"Ask {name} whether these reflect practice or recording.",
+    )
+
+
+def dispositions(recommendations: pd.DataFrame) -> Finding | None:
+    """What the pilot's evidence recommends for the dataset."""
+    if recommendations.empty or "disposition" not in recommendations:
+        return None
+    counts = recommendations["disposition"].value_counts()
+    order = ["keep", "amend definition", "local option", "drop"]
+    words = ", ".join(f"{counts[k]} {k}" for k in order if counts.get(k, 0))
+    return Finding(
+        f"The pilot's evidence recommends, for {plural(len(recommendations), 'item')}: {words}.",
+        REFINE,
+        ask="Agree the refined dataset, item by item, from these recommendations.",
+    )
+
+
+def findings(ctx: Context) -> list[Finding]:
+    """Three to five findings for the report's area, most local first."""
+    if not ctx.has_returns:
+        return []
+    cells = _cells(ctx)
+    who = "The pilot authorities" if ctx.is_london else ctx.la_name
+    found = [supply(cells, who)]
+    if not ctx.is_london:
+        found.append(outside_limits(ctx.positions, ctx.period, ctx.la_code, ctx.la_name))
+        found.append(definitions(ctx.flags, ctx.la_code))
+        found.append(least_timely(cells))
+    else:
+        found.append(least_timely(cells))
+        found.append(held_back(ctx.ingest))
+        found.append(definitions(ctx.flags, None))
+        found.append(dispositions(ctx.recommendations_in_scope))
+    return [f for f in found if f is not None][:5]
+
+
+def anchor(heading: str) -> str:
+    """The id nbconvert gives a Markdown heading: its words joined by '-'."""
+    return heading.replace(" ", "-")
+
+
+def section_for_the_board(ctx: Context) -> Section:
+    """The findings and the asks, first in the report, each linked to its evidence."""
+    found = findings(ctx)
+    if not found:
+        return Section().add("No returns have arrived yet: there is nothing to report.")
+    from IPython.display import HTML
+
+    items = "".join(
+        f'<li>{html.escape(f.text)} <a href="#{html.escape(anchor(f.evidence))}">'
+        f"Evidence: {html.escape(f.evidence)}</a></li>"
+        for f in found
+    )
+    asks = [f.ask for f in found if f.ask]
+    ask_list = "".join(f"<li>{html.escape(a)}</li>" for a in asks)
+    markup = f'<div class="lscb-board"><ul class="lscb-findings">{items}</ul>'
+    if asks:
+        markup += (
+            '<p class="lscb-asks-title"><strong>The board is asked to:</strong></p>'
+            f'<ul class="lscb-asks">{ask_list}</ul>'
+        )
+    markup += "</div>"
+    return Section().add(HTML(markup))
