@@ -88,15 +88,19 @@ def load_context(
     project: Project | Path | str | None = None,
     la_code: str = AREA,
     min_boroughs: int | None = None,
-    confident: float = CONFIDENT,
-    suggest: float = SUGGEST,
+    confident: float | None = None,
+    suggest: float | None = None,
 ) -> Context:
     """Everything the phase 1 report shows, from the prepared tables (read only:
-    ``lscb-nb run`` prepares them before any notebook runs)."""
+    ``lscb-nb run`` prepares them before any notebook runs). ``confident`` and
+    ``suggest`` default to the thresholds the data was prepared with; other values
+    re-match every borough's names in the kernel (slow: for exploring thresholds)."""
     project = find_project(project)
     la_code = project.area_code(la_code)
     folder = mapping_dir(project)
     summary = phases.prepared_summary(project, PHASE)
+    confident = summary.get("confident", CONFIDENT) if confident is None else confident
+    suggest = summary.get("suggest", SUGGEST) if suggest is None else suggest
     candidate = phases.basis(project, PHASE).datamodel
     if (confident, suggest) == (summary["confident"], summary["suggest"]):
         matches = pd.read_parquet(folder / "matches.parquet")
