@@ -23,7 +23,6 @@ SPLIT_ELSEWHERE: set[str] = set()
 # restructures. To split after those merge.
 SPLIT_AFTER_MERGE = {
     "output/batch.py",
-    "pilot/benchmark.py",
     "core/inputfiles.py",
     "core/rules/row_rules.py",
     "pilot/returnfiles.py",

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lscb_nb.core import disclosure, periods
-from lscb_nb.pilot import benchmark, completeness
+from lscb_nb.pilot import comparators, completeness, funnels, observations
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def plot_funnel(
     99.8% limits, figures counted to a different definition hollow, ``highlight`` (a
     borough code) in colour; ``name`` turns a code into a borough's name."""
     item_id = item.name
-    f = benchmark.funnel(obs, item_id, period, adjustment, flags)
+    f = funnels.funnel(obs, item_id, period, adjustment, flags)
     pts, lim = f["points"], f["limits"]
     how = f.get("dispersion")
     widened = how is not None and how.applied != "none"
@@ -167,7 +167,7 @@ def plot_funnel(
             xytext=(4, 3),
             textcoords="offset points",
         )
-    unit = benchmark.unit_label(item["unit"], item.get("measure_type"), item.get("frequency"))
+    unit = observations.unit_label(item["unit"], item.get("measure_type"), item.get("frequency"))
     ax.set_xlabel("Denominator" if f.get("kind") == "proportion" else "Children aged 0-17")
     ax.set_ylabel("%" if f.get("kind") == "proportion" else unit.replace(" children", ""))
     title = f"{item_id} {item['title']} ({period})"
@@ -218,7 +218,7 @@ def plot_spine(
     rows = []
     for _, r in bb.iterrows():
         vals = now.loc[now["item_id"] == r["item_id"], "value"].dropna()
-        centre = r[benchmark.AREA_AVERAGE]
+        centre = r[comparators.AREA_AVERAGE]
         if len(vals) < 4 or not np.isfinite(centre):
             continue
         lo, hi = vals.min(), vals.max()
