@@ -24,7 +24,6 @@ SPLIT_ELSEWHERE: set[str] = set()
 SPLIT_AFTER_MERGE = {
     "output/batch.py",
     "core/inputfiles.py",
-    "core/rules/row_rules.py",
     "pilot/returnfiles.py",
 }
 
