@@ -23,7 +23,6 @@ SPLIT_ELSEWHERE: set[str] = set()
 # restructures. To split after those merge.
 SPLIT_AFTER_MERGE = {
     "output/batch.py",
-    "core/inputfiles.py",
     "pilot/returnfiles.py",
 }
 

@@ -28,11 +28,8 @@ from lscb_nb.core.inputfiles import (
     DEFAULT_LIMITS,
     InputFileError,
     ReadLimits,
-    check_sheet_sizes,
     describe_error,
-    open_workbook,
     read_head,
-    sheet_rows,
 )
 from lscb_nb.core.returnformat import AGENCIES
 from lscb_nb.core.rules import concat_issues, file_issue, issue_frame, issues_for, rules_for
@@ -40,6 +37,7 @@ from lscb_nb.core.rules import get as rule_named
 from lscb_nb.core.rules.instrument_rules import (
     InstrumentContext,
 )
+from lscb_nb.core.workbooks import check_sheet_sizes, open_workbook, sheet_rows
 
 log = logging.getLogger(__name__)
 

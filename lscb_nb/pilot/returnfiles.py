@@ -27,20 +27,16 @@ from lscb_nb.core.inputfiles import (
     OLE_MAGIC,
     InputFileError,
     ReadLimits,
-    check_sheet_sizes,
-    decode_text,
     describe_error,
     duplicate_columns,
     list_folder,
     normalise_key,
-    open_workbook,
     read_head,
-    read_text_table,
-    sheet_has_formulas,
-    sheet_rows,
 )
 from lscb_nb.core.returnformat import AGENCIES, INSTRUCTIONS_SHEET, META_SHEET, REQUIRED_CSV_COLUMNS
 from lscb_nb.core.rules import ERROR, file_issue, get
+from lscb_nb.core.texttables import decode_text, read_text_table
+from lscb_nb.core.workbooks import check_sheet_sizes, open_workbook, sheet_has_formulas, sheet_rows
 
 log = logging.getLogger(__name__)
 
