@@ -24,11 +24,10 @@ from lscb_nb.core.returnformat import GEOGRAPHIC_LEVEL, RETURN_CSV_COLUMNS
 from lscb_nb.core.rules import ERROR, concat_issues
 from lscb_nb.core.rules.row_context import DEFAULT_PLAUSIBLE_COUNT
 from lscb_nb.pilot.checks import check_rows
+from lscb_nb.pilot.rawrows import PROVENANCE, RAW_FIELDS
 from lscb_nb.pilot.returnfiles import (
     NOT_A_RETURN,
     PARTLY_READ,
-    PROVENANCE,
-    RAW_FIELDS,
     UNREADABLE,
     ReturnFileError,
     _display_name,
