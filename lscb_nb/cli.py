@@ -111,12 +111,12 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 
 def _cmd_instrument(args: argparse.Namespace) -> int:
-    from lscb_nb.assessment import instruments
+    from lscb_nb.assessment import instrument
 
     dm, project = _datamodel_for(args, "assessment")
     la = _authority(project, args.la)
     out = Path(args.out or f"instrument_{la['la_code_ons']}.xlsx")
-    instruments.write_instrument(out, la["la_name"], dm.items, instruments.load_criteria())
+    instrument.write_instrument(out, la["la_name"], dm.items, instrument.load_criteria())
     print(
         f"Assessment instrument for {la['la_name']} ({len(dm.items)} items of {dm.version}): {out}"
     )

@@ -31,7 +31,7 @@ import pandas as pd
 from lscb_nb.core import config
 from lscb_nb.core.datamodel import load_datamodel
 from lscb_nb.core.project import load_project
-from lscb_nb.mapping import crosswalk, harmonise, localdata
+from lscb_nb.mapping import crosswalk, localdata, matching, thresholds
 from lscb_nb.synthetic import generate_sample_data, init_sample_project
 
 REAL_NAMES = Path(__file__).resolve().parents[1] / "evaluation" / "real_names" / "real_names.csv"
@@ -45,13 +45,13 @@ def load_real_names(path: Path = REAL_NAMES) -> pd.DataFrame:
 
 def source_lists(names: pd.DataFrame) -> dict[str, list[str]]:
     """Sources that are a whole published list some aliases were drawn from."""
-    lait = harmonise.lait_names()
+    lait = thresholds.lait_names()
     return {s: lait for s in names["source"].unique() if LAIT_SOURCE in s}
 
 
-def real_names_report(path: Path, items: pd.DataFrame, show_list: bool) -> harmonise.Thresholds:
+def real_names_report(path: Path, items: pd.DataFrame, show_list: bool) -> thresholds.Thresholds:
     names = load_real_names(path)
-    ranked, pooled, chosen = harmonise.cross_validate(
+    ranked, pooled, chosen = thresholds.cross_validate(
         names, items, source_lists=source_lists(names)
     )
     print(
@@ -61,10 +61,15 @@ def real_names_report(path: Path, items: pd.DataFrame, show_list: bool) -> harmo
     )
     print("Leave-one-source-out cross-validation (pooled over the held-out sources):")
     rows = [
-        ("precision of confident matches", pooled["precision"], ">=", harmonise.TARGET_PRECISION),
+        ("precision of confident matches", pooled["precision"], ">=", thresholds.TARGET_PRECISION),
         ("recall of confident matches", pooled["recall"], ">=", 0.60),
         ("right item among the top three", pooled["top3"], ">=", 0.90),
-        ("share of names sent to review", pooled["review_share"], "<=", harmonise.MAX_REVIEW_SHARE),
+        (
+            "share of names sent to review",
+            pooled["review_share"],
+            "<=",
+            thresholds.MAX_REVIEW_SHARE,
+        ),
     ]
     for label, value, op, target in rows:
         met = value >= target if op == ">=" else value <= target
@@ -76,8 +81,8 @@ def real_names_report(path: Path, items: pd.DataFrame, show_list: bool) -> harmo
     for source, t in chosen.items():
         n = int((ranked["source"] == source).sum())
         print(f"  {t.confident:5.1f} {t.margin:4.1f} {t.suggest_from:5.1f}  {n:3d}  {source}")
-    shipped = harmonise.Thresholds()
-    overall = harmonise.choose_thresholds(ranked)
+    shipped = thresholds.Thresholds()
+    overall = thresholds.choose_thresholds(ranked)
     print(
         f"\nChosen on all sources: confident {overall.confident:.0f}, margin "
         f"{overall.margin:.0f}, review from {overall.suggest_from:.0f} "
@@ -123,10 +128,10 @@ def synthetic_report(args: argparse.Namespace, items: pd.DataFrame) -> None:
         read = f"{len(local.items):,} local items read from {len(local.files)} files"
         print(f"\nSynthetic sample: {read}")
         for label, cw in (("automatic matches only", None), ("with the reviewed crosswalk", walk)):
-            matches = harmonise.match(
+            matches = matching.match(
                 local.items, items, cw, args.confident, args.suggest, args.margin
             )
-            acc = harmonise.accuracy(matches, truth)
+            acc = matching.accuracy(matches, truth)
             waiting = int((matches["status"] == "uncertain").sum())
             print(
                 f"  {label:30s} precision {acc['precision']:.3f}  recall {acc['recall']:.3f}  "
@@ -139,7 +144,7 @@ def synthetic_report(args: argparse.Namespace, items: pd.DataFrame) -> None:
         matches["agency"] = matches["true_item"].map(items["agency"]).fillna("(not in model)")
         print("  by agency (with the crosswalk):")
         for agency, part in matches.groupby("agency"):
-            acc = harmonise.accuracy(
+            acc = matching.accuracy(
                 part.drop(columns=["true_item", "agency"]),
                 truth.loc[truth["local_name"].isin(part["local_name"])],
             )
@@ -151,9 +156,9 @@ def synthetic_report(args: argparse.Namespace, items: pd.DataFrame) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--confident", type=float, default=harmonise.CONFIDENT)
-    ap.add_argument("--suggest", type=float, default=harmonise.SUGGEST)
-    ap.add_argument("--margin", type=float, default=harmonise.MARGIN)
+    ap.add_argument("--confident", type=float, default=matching.CONFIDENT)
+    ap.add_argument("--suggest", type=float, default=matching.SUGGEST)
+    ap.add_argument("--margin", type=float, default=matching.MARGIN)
     ap.add_argument("--project", type=Path, default=None, help="a synthetic project")
     ap.add_argument("--names", type=Path, default=REAL_NAMES, help="labelled real names (CSV)")
     ap.add_argument("--list", action="store_true", help="list every real name's result")

@@ -944,17 +944,17 @@ def _(folder, ctx):
 
 
 def write_instrument(path: Path, ctx: dict) -> Path:
-    from lscb_nb.assessment import instruments
+    from lscb_nb.assessment import instrument
 
-    instruments.write_instrument(path, "Camden", ctx["instrument_items"], ctx["criteria"])
+    instrument.write_instrument(path, "Camden", ctx["instrument_items"], ctx["criteria"])
     wb = load_workbook(path)
-    ws = wb[instruments.SHEET]
+    ws = wb[instrument.SHEET]
     for value, row in zip(
-        ("Ann Rater", "Designated nurse", "health"), instruments.RATER_ROWS.values(), strict=True
+        ("Ann Rater", "Designated nurse", "health"), instrument.RATER_ROWS.values(), strict=True
     ):
         ws.cell(row=row, column=2).value = value
-    first = len(instruments.ITEM_COLUMNS) + 1
-    for r in range(instruments.HEADER_ROW + 1, ws.max_row + 1):
+    first = len(instrument.ITEM_COLUMNS) + 1
+    for r in range(instrument.HEADER_ROW + 1, ws.max_row + 1):
         for j in range(len(ctx["criteria"].criteria)):
             ws.cell(row=r, column=first + j).value = 3
     wb.save(path)

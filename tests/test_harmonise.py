@@ -24,7 +24,7 @@ from lscb_nb.core.datamodel import (
     to_dict,
     validate_datamodel,
 )
-from lscb_nb.mapping import crosswalk, harmonise
+from lscb_nb.mapping import crosswalk, matching, names, scoring, thresholds
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_NAMES = ROOT / "evaluation" / "real_names" / "real_names.csv"
@@ -67,58 +67,56 @@ def tiny_items(*rows: tuple[str, str, str, list[str]]) -> pd.DataFrame:
     ],
 )
 def test_period_unit_and_denominator_words_are_set_aside(variant):
-    assert harmonise.normalise(variant) == harmonise.normalise("Children in need")
+    assert names.normalise(variant) == names.normalise("Children in need")
 
 
 def test_the_unit_set_aside_is_kept_as_a_hint():
-    assert harmonise.parse("Re-referrals (%)").unit == "percentage"
-    assert harmonise.parse("Proportion of referrals from schools").unit == "percentage"
-    assert harmonise.parse("Referrals per 10,000 children").unit == "rate_per_10k"
-    assert harmonise.parse("Number of referrals").unit == "count"
-    assert harmonise.parse("Referrals").unit is None
-    assert harmonise.parse("Children looked after at 31 March").period
+    assert names.parse("Re-referrals (%)").unit == "percentage"
+    assert names.parse("Proportion of referrals from schools").unit == "percentage"
+    assert names.parse("Referrals per 10,000 children").unit == "rate_per_10k"
+    assert names.parse("Number of referrals").unit == "count"
+    assert names.parse("Referrals").unit is None
+    assert names.parse("Children looked after at 31 March").period
 
 
 @pytest.mark.parametrize("written", ["re – referrals", "Re-referral", "rereferrals", "RE REFERRAL"])
 def test_hyphenation_and_plurals_are_one_word(written):
-    assert harmonise.normalise(written) == "rereferral"
+    assert names.normalise(written) == "rereferral"
 
 
 def test_shorthand_comes_from_the_maintained_table():
-    vocab = harmonise.load_vocabulary()
+    vocab = names.load_vocabulary()
     assert vocab.expansions["csc"] == "childrens social care"
-    assert harmonise.normalise("No. of refs to CSC") == harmonise.normalise(
+    assert names.normalise("No. of refs to CSC") == names.normalise(
         "Referrals to children's social care"
     )
-    assert harmonise.normalise("ICPCs held") == harmonise.normalise(
-        "initial child protection conferences"
-    )
+    assert names.normalise("ICPCs held") == names.normalise("initial child protection conferences")
     # Older terms: the register is the plan.
-    assert harmonise.normalise("Children on the Child Protection Register") == (
-        harmonise.normalise("children on a child protection plan")
+    assert names.normalise("Children on the Child Protection Register") == (
+        names.normalise("children on a child protection plan")
     )
 
 
 def test_an_ambiguous_abbreviation_is_read_from_its_context_or_left_alone():
-    workforce = harmonise.normalise("Social worker vacancy rate (FTE)")
-    youth = harmonise.normalise("FTE to the youth justice system")
+    workforce = names.normalise("Social worker vacancy rate (FTE)")
+    youth = names.normalise("FTE to the youth justice system")
     assert "entrant" not in workforce and "vacancy" in workforce
     assert "first time entrant" in youth
-    assert harmonise.normalise("FTE") == "fte"
+    assert names.normalise("FTE") == "fte"
     # The borough's definition can supply the context.
-    assert "entrant" in harmonise.normalise("FTE", "young people entering the youth justice system")
+    assert "entrant" in names.normalise("FTE", "young people entering the youth justice system")
 
 
 def test_reference_codes_and_ni_codes_are_not_measure_words():
-    parsed = harmonise.parse("PM27. NI 065 Second or subsequent plans")
+    parsed = names.parse("PM27. NI 065 Second or subsequent plans")
     assert "pm27" not in parsed.text and "065" not in parsed.text
     assert parsed.ni == {"ni65"}
-    assert harmonise.ni_codes("NI19—Juvenile reoffending") == {"ni19"}
+    assert names.ni_codes("NI19—Juvenile reoffending") == {"ni19"}
 
 
 def test_an_abbreviation_in_brackets_after_its_words_is_not_counted_twice():
-    assert harmonise.normalise("Care leavers in education, employment or training (EET)") == (
-        harmonise.normalise("Care leavers in education, employment or training")
+    assert names.normalise("Care leavers in education, employment or training (EET)") == (
+        names.normalise("Care leavers in education, employment or training")
     )
 
 
@@ -126,15 +124,15 @@ def test_an_abbreviation_in_brackets_after_its_words_is_not_counted_twice():
 
 
 def test_a_name_that_adds_words_to_a_title_gets_no_superset_credit():
-    title = harmonise.normalise("Referrals to children's social care")
-    longer = harmonise.normalise("Ethnicity of referrals to children's social care")
-    shorter = harmonise.normalise("Referrals")
-    assert harmonise.adds_content(longer, title)
-    assert not harmonise.adds_content(shorter, title)
+    title = names.normalise("Referrals to children's social care")
+    longer = names.normalise("Ethnicity of referrals to children's social care")
+    shorter = names.normalise("Referrals")
+    assert scoring.adds_content(longer, title)
+    assert not scoring.adds_content(shorter, title)
     # token-set alone gives both 100: only the shortened title keeps that credit
     assert fuzz.token_set_ratio(longer, title) == fuzz.token_set_ratio(shorter, title) == 100
-    assert harmonise.token_score(longer, title) == fuzz.token_sort_ratio(longer, title) < 90
-    assert harmonise.token_score(shorter, title) > fuzz.token_sort_ratio(shorter, title)
+    assert scoring.token_score(longer, title) == fuzz.token_sort_ratio(longer, title) < 90
+    assert scoring.token_score(shorter, title) > fuzz.token_sort_ratio(shorter, title)
 
 
 def test_a_longer_name_is_matched_to_the_item_it_names_in_full():
@@ -142,13 +140,13 @@ def test_a_longer_name_is_matched_to_the_item_it_names_in_full():
         ("A01", "Referrals to children's social care", "count", []),
         ("A02", "Repeat referrals to children's social care", "percentage", []),
     )
-    s = harmonise.suggest(pd.Series(["Repeat referrals to CSC"]), cat)
+    s = matching.suggest(pd.Series(["Repeat referrals to CSC"]), cat)
     assert s["suggested_item"].item() == "A02"
 
 
 def test_words_that_make_another_measure_cost_more_than_filler():
     cat = tiny_items(("B01", "Children subject of a child protection plan", "count", []))
-    scores = harmonise.score_matrix(
+    scores = scoring.score_matrix(
         [
             "Children subject of a child protection plan",
             "Children subject of a child protection plan (current)",
@@ -164,18 +162,18 @@ def test_words_that_make_another_measure_cost_more_than_filler():
 
 def test_a_negated_name_is_not_the_item():
     cat = tiny_items(("C01", "Care leavers in education, employment or training", "percentage", []))
-    neet = harmonise.score_matrix(["Care leavers not in education, employment or training"], cat)
-    assert neet[0, 0] < harmonise.SUGGEST
+    neet = scoring.score_matrix(["Care leavers not in education, employment or training"], cat)
+    assert neet[0, 0] < matching.SUGGEST
 
 
 def test_margin_rule_sends_a_near_tie_to_review():
-    status = harmonise.decide([95, 95, 70, 40], [10, 0.5, 20, 30], 80, 60, 2)
+    status = matching.decide([95, 95, 70, 40], [10, 0.5, 20, 30], 80, 60, 2)
     assert list(status) == ["confident", "uncertain", "uncertain", "unmatched"]
     cat = tiny_items(
         ("D01", "Child protection plans started", "count", []),
         ("D02", "Child protection plans ended", "count", []),
     )
-    m = harmonise.match(
+    m = matching.match(
         pd.DataFrame({"la_code_ons": ["E1"], "local_name": ["Child protection plans"]}), cat
     )
     assert m["margin"].item() < 1
@@ -185,15 +183,15 @@ def test_margin_rule_sends_a_near_tie_to_review():
 def test_aliases_are_matched(items):
     # The NI 62 title is an alias of CSC23.
     assert any("number of placements" in a for a in items.at["CSC23", "aliases"])
-    s = harmonise.suggest(
+    s = matching.suggest(
         pd.Series(["Stability of placements of looked after children: number of placements"]),
         items,
     )
-    assert s["suggested_item"].item() == "CSC23" and s["score"].item() >= harmonise.CONFIDENT
+    assert s["suggested_item"].item() == "CSC23" and s["score"].item() >= matching.CONFIDENT
 
 
 def test_workforce_fte_is_not_a_youth_justice_entrant(items):
-    s = harmonise.suggest(
+    s = matching.suggest(
         pd.Series(["Vacancy rate (FTE)", "FTEs to the youth justice system"]), items
     )
     assert list(s["suggested_item"]) == ["CSC35", "YJS01"]
@@ -208,9 +206,9 @@ def test_the_boroughs_definition_and_unit_move_the_scores():
         "Of the assessments completed, those completed within the timescale"
     )
     name = ["Assessments"]
-    plain = harmonise.score_matrix(name, cat)[0]
-    with_unit = harmonise.score_matrix(name, cat, units=["%"])[0]
-    with_def = harmonise.score_matrix(
+    plain = scoring.score_matrix(name, cat)[0]
+    with_unit = scoring.score_matrix(name, cat, units=["%"])[0]
+    with_def = scoring.score_matrix(
         name, cat, definitions=["the share completed within the timescale"]
     )[0]
     assert with_unit[0] < plain[0] and with_unit[1] == pytest.approx(plain[1])
@@ -273,7 +271,7 @@ def test_a_decision_for_one_borough_is_a_marked_suggestion_for_another(items, tm
     local = local_rows(
         ("E09000001", name), ("E09000002", name), ("E09000003", "Vacancy rate (FTE)")
     )
-    first = harmonise.match(local, items)
+    first = matching.match(local, items)
     walk = crosswalk.record_decision(
         crosswalk.load_crosswalk(tmp_path / "none.csv"),
         first.iloc[0],
@@ -281,7 +279,7 @@ def test_a_decision_for_one_borough_is_a_marked_suggestion_for_another(items, tm
         "CSC17",
         "A. Reviewer",
     )
-    again = harmonise.match(local, items, walk).set_index("la_code_ons")
+    again = matching.match(local, items, walk).set_index("la_code_ons")
     assert again.at["E09000001", "status"] == "repointed"
     assert again.at["E09000001", "item_id"] == "CSC17"
     other = again.loc["E09000002"]
@@ -293,12 +291,12 @@ def test_a_decision_for_one_borough_is_a_marked_suggestion_for_another(items, tm
 
 def test_a_rejection_elsewhere_stops_a_confident_match_being_used_unseen(items):
     local = local_rows(("E09000001", "Vacancy rate (FTE)"), ("E09000002", "Vacancy rate (FTE)"))
-    first = harmonise.match(local, items)
+    first = matching.match(local, items)
     assert (first["status"] == "confident").all()
     walk = crosswalk.record_decision(
         pd.DataFrame(columns=crosswalk.COLUMNS), first.iloc[0], "reject"
     )
-    again = harmonise.match(local, items, walk).set_index("la_code_ons")
+    again = matching.match(local, items, walk).set_index("la_code_ons")
     assert again.at["E09000001", "status"] == "rejected"
     assert again.at["E09000002", "status"] == "uncertain"
     assert again.at["E09000002", "item_id"] is None
@@ -326,7 +324,7 @@ def test_old_crosswalk_files_without_reviewer_or_time_still_load(tmp_path, items
     walk = crosswalk.load_crosswalk(oldest)
     assert list(walk.columns) == crosswalk.COLUMNS
     assert walk["reviewer"].item() is None and walk["decided_at"].item() is None
-    assert walk["normalised_name"].item() == harmonise.normalise("Vacancy rate (FTE)")
+    assert walk["normalised_name"].item() == names.normalise("Vacancy rate (FTE)")
     older = tmp_path / "older.csv"
     older.write_text(
         "la_code_ons,local_name,normalised_name,decision,item_id,reviewer,decided_on,note\n"
@@ -334,7 +332,7 @@ def test_old_crosswalk_files_without_reviewer_or_time_still_load(tmp_path, items
         encoding="utf-8",
     )
     assert crosswalk.load_crosswalk(older)["decided_at"].item() == "2007-11-30"
-    matched = harmonise.match(local_rows(("E09000001", "Vacancy rate (FTE)")), items, walk)
+    matched = matching.match(local_rows(("E09000001", "Vacancy rate (FTE)")), items, walk)
     assert matched["status"].item() == "rejected"
 
 
@@ -350,7 +348,7 @@ def test_review_panel_shows_three_candidates_needs_a_reviewer_and_undoes(items, 
         ("E09000003", "Looked after children reviews"),
     )
     local["local_definition"] = ["Children on a child protection plan at month end", None, None]
-    matches = harmonise.match(local, items, confident=101, suggest_from=0)  # all to review
+    matches = matching.match(local, items, confident=101, suggest_from=0)  # all to review
     queue = matches.loc[matches["status"] == "uncertain"].reset_index(drop=True)
     assert len(queue) == 3
     path = tmp_path / "reviewed.csv"
@@ -392,9 +390,9 @@ def test_real_names_set_is_real_sized_and_labelled_with_items_of_the_model(items
 
 def test_real_names_meet_the_targets_under_cross_validation_by_source(items):
     names = pd.read_csv(REAL_NAMES, dtype=str, keep_default_na=False)
-    lait = harmonise.lait_names()
+    lait = thresholds.lait_names()
     lists = {s: lait for s in names["source"].unique() if "LAIT" in s}
-    _, pooled, chosen = harmonise.cross_validate(names, items, source_lists=lists)
+    _, pooled, chosen = thresholds.cross_validate(names, items, source_lists=lists)
     assert set(chosen) == set(names["source"])
     assert pooled["precision"] >= 0.95
     assert pooled["recall"] >= 0.60

@@ -23,7 +23,7 @@ from hostile_cases import CASES, CATALOGUE_ROWS, csv_row, csv_text, write_catalo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lscb_nb.assessment import instruments
+from lscb_nb.assessment import completed, instrument
 from lscb_nb.core import config, fileio
 from lscb_nb.core.datamodel import load_datamodel
 from lscb_nb.core.inputfiles import DEFAULT_LIMITS, list_folder
@@ -137,7 +137,7 @@ def test_hostile_return(case, tmp_path, tiny_items, tiny_rules, tiny_authorities
 def instrument_ctx():
     return {
         "instrument_items": load_datamodel(config.CANDIDATE_VERSION).items.head(6),
-        "criteria": instruments.load_criteria(),
+        "criteria": instrument.load_criteria(),
     }
 
 
@@ -151,7 +151,7 @@ def test_hostile_instrument(case, tmp_path, instrument_ctx):
     folder.mkdir()
     write_instrument(folder / "camden.xlsx", instrument_ctx)
     case.build(folder, instrument_ctx)
-    res = instruments.read_instruments(
+    res = completed.read_instruments(
         folder,
         instrument_ctx["instrument_items"],
         instrument_ctx["criteria"],
@@ -210,7 +210,7 @@ def test_random_bytes_never_make_a_reader_raise(
     folder = tmp_path_factory.mktemp("rnd")
     (folder / f"Hackney{suffix}").write_bytes(data)
     _read_folder(folder, tiny_items, tiny_rules, tiny_authorities)
-    instruments.read_instruments(
+    completed.read_instruments(
         folder, instrument_ctx["instrument_items"], instrument_ctx["criteria"]
     )
     localdata.read_local_datasets(folder)

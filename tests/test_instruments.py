@@ -9,7 +9,7 @@ import yaml
 from conftest import make_sample_project
 from openpyxl import load_workbook
 
-from lscb_nb.assessment import instruments, ratings
+from lscb_nb.assessment import completed, instrument, ratings
 from lscb_nb.assessment.stage import prepare_assessment
 from lscb_nb.core import agreement, config
 from lscb_nb.core.datamodel import load_datamodel, to_dict, validate_datamodel
@@ -22,17 +22,17 @@ def items():
 
 @pytest.fixture(scope="module")
 def criteria():
-    return instruments.load_criteria()
+    return instrument.load_criteria()
 
 
 def _fill(path, name="Ann Rater", role="Designated nurse", agency="health", scores=None):
     """Complete a blank instrument: every criterion 3 unless ``scores`` says otherwise."""
     wb = load_workbook(path)
-    ws = wb[instruments.SHEET]
-    for value, row in zip((name, role, agency), instruments.RATER_ROWS.values(), strict=True):
+    ws = wb[instrument.SHEET]
+    for value, row in zip((name, role, agency), instrument.RATER_ROWS.values(), strict=True):
         ws.cell(row=row, column=2).value = value
-    first = len(instruments.ITEM_COLUMNS) + 1
-    for r in range(instruments.HEADER_ROW + 1, ws.max_row + 1):
+    first = len(instrument.ITEM_COLUMNS) + 1
+    for r in range(instrument.HEADER_ROW + 1, ws.max_row + 1):
         for j in range(8):
             ws.cell(row=r, column=first + j).value = 3
     for (r, j), value in (scores or {}).items():
@@ -43,7 +43,7 @@ def _fill(path, name="Ann Rater", role="Designated nurse", agency="health", scor
 @pytest.fixture
 def blank(tmp_path, items, criteria):
     def make(name: str) -> object:
-        return instruments.write_instrument(tmp_path / name, "Camden", items, criteria)
+        return instrument.write_instrument(tmp_path / name, "Camden", items, criteria)
 
     return make
 
@@ -67,7 +67,7 @@ def test_a_broken_criteria_file_lists_its_problems(tmp_path):
         )
     )
     with pytest.raises(ValueError) as err:
-        instruments.load_criteria(bad)
+        instrument.load_criteria(bad)
     text = str(err.value)
     assert "without gaps" in text and "dimension" in text and "unknown scale" in text
 
@@ -75,21 +75,21 @@ def test_a_broken_criteria_file_lists_its_problems(tmp_path):
 def test_instrument_has_a_drop_down_on_every_score_cell(blank, items):
     path = blank("camden.xlsx")
     wb = load_workbook(path)
-    ws = wb[instruments.SHEET]
+    ws = wb[instrument.SHEET]
     ranges = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
-    first, last = instruments.HEADER_ROW + 1, instruments.HEADER_ROW + len(items)
+    first, last = instrument.HEADER_ROW + 1, instrument.HEADER_ROW + len(items)
     for col in "EFGHIJKL":
         assert ranges[f"{col}{first}:{col}{last}"] == '"1,2,3,4,DK"'
     assert any(v.startswith('"childrens_social_care') for v in ranges.values())
     scales = pd.DataFrame(wb["Scales"].values)
     assert (scales[0] == "held").sum() == 4
-    assert ws.cell(row=instruments.HEADER_ROW + 1, column=1).value == items.index[0]
+    assert ws.cell(row=instrument.HEADER_ROW + 1, column=1).value == items.index[0]
 
 
 def test_round_trip_write_fill_read(blank, items, criteria):
     path = blank("Camden - health.xlsx")
-    _fill(path, scores={(instruments.HEADER_ROW + 1, 5): 1, (instruments.HEADER_ROW + 2, 6): "DK"})
-    result = instruments.read_instruments(path.parent, items, criteria)
+    _fill(path, scores={(instrument.HEADER_ROW + 1, 5): 1, (instrument.HEADER_ROW + 2, 6): "DK"})
+    result = completed.read_instruments(path.parent, items, criteria)
     assert result.issues.empty
     assert len(result.ratings) == len(items) * 8
     first = result.ratings.loc[
@@ -118,10 +118,10 @@ MALFORMED = {
 def malformed_folder(tmp_path, items, criteria):
     folder = tmp_path / "instruments"
     folder.mkdir()
-    r = instruments.HEADER_ROW + 2
+    r = instrument.HEADER_ROW + 2
 
     def make(file_name, **kw):
-        path = instruments.write_instrument(folder / file_name, "Camden", items, criteria)
+        path = instrument.write_instrument(folder / file_name, "Camden", items, criteria)
         _fill(path, **kw)
         return path
 
@@ -129,14 +129,14 @@ def malformed_folder(tmp_path, items, criteria):
     (folder / "not_excel.xlsx").write_text("this is not a workbook")
     (folder / "password.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
     wb = load_workbook(make("no_sheet.xlsx", name="C"))
-    del wb[instruments.SHEET]
+    del wb[instrument.SHEET]
     wb.save(folder / "no_sheet.xlsx")
     make("no_name.xlsx", name=None)
     make("off_scale.xlsx", name="D", scores={(r, 5): 9})
     make("text_score.xlsx", name="E", scores={(r, 6): "high"})
     make("unknown_item.xlsx", name="F", scores={(r, 1): "XYZ99"})
     make("twice.xlsx", name="G", scores={(r, 1): items.index[0]})
-    make("stray_note.xlsx", name="H", scores={(instruments.HEADER_ROW + len(items) + 3, 14): "hi"})
+    make("stray_note.xlsx", name="H", scores={(instrument.HEADER_ROW + len(items) + 3, 14): "hi"})
     (folder / "Camden good again.xlsx").write_bytes((folder / "Camden good.xlsx").read_bytes())
     return folder
 
@@ -144,7 +144,7 @@ def malformed_folder(tmp_path, items, criteria):
 def test_each_malformed_instrument_gets_its_message_and_the_rest_are_read(
     malformed_folder, items, criteria
 ):
-    result = instruments.read_instruments(malformed_folder, items, criteria)
+    result = completed.read_instruments(malformed_folder, items, criteria)
     issues = result.issues
     for file, code in MALFORMED.items():
         mine = issues.loc[issues["file"] == file]
@@ -161,8 +161,8 @@ def test_each_malformed_instrument_gets_its_message_and_the_rest_are_read(
     readable = set(result.files.loc[result.files["status"] != "unreadable", "file"])
     cells = 0
     for name in readable:
-        ws = load_workbook(malformed_folder / name, read_only=True)[instruments.SHEET]
-        for row in ws.iter_rows(min_row=instruments.HEADER_ROW + 1, values_only=True):
+        ws = load_workbook(malformed_folder / name, read_only=True)[instrument.SHEET]
+        for row in ws.iter_rows(min_row=instrument.HEADER_ROW + 1, values_only=True):
             if row and row[0] is not None:
                 cells += sum(v is not None for v in row[4:12])
     assert cells == len(result.ratings) + len(result.quarantined)
@@ -173,7 +173,7 @@ def test_planted_defects_in_the_sample_are_found(tmp_path_factory):
     project, truth = make_sample_project(tmp_path_factory.mktemp("phase2"))
     truth = truth["phase2"]
     items = load_datamodel(config.CANDIDATE_VERSION).items
-    result = instruments.read_instruments(project.instruments, items)
+    result = completed.read_instruments(project.instruments, items)
     found = set(zip(result.issues["file"], result.issues["rule_code"], strict=True))
     for planted in truth["planted"]:
         assert (planted["file"], planted["code"]) in found, planted

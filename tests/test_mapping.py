@@ -12,7 +12,7 @@ from conftest import make_sample_project
 
 from lscb_nb.core import config
 from lscb_nb.core.datamodel import load_datamodel, validate_datamodel
-from lscb_nb.mapping import coverage, crosswalk, harmonise, localdata
+from lscb_nb.mapping import coverage, crosswalk, localdata, matching, names
 from lscb_nb.mapping.context import mapping_dir
 from lscb_nb.mapping.stage import prepare_mapping
 
@@ -95,13 +95,13 @@ def test_a_sheet_without_a_header_is_refused_with_the_reason():
 def test_normalise_expands_the_fields_shorthand(local, expected):
     """Shorthand expanded, counting words ("No. of", "held") and NI codes set aside,
     plurals and word endings folded (the same on both sides of a comparison)."""
-    assert harmonise.normalise(local) == expected
+    assert names.normalise(local) == expected
 
 
 def test_matching_is_precise_and_finds_most_items(sample, items):
     _, truth, local = sample
-    matches = harmonise.match(local.items, items)
-    acc = harmonise.accuracy(matches, pd.DataFrame(truth["items"]))
+    matches = matching.match(local.items, items)
+    acc = matching.accuracy(matches, pd.DataFrame(truth["items"]))
     assert acc["precision"] >= 0.98
     assert acc["recall"] >= 0.95
     # Measures the model lacks are not forced onto an item.
@@ -111,7 +111,7 @@ def test_matching_is_precise_and_finds_most_items(sample, items):
 
 
 def test_ni_code_breaks_a_tie(items):
-    s = harmonise.suggest(pd.Series(["NI 62 LAC 3+ placements"]), items)
+    s = matching.suggest(pd.Series(["NI 62 LAC 3+ placements"]), items)
     assert s["suggested_item"].item() == "CSC23"
 
 
@@ -121,7 +121,7 @@ def test_ni_code_breaks_a_tie(items):
 def test_crosswalk_round_trip_survives_a_changed_catalogue(sample, items, tmp_path):
     _, _, local = sample
     path = tmp_path / "crosswalk.csv"
-    matches = harmonise.match(local.items, items)
+    matches = matching.match(local.items, items)
     uncertain = matches.loc[matches["status"] == "uncertain"]
     confident = matches.loc[matches["status"] == "confident"]
     assert len(uncertain) >= 2
@@ -139,7 +139,7 @@ def test_crosswalk_round_trip_survives_a_changed_catalogue(sample, items, tmp_pa
         ],
         ignore_index=True,
     )
-    again = harmonise.match(changed, items, crosswalk.load_crosswalk(path))
+    again = matching.match(changed, items, crosswalk.load_crosswalk(path))
     by_key = again.set_index(["la_code_ons", "normalised_name"])
 
     def decided(row):
@@ -162,7 +162,7 @@ def test_crosswalk_with_an_unknown_decision_is_refused(tmp_path):
 
 def test_review_panel_saves_each_decision(sample, items, tmp_path):
     _, _, local = sample
-    matches = harmonise.match(local.items, items)
+    matches = matching.match(local.items, items)
     path = tmp_path / "reviewed.csv"
     panel = crosswalk.review_panel(matches, items, path, reviewer="consultant")
     queue = matches.loc[matches["status"] == "uncertain"].reset_index(drop=True)
@@ -184,7 +184,7 @@ def test_review_panel_saves_each_decision(sample, items, tmp_path):
 
 def test_coverage_and_draft_dataset(sample, items):
     _, _, local = sample
-    matches = harmonise.match(local.items, items)
+    matches = matching.match(local.items, items)
     boroughs = sorted(local.items["la_code_ons"].unique())
     matrix = coverage.coverage_matrix(matches, items, boroughs)
     assert matrix.shape == (len(boroughs), len(items))

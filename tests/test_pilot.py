@@ -10,7 +10,16 @@ from conftest import make_sample_project
 
 from lscb_nb.core import config, reference
 from lscb_nb.core.datamodel import validate_datamodel
-from lscb_nb.pilot import benchmark, completeness, quality, refinement
+from lscb_nb.pilot import (
+    change,
+    comparators,
+    completeness,
+    funnels,
+    observations,
+    published,
+    quality,
+    refinement,
+)
 from lscb_nb.pilot.context import load_context
 from lscb_nb.pilot.sections import count_table
 from lscb_nb.pilot.stage import datamodel_dir, prepare_pilot
@@ -151,7 +160,7 @@ def test_issue_summary_counts_every_planted_error(london):
 
 def test_borough_benchmark_has_intervals_comparators_and_change(london):
     neighbours = reference.statistical_neighbours(CAMDEN)["la_code_ons"].tolist()
-    bb = benchmark.borough_benchmark(
+    bb = comparators.borough_benchmark(
         london.obs, CAMDEN, "2024-25 Q4", reference.authorities(), neighbours
     )
     assert len(bb) > 60
@@ -173,20 +182,20 @@ def test_comparators_leave_out_a_different_definition_and_count_what_they_rest_o
     assert ((flags["la_code_ons"] == CROYDON) & (flags["item_id"] == "CSC01")).any()
     near = reference.statistical_neighbours(CROYDON)["la_code_ons"].tolist()
     args = (london.obs, CROYDON, "2024-25 Q4", reference.authorities(), near)
-    with_all = benchmark.borough_benchmark(*args).set_index("item_id")
-    without = benchmark.borough_benchmark(*args, exclude=flags, items=london.items)
+    with_all = comparators.borough_benchmark(*args).set_index("item_id")
+    without = comparators.borough_benchmark(*args, exclude=flags, items=london.items)
     without = without.set_index("item_id")
     now = london.obs.loc[
         (london.obs["period"] == "2024-25 Q4") & (london.obs["item_id"] == "CSC01")
     ]
     rest = now.loc[now["la_code_ons"] != CROYDON]
     expected = rest["count"].sum() / rest["base"].sum() * 10_000
-    assert without.at["CSC01", benchmark.AREA_AVERAGE] == pytest.approx(expected)
-    assert with_all.at["CSC01", benchmark.AREA_AVERAGE] > expected * 1.2
+    assert without.at["CSC01", comparators.AREA_AVERAGE] == pytest.approx(expected)
+    assert with_all.at["CSC01", comparators.AREA_AVERAGE] > expected * 1.2
     assert without.at["CSC01", "london_excluded"] == 1 and without.at["CSC01", "own_excluded"]
     assert without.at["CSC02", "london_excluded"] == 0
     # Croydon has one pilot neighbour (Barnet): DfE's ten neighbours stand in.
-    assert (without["neighbours_n"] < benchmark.MIN_NEIGHBOURS).all()
+    assert (without["neighbours_n"] < comparators.MIN_NEIGHBOURS).all()
     assert without.at["CSC01", "dfe_neighbours_n"] == 10
     assert np.isfinite(without.at["CSC01", "dfe_neighbours"])
     assert (
@@ -198,25 +207,25 @@ def test_comparators_leave_out_a_different_definition_and_count_what_they_rest_o
 
 
 def test_funnels_allow_for_overdispersion_and_leave_out_flagged_figures(london):
-    positions = benchmark.funnel_positions(london.obs, exclude=london.flags)
-    plain = benchmark.funnel_positions(london.obs, adjustment="none")
+    positions = funnels.funnel_positions(london.obs, exclude=london.flags)
+    plain = funnels.funnel_positions(london.obs, adjustment="none")
     latest = "2024-25 Q4"
-    outside, total = benchmark.outside_share(positions, latest)
-    before, _ = benchmark.outside_share(plain, latest)
+    outside, total = funnels.outside_share(positions, latest)
+    before, _ = funnels.outside_share(plain, latest)
     assert total > 500 and outside / total < 0.01 < before / total
-    f = benchmark.funnel(london.obs, "CSC01", latest, exclude=london.flags)
+    f = funnels.funnel(london.obs, "CSC01", latest, exclude=london.flags)
     assert f["points"].set_index("la_code_ons").at[CROYDON, "excluded"]
     assert "Limits" in f["dispersion"].describe()
 
 
 def test_trend_words_never_call_a_constant_series_a_trend():
-    assert benchmark.trend_words({"direction": "not computable", "p_value": np.nan}) == (
+    assert change.trend_words({"direction": "not computable", "p_value": np.nan}) == (
         "no change to test"
     )
-    assert benchmark.trend_words({"direction": "increasing", "p_value": 0.2}) == (
+    assert change.trend_words({"direction": "increasing", "p_value": 0.2}) == (
         "no significant change"
     )
-    assert benchmark.trend_words({"direction": "increasing", "p_value": 0.01}) == "increasing"
+    assert change.trend_words({"direction": "increasing", "p_value": 0.01}) == "increasing"
 
 
 def test_pooled_comparator_is_total_over_total():
@@ -230,7 +239,7 @@ def test_pooled_comparator_is_total_over_total():
             "kind": ["rate", "rate"],
         }
     )
-    assert benchmark.pooled(obs, ["item_id"])["value"].item() == pytest.approx(100.0)
+    assert observations.pooled(obs, ["item_id"])["value"].item() == pytest.approx(100.0)
 
 
 def test_croydon_pilot_referrals_disagree_with_its_published_figure(london):
@@ -242,7 +251,7 @@ def test_croydon_pilot_referrals_disagree_with_its_published_figure(london):
 
 
 def test_london_standing_ranks_among_33(london):
-    st = benchmark.london_standing(london.items, CAMDEN, reference.authorities())
+    st = published.london_standing(london.items, CAMDEN, reference.authorities())
     assert not st.empty
     # Ranked among the London boroughs DfE publishes a figure for (some suppress).
     assert st["of"].max() == 33 and (st["of"] <= 33).all()

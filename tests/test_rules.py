@@ -29,7 +29,8 @@ from hostile_cases import (
 from hostile_cases import write_instrument as write_filled_instrument
 from openpyxl import load_workbook
 
-from lscb_nb.assessment import instruments
+from lscb_nb.assessment import completed
+from lscb_nb.assessment.instrument import HEADER_ROW, RATER_ROWS, SHEET, load_criteria
 from lscb_nb.core import config
 from lscb_nb.core.datamodel import load_datamodel
 from lscb_nb.core.inputfiles import DEFAULT_LIMITS, ReadLimits, list_folder
@@ -93,8 +94,8 @@ def instrument(
     def build(folder: Path, ctx: dict) -> None:
         path = write_filled_instrument(folder / "camden.xlsx", ctx)
         wb = load_workbook(path)
-        ws = wb[instruments.SHEET]
-        ws.cell(row=instruments.RATER_ROWS["name"], column=2).value = name
+        ws = wb[SHEET]
+        ws.cell(row=RATER_ROWS["name"], column=2).value = name
         for (r, c), value in (cells or {}).items():
             ws.cell(row=r, column=c).value = value
         if first_item_again_at:
@@ -116,7 +117,7 @@ def catalogue(name: str = "Camden_dataset.xlsx", sheets: dict | None = None) -> 
     return build
 
 
-FIRST = instruments.HEADER_ROW + 1  # the first item row of an instrument
+FIRST = HEADER_ROW + 1  # the first item row of an instrument
 CLEAN = rows(_row("CSC01", "120"), _row("CSC02", "12", "60"))
 
 
@@ -218,7 +219,7 @@ EXAMPLES: dict[str, Examples] = {
 @pytest.fixture(scope="module")
 def instrument_ctx():
     items = load_datamodel(config.CANDIDATE_VERSION).items.head(6)
-    return {"instrument_items": items, "criteria": instruments.load_criteria()}
+    return {"instrument_items": items, "criteria": load_criteria()}
 
 
 def _codes(
@@ -242,7 +243,7 @@ def _codes(
         codes = set(res.issues["rule_code"])
     elif ex.reader == "instruments":
         build(folder, instrument_ctx)
-        res = instruments.read_instruments(
+        res = completed.read_instruments(
             folder, instrument_ctx["instrument_items"], instrument_ctx["criteria"]
         )
         codes = set(res.issues["rule_code"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from lscb_nb.assessment import instruments, ratings
+from lscb_nb.assessment import completed, ratings
 from lscb_nb.assessment.context import (
     PHASE,
     SHARED_FIGURES,
@@ -40,7 +40,7 @@ def prepare_assessment(
     basis = phases.basis(project, PHASE)
     base = basis.datamodel
     items = base.items
-    result = instruments.read_instruments(
+    result = completed.read_instruments(
         project.instruments,
         phases.load_candidate(project).items,
         authorities=project.authorities,

@@ -18,12 +18,12 @@ import pandas as pd
 from lscb_nb.core import display, phases
 from lscb_nb.core.datamodel import DataModel
 from lscb_nb.core.project import AREA, Project, find_project
-from lscb_nb.mapping import coverage, crosswalk, figures, harmonise, localdata
+from lscb_nb.mapping import coverage, crosswalk, figures, localdata, matching
 
 log = logging.getLogger(__name__)
 
 
-CONFIDENT, SUGGEST = harmonise.CONFIDENT, harmonise.SUGGEST  # cross-validated
+CONFIDENT, SUGGEST = matching.CONFIDENT, matching.SUGGEST  # cross-validated
 
 
 PHASE = "mapping"
@@ -43,7 +43,7 @@ def match_local_items(project: Project, items, confident: float, suggest: float)
     """Every borough's local items matched to ``items``: (matches, local datasets read)."""
     local = localdata.read_local_datasets(project.catalogues, project.authorities)
     walk = crosswalk.load_crosswalk(crosswalk.default_path(project))
-    matches = harmonise.match(local.items, items, walk, confident, suggest)
+    matches = matching.match(local.items, items, walk, confident, suggest)
     return matches, local
 
 
@@ -168,4 +168,4 @@ def accuracy_against_truth(ctx: Context) -> dict | None:
     if not path.exists():
         return None
     truth = pd.DataFrame(json.loads(path.read_text(encoding="utf-8"))["phase1"]["items"])
-    return harmonise.accuracy(ctx.matches, truth)
+    return matching.accuracy(ctx.matches, truth)

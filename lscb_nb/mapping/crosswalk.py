@@ -6,7 +6,7 @@ when, and applied before any automatic match on every later run. Decisions are k
 by authority and *normalised* local name, so they survive a borough re-sending its
 file with rows reordered, columns renamed or items added; a decision about a name is
 also offered (marked, in the review band, never applied silently) when another
-borough uses the same normalised name (see :func:`lscb_nb.mapping.harmonise.match`).
+borough uses the same normalised name (see :func:`lscb_nb.mapping.matching.match`).
 
 In JupyterLab, :func:`review_panel` walks through the uncertain suggestions, shows the
 top three candidates with their definitions beside the borough's own definition, saves
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from lscb_nb.core.fileio import write_atomic
-from lscb_nb.mapping import harmonise
+from lscb_nb.mapping import names, scoring
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def load_crosswalk(path: Path | str) -> pd.DataFrame:
             f"use one of {', '.join(DECISIONS)}."
         )
     if "normalised_name" not in frame:
-        frame["normalised_name"] = frame["local_name"].map(harmonise.normalise)
+        frame["normalised_name"] = frame["local_name"].map(names.normalise)
     return frame.reindex(columns=COLUMNS).astype(object).where(lambda f: f.notna(), None)
 
 
@@ -182,13 +182,13 @@ def review_panel(matches: pd.DataFrame, items: pd.DataFrame, path: Path | str, r
     import ipywidgets as w
 
     queue = matches.loc[matches["status"] == "uncertain"].reset_index(drop=True)
-    catalogue = harmonise.build_catalogue(items)
+    catalogue = scoring.build_catalogue(items)
     state = {"i": 0, "crosswalk": load_crosswalk(path), "history": []}
     who = w.Text(value=reviewer, description="Reviewer", placeholder="your name")
     body = w.HTML()
     choice = w.Dropdown(description="Item", layout=w.Layout(width="95%"))
-    names = ("Confirm", "Re-point", "Reject", "Skip", "Undo")
-    buttons = {n: w.Button(description=n) for n in names}
+    actions = ("Confirm", "Re-point", "Reject", "Skip", "Undo")
+    buttons = {n: w.Button(description=n) for n in actions}
     progress = w.HTML()
 
     def show(message: str = "") -> None:
@@ -207,7 +207,7 @@ def review_panel(matches: pd.DataFrame, items: pd.DataFrame, path: Path | str, r
         choice.disabled = False
         row = queue.iloc[state["i"]]
         definition = row.get("local_definition")
-        scores = harmonise.score_matrix([row["local_name"]], catalogue, [definition])[0]
+        scores = scoring.score_matrix([row["local_name"]], catalogue, [definition])[0]
         table = candidates(row, items, scores)
         body.value = _candidates_html(row, table)
         top = list(table["item_id"])

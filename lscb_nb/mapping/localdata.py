@@ -22,14 +22,12 @@ from lscb_nb.core.inputfiles import (
     DEFAULT_LIMITS,
     InputFileError,
     ReadLimits,
-    check_sheet_sizes,
     describe_error,
-    open_workbook,
     read_head,
-    read_text_table,
-    sheet_rows,
 )
 from lscb_nb.core.rules import file_issue, get, issue_frame
+from lscb_nb.core.texttables import read_text_table
+from lscb_nb.core.workbooks import check_sheet_sizes, open_workbook, sheet_rows
 
 log = logging.getLogger(__name__)
 

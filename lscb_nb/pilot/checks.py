@@ -16,9 +16,10 @@ import pandas as pd
 
 from lscb_nb.core import periods, units
 from lscb_nb.core.rules import ERROR, concat_issues, issues_for, rules_for
-from lscb_nb.core.rules.row_rules import DEFAULT_PLAUSIBLE_COUNT, ReturnContext, zero_of_zero
+from lscb_nb.core.rules.figure_rules import zero_of_zero
+from lscb_nb.core.rules.row_context import DEFAULT_PLAUSIBLE_COUNT, ReturnContext
 from lscb_nb.core.values import NOT_APPLICABLE, REPORTED, parse_values
-from lscb_nb.pilot.returnfiles import PROVENANCE, RAW_FIELDS
+from lscb_nb.pilot.rawrows import PROVENANCE, RAW_FIELDS
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from lscb_nb.core.datamodel import (
 )
 from lscb_nb.core.display import Section
 from lscb_nb.core.project import AREA, Project, find_project
-from lscb_nb.pilot import benchmark, stage, store
+from lscb_nb.pilot import comparators, funnels, observations, stage, store
 from lscb_nb.pilot.returns import read_summary
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def load_context(
         accepted = returns.accepted.loc[
             returns.accepted["period"].isin(labels) & returns.accepted["item_id"].isin(items.index)
         ]
-        obs = benchmark.observations(accepted, items)
+        obs = observations.observations(accepted, items)
         cells = stage.figure_status(project, items, returns, labels, deadline)
         recs = stage.recommendations(project, items, returns, obs, flags, deadline, labels)
     bench = standing = None
@@ -180,7 +180,7 @@ def load_context(
         cells=cells,
         positions=pd.read_parquet(folder / "funnel_positions.parquet")
         if as_prepared and funnel_adjustment == "additive"
-        else benchmark.funnel_positions(obs, funnel_adjustment, flags),
+        else funnels.funnel_positions(obs, funnel_adjustment, flags),
         flags=flags,
         published_check=pd.read_parquet(folder / "published_check.parquet"),
         recommendations=recs,
@@ -219,7 +219,7 @@ def prepared_benchmarks(ctx: Context) -> pd.DataFrame:
 def borough_benchmark(ctx: Context) -> pd.DataFrame:
     """The borough's benchmark table: prepared by the batch, or worked out once here."""
     if ctx.benchmark_table is None:
-        ctx.benchmark_table = benchmark.borough_benchmark(
+        ctx.benchmark_table = comparators.borough_benchmark(
             ctx.obs,
             ctx.la_code,
             ctx.period,

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from lscb_nb.core import display, periods
-from lscb_nb.pilot import benchmark, figures
+from lscb_nb.pilot import comparators, figures
 from lscb_nb.pilot.context import Context, prepared_benchmarks
 from lscb_nb.pilot.stage import neighbour_codes
 
@@ -78,7 +78,7 @@ class Explorer:
         """The borough's benchmark table for the quarter, worked out once."""
         key = (la_code, period)
         if key not in self._tables:
-            self._tables[key] = benchmark.borough_benchmark(
+            self._tables[key] = comparators.borough_benchmark(
                 self.ctx.obs,
                 la_code,
                 period,

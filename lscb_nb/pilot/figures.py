@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lscb_nb.core import disclosure, display, periods
-from lscb_nb.pilot import benchmark, completeness
+from lscb_nb.pilot import comparators, completeness, funnels, observations
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def plot_funnel(
     99.8% limits, figures counted to a different definition hollow, ``highlight`` (a
     borough code) in colour; ``name`` turns a code into a borough's name."""
     item_id = item.name
-    f = benchmark.funnel(obs, item_id, period, adjustment, flags)
+    f = funnels.funnel(obs, item_id, period, adjustment, flags)
     pts, lim = f["points"], f["limits"]
     how = f.get("dispersion")
     widened = how is not None and how.applied != "none"
@@ -189,7 +189,7 @@ def plot_funnel(
             xytext=(4, 3),
             textcoords="offset points",
         )
-    unit = benchmark.unit_label(item["unit"], item.get("measure_type"), item.get("frequency"))
+    unit = observations.unit_label(item["unit"], item.get("measure_type"), item.get("frequency"))
     ax.set_xlabel("Denominator" if f.get("kind") == "proportion" else "Children aged 0-17")
     ax.set_ylabel("%" if f.get("kind") == "proportion" else unit.replace(" children", ""))
     title = f"{item_id} {item['title']} ({period})"
@@ -270,7 +270,7 @@ def plot_spine(
     rows = []
     for _, r in bb.iterrows():
         vals = now.loc[now["item_id"] == r["item_id"], "value"].dropna()
-        centre = r[benchmark.AREA_AVERAGE]
+        centre = r[comparators.AREA_AVERAGE]
         if len(vals) < 4 or not np.isfinite(centre):
             continue
         lo, hi = vals.min(), vals.max()
@@ -356,7 +356,7 @@ def plot_trend(
     ax.plot(x, spread[0.5], color="#636363", lw=1.2, ls="--", label="pilot median")
     ax.plot(x, own, color="#d6604d", marker="o", lw=2, label=la_name)
     ax.set_xticks(list(x), order, rotation=45, ha="right", fontsize=8)
-    unit = benchmark.unit_label(item["unit"], item.get("measure_type"), item.get("frequency"))
+    unit = observations.unit_label(item["unit"], item.get("measure_type"), item.get("frequency"))
     ax.set_ylabel(unit, fontsize=8)
     ax.set_title(f"{item['title']}: {la_name} over time", fontsize=10)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=3, frameon=False)

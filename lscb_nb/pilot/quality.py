@@ -196,7 +196,7 @@ def definition_flags(
     for a level shift (the figures from then on are the different definition; blank
     for a borough far outside in most quarters). A level shift that DfE's published
     figures for the borough show too is a real change and dropped. Comparators leave
-    these figures out (:func:`lscb_nb.pilot.benchmark.excluded`)."""
+    these figures out (:func:`lscb_nb.pilot.observations.excluded`)."""
     cols = ["la_code_ons", "item_id", "signal", "detail", "from_period"]
     shifts = level_shift_flags(obs)
     shifts = shifts.loc[~_confirmed_by_dfe(shifts, published_check, published_tolerance)]

@@ -50,7 +50,7 @@ def discrimination(obs: pd.DataFrame, quarters: int = 4) -> pd.Series:
     """Share of boroughs whose interval excludes the pilot average, per item, over
     each item's latest ``quarters`` quarters pooled: does the item tell boroughs
     apart, or is everyone the same within chance?"""
-    from lscb_nb.pilot.benchmark import pooled, with_intervals
+    from lscb_nb.pilot.observations import pooled, with_intervals
 
     start_quarter = obs["period"].map(periods.parse_period)
     order = start_quarter.map(lambda sq: sq[0] * 10 + sq[1]).astype(int)

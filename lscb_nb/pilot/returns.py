@@ -22,13 +22,12 @@ from lscb_nb.core.fileio import current_version, folder_sha256, publish_version,
 from lscb_nb.core.inputfiles import DEFAULT_LIMITS, ReadLimits, list_folder
 from lscb_nb.core.returnformat import GEOGRAPHIC_LEVEL, RETURN_CSV_COLUMNS
 from lscb_nb.core.rules import ERROR, concat_issues
-from lscb_nb.core.rules.row_rules import DEFAULT_PLAUSIBLE_COUNT
+from lscb_nb.core.rules.row_context import DEFAULT_PLAUSIBLE_COUNT
 from lscb_nb.pilot.checks import check_rows
+from lscb_nb.pilot.rawrows import PROVENANCE, RAW_FIELDS
 from lscb_nb.pilot.returnfiles import (
     NOT_A_RETURN,
     PARTLY_READ,
-    PROVENANCE,
-    RAW_FIELDS,
     UNREADABLE,
     ReturnFileError,
     _display_name,

@@ -11,7 +11,7 @@ import pandas as pd
 
 from lscb_nb.core import disclosure, display, reference
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, number, plural, table
-from lscb_nb.pilot import benchmark, figures
+from lscb_nb.pilot import comparators, figures, funnels, observations, published
 from lscb_nb.pilot.context import Context, borough_benchmark, needs_returns
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def _neighbour_cell(r: pd.Series, d: int) -> str:
     """The neighbour comparator with what it rests on: the pilot neighbours' median and
     how many, or DfE's published figure for all ten where fewer than three reported."""
     n = int(r.get("neighbours_n", 0) or 0)
-    if n >= benchmark.MIN_NEIGHBOURS or not np.isfinite(r.get("dfe_neighbours", np.nan)):
+    if n >= comparators.MIN_NEIGHBOURS or not np.isfinite(r.get("dfe_neighbours", np.nan)):
         if n == 0:
             return "– (no pilot neighbour)"
         value = number(r["Statistical neighbours (median)"], d)
@@ -110,14 +110,14 @@ def section_benchmark(ctx: Context) -> Section:
         d = int(r["decimal_places"]) if r["kind"] == "proportion" else 1
         c = bool(hidden.iloc[i])
         neutral = r["polarity"] == "neutral"
-        london = number(r[benchmark.AREA_AVERAGE], d)
+        london = number(r[comparators.AREA_AVERAGE], d)
         if r.get("london_excluded", 0):
             london += f" (without {plural(int(r['london_excluded']), 'different definition')})"
         rows.append(
             {
                 "Item": r["item_id"],
                 "Title": r["title"],
-                "Measure": benchmark.unit_label(
+                "Measure": observations.unit_label(
                     r["unit"], r.get("measure_type"), r.get("frequency")
                 ),
                 "Value": "c" if c else number(r["value"], d),
@@ -145,7 +145,7 @@ def section_benchmark(ctx: Context) -> Section:
         f"interval, against the {esc(ctx.area)} pilot average (the pilot authorities pooled) "
         "and the median "
         "of its DfE statistical neighbours that took part, with how many boroughs it rests on. "
-        f"Where fewer than {benchmark.MIN_NEIGHBOURS} neighbours reported, DfE's published "
+        f"Where fewer than {comparators.MIN_NEIGHBOURS} neighbours reported, DfE's published "
         "figure for all ten neighbours is shown instead where DfE publishes the item (a "
         "figure for the year, so read it beside the borough's own published figure, not its "
         "quarter). Rates for a quarter are per quarter; they are not annualised. A figure is "
@@ -255,8 +255,8 @@ def _limits_sentence(ctx: Context) -> str:
         return ""
     per_item = here.drop_duplicates("item_id")
     widened = int((per_item["limits"] != "none").sum())
-    out, total = benchmark.outside_share(ctx.positions, ctx.period)
-    plain, _ = benchmark.outside_share(ctx.positions, ctx.period, "funnel_unadjusted")
+    out, total = funnels.outside_share(ctx.positions, ctx.period)
+    plain, _ = funnels.outside_share(ctx.positions, ctx.period, "funnel_unadjusted")
     how = {
         "additive": "an additive random-effects model",
         "multiplicative": "the dispersion ratio φ",
@@ -285,7 +285,7 @@ def section_standing(ctx: Context) -> Section:
         return Section()
     st = ctx.standing
     if st is None:
-        st = benchmark.london_standing(ctx.items, ctx.la_code, ctx.authorities)
+        st = published.london_standing(ctx.items, ctx.la_code, ctx.authorities)
     if st.empty:
         return Section()
     st = st.assign(
@@ -358,5 +358,5 @@ def _published_unit(ctx: Context, item_id: str) -> str:
     if item["unit"] == "percentage":
         return "%"
     if item.get("measure_type") == "snapshot":
-        return f"{benchmark.PER_10K} at 31 March"
-    return f"{benchmark.PER_10K} per year"
+        return f"{observations.PER_10K} at 31 March"
+    return f"{observations.PER_10K} per year"

@@ -23,7 +23,16 @@ from lscb_nb.core.datamodel import (
 )
 from lscb_nb.core.fileio import write_json_atomic, write_parquet_atomic
 from lscb_nb.core.project import Project
-from lscb_nb.pilot import benchmark, completeness, quality, refinement, store
+from lscb_nb.pilot import (
+    comparators,
+    completeness,
+    funnels,
+    observations,
+    published,
+    quality,
+    refinement,
+    store,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,14 +109,14 @@ def prepare_pilot(project: Project) -> dict:
     returns = store.load_returns(project)
     labels = collection_periods(project, returns)
     in_scope = returns.accepted.loc[returns.accepted["item_id"].isin(items.index)]
-    obs = benchmark.observations(in_scope, items)
-    published_check = benchmark.pilot_vs_published(obs, items)
+    obs = observations.observations(in_scope, items)
+    published_check = published.pilot_vs_published(obs, items)
     # Flags look for figures far outside OHID's unadjusted limits; the funnels the
     # reports draw then leave the flagged figures out and allow for over-dispersion.
     flags = quality.definition_flags(
-        benchmark.funnel_positions(obs, adjustment="none"), obs, published_check
+        funnels.funnel_positions(obs, adjustment="none"), obs, published_check
     )
-    positions = benchmark.funnel_positions(obs, exclude=flags)
+    positions = funnels.funnel_positions(obs, exclude=flags)
     out = pilot_dir(project)
     write_parquet_atomic(out / "funnel_positions.parquet", positions)
     write_parquet_atomic(out / "published_check.parquet", published_check)
@@ -128,11 +137,11 @@ def prepare_pilot(project: Project) -> dict:
         near = neighbour_codes(la)
         if latest is not None:
             tables.append(
-                benchmark.borough_benchmark(
+                comparators.borough_benchmark(
                     obs, la, latest, authorities, near, exclude=flags, items=items
                 ).assign(la_code_ons=la)
             )
-        standing.append(benchmark.london_standing(items, la, authorities).assign(la_code_ons=la))
+        standing.append(published.london_standing(items, la, authorities).assign(la_code_ons=la))
     write_parquet_atomic(
         out / "benchmarks.parquet",
         pd.concat(tables, ignore_index=True) if tables else pd.DataFrame({"la_code_ons": []}),

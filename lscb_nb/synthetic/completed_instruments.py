@@ -19,7 +19,7 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from lscb_nb.assessment.instruments import (
+from lscb_nb.assessment.instrument import (
     HEADER_ROW,
     ITEM_COLUMNS,
     RATER_ROWS,

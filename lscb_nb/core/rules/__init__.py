@@ -3,7 +3,8 @@
 :mod:`registry` holds the :class:`Rule` dataclass, the :func:`rule` decorator and
 :func:`registry_for` (a data-model version's rule set); :mod:`issues` the issue
 table every reader fills. The rules themselves live in ``file_rules``,
-``row_rules``, ``cross_item_rules``, ``instrument_rules`` and ``mapping_rules``.
+``identity_rules`` and ``figure_rules`` (a row of a return, against
+``row_context``), ``cross_item_rules``, ``instrument_rules`` and ``mapping_rules``.
 ``python -m lscb_nb.core.rules --markdown`` prints README's rule table.
 """
 
@@ -15,10 +16,11 @@ import logging
 # this package (issues, registry) runs this file first, so the registry is full.
 from lscb_nb.core.rules import (  # noqa: F401
     cross_item_rules,
+    figure_rules,
     file_rules,
+    identity_rules,
     instrument_rules,
     mapping_rules,
-    row_rules,
 )
 from lscb_nb.core.rules.issues import (
     ISSUE_COLUMNS,

@@ -9,9 +9,10 @@ import logging
 import numpy as np
 import pandas as pd
 
+from lscb_nb.core.rules.identity_rules import identity_sound
 from lscb_nb.core.rules.issues import Finding
 from lscb_nb.core.rules.registry import ERROR, QUERY, rule
-from lscb_nb.core.rules.row_rules import ReturnContext, identity_sound
+from lscb_nb.core.rules.row_context import ReturnContext
 from lscb_nb.core.values import REPORTED
 
 log = logging.getLogger(__name__)

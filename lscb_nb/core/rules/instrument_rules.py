@@ -1,6 +1,6 @@
 """Rules for phase 2's completed rating instruments (I codes).
 
-The instrument reader (:mod:`lscb_nb.assessment.instruments`) turns the Ratings
+The instrument reader (:mod:`lscb_nb.assessment.completed`) turns the Ratings
 sheet into one row per score cell (``source_row``, ``item_id``, ``criterion``,
 ``column``, ``raw``, with ``first_in_row``, ``empty_row``, ``row_has_text`` and
 ``row_scored`` saying what the sheet row holds); the checks here run over that

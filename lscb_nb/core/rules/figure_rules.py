@@ -1,212 +1,27 @@
-"""Rules over single rows of a return (R and V codes), each a vectorised check.
+"""Rules over a return row's figures as written (V codes), each a vectorised check.
 
-The checks read the columns :func:`lscb_nb.pilot.checks.prepare_rows` derives
-from a return's raw text: the period, the authority, the item's unit and valid
-range, and each figure parsed into a value, a state and the cell rule
-:func:`lscb_nb.core.values.parse_values` attached (V09-V13).
+The cell rules :func:`lscb_nb.core.values.parse_values` attached (V09-V13) are raised
+here too, against the cell they came from.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from lscb_nb.core.rules.issues import Finding
 from lscb_nb.core.rules.registry import ERROR, QUERY, rule
+from lscb_nb.core.rules.row_context import ReturnContext, text_column
 from lscb_nb.core.values import INVALID, REPORTED
 
 log = logging.getLogger(__name__)
 
 # Submitted values within this of the computed one are the same figure, rounded.
 VALUE_TOLERANCE = 0.05
-# Counts above this are implausible for one borough's quarter (England's largest
-# authority has about 330,000 children) unless the item's valid range says otherwise.
-DEFAULT_PLAUSIBLE_COUNT = 1_000_000
 # The three figures of a row: (raw column, prepared prefix).
 FIGURES = (("numerator", "numerator"), ("denominator", "denominator"), ("value", "submitted_value"))
-
-
-@dataclass
-class ReturnContext:
-    """What row rules check a return against."""
-
-    items: pd.DataFrame  # the data model's items, indexed by item_id
-    rules: pd.DataFrame | None  # the data model's cross-item rules
-    authorities: pd.DataFrame  # la_code_ons, la_code_dfe, la_name
-    version: str = ""
-    expected_periods: list[str] | None = None
-    plausible_count: float = DEFAULT_PLAUSIBLE_COUNT
-
-
-def _text(df: pd.DataFrame, col: str) -> pd.Series:
-    """An optional text column ('' where absent)."""
-    if col not in df.columns:
-        return pd.Series("", index=df.index, dtype="string")
-    return df[col].astype("string").fillna("")
-
-
-# ---------------------------------------------------------------------------
-# Identity: period, authority, item
-# ---------------------------------------------------------------------------
-
-
-@rule(
-    "R01",
-    ERROR,
-    "Unknown item",
-    "Item id '{value}' is not in data model {version}.",
-    fields=("item_id",),
-    stage="row",
-    summary="unknown item id",
-)
-def unknown_item(df: pd.DataFrame, ctx: ReturnContext) -> Finding:
-    return Finding(~df["item_known"] & (df["item_id"] != ""), value=df["item_id"])
-
-
-@rule(
-    "R02",
-    ERROR,
-    "Unknown authority",
-    "Authority code '{value}' is not one of London's 33 authorities.",
-    fields=("new_la_code",),
-    stage="row",
-    summary="unknown authority code",
-)
-def unknown_authority(df: pd.DataFrame, ctx: ReturnContext) -> Finding:
-    return Finding(~df["la_known"], value=df["new_la_code"])
-
-
-def authority_clash(df: pd.DataFrame) -> pd.Series:
-    """Rows whose DfE code or name is not that of their ONS code's authority."""
-    known = df["la_known"]
-    dfe = known & (df["old_la_code"] != "") & (df["old_la_code"] != df["la_expected_dfe"])
-    name = (
-        known
-        & (df["la_name_raw"] != "")
-        & (_norm_name(df["la_name_raw"]) != _norm_name(df["la_expected_name"]))
-    )
-    return dfe | name
-
-
-def sheet_disagrees(df: pd.DataFrame) -> tuple[pd.Series, pd.Series | str]:
-    """Rows of a template whose visible sheet names another authority or period
-    than the hidden ``_meta`` sheet the rows are filed under."""
-    if "sheet_la_code" not in df.columns and "sheet_period" not in df.columns:
-        return pd.Series(False, index=df.index), ""
-    sheet_la = _text(df, "sheet_la_code").str.upper()
-    sheet_period = _text(df, "sheet_period")
-    period = df["period"].astype("string").fillna("")
-    la_bad = (sheet_la != "") & (sheet_la != df["la_code_ons"])
-    period_bad = (sheet_period != "") & (period != "") & (sheet_period != period)
-    detail = (
-        "the hidden _meta sheet files it under "
-        + df["la_code_ons"].astype("string").fillna("")
-        + " "
-        + period
-        + ", but sheet '"
-        + _text(df, "source_sheet")
-        + "' says "
-        + sheet_la.where(sheet_la != "", df["la_code_ons"])
-        + " "
-        + sheet_period.where(sheet_period != "", period)
-    )
-    return la_bad | period_bad, detail
-
-
-@rule(
-    "R03",
-    ERROR,
-    "Authority codes disagree",
-    "The authority codes, name or period on this row do not match each other: {detail}.",
-    fields=("old_la_code", "new_la_code", "la_name"),
-    stage="row",
-    summary=(
-        "authority codes/name on a row disagree, or a template's hidden `_meta` sheet and "
-        "a visible sheet name different authorities or periods"
-    ),
-)
-def authority_codes_disagree(df: pd.DataFrame, ctx: ReturnContext) -> list[Finding]:
-    clash = authority_clash(df)
-    hit = df.loc[clash]  # the message is built for the rows that need one
-    detail = (
-        "new_la_code "
-        + hit["la_code_ons"]
-        + " is "
-        + hit["la_expected_name"]
-        + " (DfE "
-        + hit["la_expected_dfe"]
-        + "), but the row says "
-        + hit["la_name_raw"]
-        + " (DfE "
-        + hit["old_la_code"]
-        + ")"
-    )
-    meta, meta_detail = sheet_disagrees(df)
-    return [
-        Finding(clash, "old_la_code", detail=detail),
-        Finding(meta, "new_la_code", detail=meta_detail),
-    ]
-
-
-@rule(
-    "R04",
-    ERROR,
-    "Unknown period",
-    "The period is not valid: {detail}.",
-    fields=("time_period",),
-    stage="row",
-    summary="invalid period",
-)
-def unknown_period(df: pd.DataFrame, ctx: ReturnContext) -> Finding:
-    return Finding(df["period"].isna(), detail=df["period_error"])
-
-
-@rule(
-    "R05",
-    ERROR,
-    "Period not expected",
-    "Period {value} is outside the periods being collected ({detail}).",
-    fields=("time_period",),
-    stage="row",
-    summary="period outside those being collected",
-)
-def period_not_expected(df: pd.DataFrame, ctx: ReturnContext) -> Finding | None:
-    expected = ctx.expected_periods
-    if expected is None:
-        return None
-    span = f"{expected[0]} to {expected[-1]}" if expected else "none"
-    unexpected = df["period"].notna() & ~df["period"].isin(expected)
-    return Finding(unexpected, value=df["period"], detail=span)
-
-
-@rule(
-    "R07",
-    ERROR,
-    "Missing item id",
-    "The row has figures but no item id.",
-    fields=("item_id",),
-    stage="row",
-    summary="figures with no item id",
-)
-def missing_item_id(df: pd.DataFrame, ctx: ReturnContext) -> pd.Series:
-    has_figures = (df["numerator_raw"] != "") | (df["denominator_raw"] != "")
-    return (df["item_id"] == "") & has_figures
-
-
-def identity_sound(df: pd.DataFrame) -> pd.Series:
-    """Rows whose period, authority and item are known and agree: only these can be
-    duplicates of each other (a row carrying another borough's code must not knock
-    out that borough's own figure)."""
-    return (
-        df["period"].notna()
-        & df["la_known"]
-        & ~authority_clash(df)
-        & ~sheet_disagrees(df)[0]
-        & df["item_known"]
-    )
 
 
 # ---------------------------------------------------------------------------
@@ -378,7 +193,7 @@ def not_a_whole_number(df: pd.DataFrame, ctx: ReturnContext) -> Finding:
 def formula_without_value(df: pd.DataFrame, ctx: ReturnContext) -> list[Finding]:
     out = []
     for field in ("numerator", "denominator"):
-        formula = _text(df, f"{field}_formula")
+        formula = text_column(df, f"{field}_formula")
         out.append(Finding(formula != "", field, value=formula))
     return out
 
@@ -525,17 +340,3 @@ _DATE = r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b"
 def note_with_a_date(df: pd.DataFrame, ctx: ReturnContext) -> Finding:
     found = df["note"].astype("string").fillna("").str.extract(f"({_DATE})", expand=False)
     return Finding(found.notna(), value=found)
-
-
-def _norm_name(s: pd.Series) -> pd.Series:
-    """Names compared without case, spacing or punctuation ('&' is 'and'); each
-    distinct name is normalised once."""
-    codes, uniques = pd.factorize(s.astype("string").fillna(""))
-    normal = (
-        pd.Series(uniques, dtype="string")
-        .str.lower()
-        .str.replace("&", "and", regex=False)
-        .str.replace(r"[^a-z]", "", regex=True)
-        .to_numpy(dtype=object)
-    )
-    return pd.Series(normal[codes], index=s.index, dtype=object)

@@ -1,0 +1,283 @@
+"""Reading delimited text that may be hostile into a table of strings with each row's line number.
+
+The byte and line counts are checked before parsing; the encoding, delimiter and
+header row are found, and quotes that do not balance, columns named twice and rows
+wider than their header are reported against the line they are on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pyarrow import csv as pa_csv
+
+from lscb_nb.core.inputfiles import DEFAULT_LIMITS, MB, InputFileError, ReadLimits
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TextTable:
+    """A delimited file's records under its header, with each record's line."""
+
+    header: list[str]
+    records: pd.DataFrame  # columns 0..len(header)-1, all str
+    lines: np.ndarray  # the file line each record starts on
+    header_line: int
+    delimiter: str
+    problems: list[tuple[int, str, str]] = field(default_factory=list)  # line, code, detail
+
+
+def decode_text(raw: bytes) -> str:
+    """Text of a CSV: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputFileError("F01", "damaged UTF-16 text") from exc
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            raise InputFileError("F01", "a binary file, not text")
+        return text
+    raise InputFileError("F01", "the text encoding is not UTF-8 or Windows-1252")
+
+
+_DELIMITERS = (",", ";", "\t", "|")
+HEADER_SCAN_LINES = 20
+
+
+def read_text_table(
+    path: Path,
+    is_header: Callable[[list[str]], bool],
+    limits: ReadLimits = DEFAULT_LIMITS,
+    delimiters: tuple[str, ...] = _DELIMITERS,
+) -> TextTable | None:
+    """Read a delimited file whose header is one of its first lines (the first
+    line for which ``is_header(cells)`` holds, trying each delimiter). ``None``
+    when no header is found. Row numbers are the file's line numbers; an
+    unbalanced quote is reported (F10) and the lines after it are still read."""
+    size = path.stat().st_size
+    if size > limits.max_unpacked_bytes:
+        raise InputFileError(
+            "F09", f"{size / MB:,.0f} MB; the limit is {limits.max_unpacked_bytes / MB:,.0f} MB"
+        )
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputFileError("F04")
+    text = decode_text(raw).replace("\r\n", "\n").replace("\r", "\n")
+    if text.endswith("\n"):
+        text = text[:-1]
+    n_lines = text.count("\n") + 1
+    if n_lines - 1 > limits.max_rows_per_sheet:
+        raise InputFileError(
+            "F07", f"{n_lines:,} lines; the limit is {limits.max_rows_per_sheet:,} rows"
+        )
+    head = text.split("\n", HEADER_SCAN_LINES)[:HEADER_SCAN_LINES]
+    found = _find_header(head, is_header, delimiters)
+    if found is None:
+        return None
+    h, delim, header = found
+    ncols = len(header)
+    pieces = text.split("\n", h + 1)
+    body_text = pieces[h + 1] if len(pieces) > h + 1 else None
+    n_body = 0 if body_text is None else body_text.count("\n") + 1
+    if ncols * n_body > limits.max_cells_per_file:
+        raise InputFileError(
+            "F08", f"{ncols * n_body:,} cells; the limit is {limits.max_cells_per_file:,}"
+        )
+    first_no = h + 2  # file line number of the first line after the header
+    table = None
+    if body_text is not None:
+        table = _arrow_records(body_text, n_body, delim, ncols)
+    if table is None and body_text is not None:
+        table = _fast_records(body_text, n_body, delim, ncols)
+    if table is not None:
+        records, nums, problems = table, np.arange(first_no, first_no + n_body), []
+    else:
+        body = [] if body_text is None else body_text.split("\n")
+        records, nums, problems = _slow_records(body, first_no, delim, ncols)
+    nums = np.asarray(nums)
+    if ncols and len(records):
+        # Blank lines (or lines of bare separators) are no records: drop them,
+        # keeping every other record's own line number.
+        maybe = (records[0] == "").to_numpy()
+        if maybe.any():
+            blank = maybe.copy()
+            blank[maybe] = (records.loc[maybe] == "").all(axis=1).to_numpy()
+            records, nums = records.loc[~blank].reset_index(drop=True), nums[~blank]
+    return TextTable(header, records, nums, h + 1, delim, problems)
+
+
+def _split_line(line: str, delim: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delim), [])
+    except csv.Error:
+        return line.split(delim)
+
+
+def _find_header(lines, is_header, delimiters) -> tuple[int, str, list[str]] | None:
+    for i, line in enumerate(lines[:HEADER_SCAN_LINES]):
+        for delim in delimiters:
+            if delim not in line and len(delimiters) > 1:
+                continue
+            cells = [c.strip() for c in _split_line(line, delim)]
+            if is_header(cells):
+                return i, delim, cells
+    return None
+
+
+# pandas' own string dtype (``str``), so either reader gives the same frame.
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def _arrow_records(body: str, n_lines: int, delim: str, ncols: int) -> pd.DataFrame | None:
+    """Records by pyarrow's multi-threaded CSV reader, for the plainest text only: no
+    quote anywhere, no NUL, and exactly ``ncols`` fields on every line (a blank line, a
+    short or a long one makes pyarrow refuse, and the next reader takes over). Without
+    quotes a line is a record, so line numbers need no checking beyond the count."""
+    if '"' in body or "\0" in body:
+        return None
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer(body.encode("utf-8")),
+            read_options=pa_csv.ReadOptions(column_names=[str(c) for c in range(ncols)]),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delim, quote_char=False, ignore_empty_lines=False
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={str(c): pa.string() for c in range(ncols)},
+                null_values=[],
+                strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeError):
+        return None
+    if table.num_rows != n_lines:
+        return None
+    frame = table.to_pandas(types_mapper={pa.string(): _STR}.get)
+    frame.columns = list(range(ncols))
+    return frame
+
+
+def _fast_records(body: str, n_lines: int, delim: str, ncols: int) -> pd.DataFrame | None:
+    """Records by pandas' C reader, kept only when there is exactly one record
+    per line: a quoted field running over lines (a real multi-line note, or an
+    unbalanced quote swallowing the lines after it) means fewer records than
+    lines, and then the careful reader (:func:`_slow_records`) takes over."""
+    try:
+        frame = pd.read_csv(
+            io.StringIO(body + "\n"),
+            sep=delim,
+            header=None,
+            names=list(range(ncols)),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None
+    if len(frame) != n_lines:
+        return None
+    return frame
+
+
+def _ends_in_quotes(text: str, delim: str) -> bool:
+    """Whether ``text`` ends inside a quoted field (RFC 4180: a quote opens a field
+    only at its start; a doubled quote inside is a literal quote)."""
+    in_q, at_start, k, n = False, True, 0, len(text)
+    while k < n:
+        ch = text[k]
+        if in_q:
+            if ch == '"':
+                if k + 1 < n and text[k + 1] == '"':
+                    k += 2
+                    continue
+                in_q = False
+        elif ch == delim or ch == "\n":
+            at_start = True
+            k += 1
+            continue
+        elif ch == '"' and at_start:
+            in_q = True
+        at_start = False
+        k += 1
+    return in_q
+
+
+def _slow_records(body: list[str], first_no: int, delim: str, ncols: int):
+    """Records through the csv module, tracking lines. A record that runs over
+    several lines is taken as a real multi-line note unless it swallowed lines
+    that look like records, ran to the end of the file, or overflowed: then the
+    quote is unbalanced, its line is read with the quote as plain text (and
+    reported, F10), and reading starts again on the next line."""
+    recs: list[list[str]] = []
+    nums: list[int] = []
+    problems: list[tuple[int, str, str]] = []
+    n, pos = len(body), 0
+    threshold = max(1, ncols - 2)
+    while pos < n:
+        reader = csv.reader(
+            (line + "\n" for line in itertools.islice(body, pos, None)), delimiter=delim
+        )
+        while True:
+            start = pos + reader.line_num
+            if start >= n:
+                pos = n
+                break
+            try:
+                fields = next(reader)
+            except StopIteration:
+                pos = n
+                break
+            except csv.Error:
+                fields = None
+                end = start
+            else:
+                end = pos + reader.line_num - 1
+            bad = fields is None
+            if not bad and '"' in body[start]:
+                multi = end > start
+                swallowed = multi and (
+                    len(fields) > ncols
+                    or any(body[k].count(delim) >= threshold for k in range(start + 1, end + 1))
+                )
+                at_eof = end == n - 1 and _ends_in_quotes("\n".join(body[start : end + 1]), delim)
+                bad = swallowed or at_eof
+            if bad:
+                line_no = first_no + start
+                problems.append((line_no, "F10", f"line {line_no}: {body[start][:60]!r}"))
+                recs.append(body[start].split(delim))
+                nums.append(line_no)
+                pos = start + 1
+                break
+            recs.append([f.replace("\n", " ") if "\n" in f else f for f in fields])
+            nums.append(first_no + start)
+    out = []
+    for line_no, rec in zip(nums, recs, strict=True):
+        if len(rec) > ncols:
+            extra = [c for c in rec[ncols:] if c.strip()]
+            if extra:
+                problems.append(
+                    (line_no, "F12", f"{len(rec)} cells; the header has {ncols} columns")
+                )
+            rec = rec[:ncols]
+        out.append(rec + [""] * (ncols - len(rec)))
+    frame = pd.DataFrame(out, columns=list(range(ncols)), dtype=str)
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype=str) for c in range(ncols)})
+    return frame, nums, problems
