@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from lscb_nb.core import periods, reference
+from lscb_nb.core import periods, reference, units
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,8 @@ def expected_figures(
     )
 
     # Counts and rates: an annual (or snapshot) level, then this period's share.
-    typical = grid["annual_per_10k"].fillna(40.0) * grid["population"] / 10_000 * grid["la_effect"]
+    per_10k = units.scale("rate_per_10k")
+    typical = grid["annual_per_10k"].fillna(40.0) * grid["population"] / per_10k * grid["la_effect"]
     level = grid["published"].where(~is_pct & grid["published"].notna(), typical)
     lam = np.clip(level.to_numpy(dtype=float) * per_period, 0, None)
     counts = rng.poisson(np.nan_to_num(lam))
@@ -129,16 +130,13 @@ def expected_figures(
 
     # Percentages: a denominator (another item's count, or a typical volume) and a
     # binomial numerator around the published or typical percentage.
-    p = (
-        grid["published"].where(
-            pub_is_pct, grid["pct"].fillna(70.0) * grid["la_effect"].clip(0.8, 1.2)
-        )
-        / 100
-    )
+    p = grid["published"].where(
+        pub_is_pct, grid["pct"].fillna(70.0) * grid["la_effect"].clip(0.8, 1.2)
+    ) / units.scale("percentage")
     den_level = (
         grid["denominator_annual_per_10k"].fillna(60.0)
         * grid["population"]
-        / 10_000
+        / per_10k
         * grid["la_effect"]
         * per_period
     )
