@@ -17,7 +17,7 @@ import pandas as pd
 from lscb_nb.assessment import figures, ratings
 from lscb_nb.core import display, phases
 from lscb_nb.core.datamodel import DataModel
-from lscb_nb.core.project import AREA, Project, find_project
+from lscb_nb.core.project import AREA, AreaReport, Project, find_project
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def base_datamodel(project: Project) -> DataModel:
 
 
 @dataclass
-class Context:
+class Context(AreaReport):
     project: Project
     la_code: str
     la_name: str
@@ -64,19 +64,8 @@ class Context:
     prepared: dict | None = None
 
     @property
-    def is_london(self) -> bool:
-        return self.la_code == AREA
-
-    @property
     def has_ratings(self) -> bool:
         return self.is_london or self.la_code in set(self.ratings["la_code_ons"])
-
-    def name(self, code: str) -> str:
-        return self.project.authority_name(code)
-
-    @property
-    def area(self) -> str:
-        return self.project.area_name
 
 
 def load_context(

@@ -479,3 +479,25 @@ def init_project(folder: Path | str, overwrite: bool = False, **settings) -> Pro
     (folder / "outputs").mkdir(exist_ok=True)
     file.write_text(text, encoding="utf-8")
     return load_project(folder)
+
+
+class AreaReport:
+    """What every phase's report context shares: the project and the area the report
+    is about (``la_code``: an authority's ONS code, or ``AREA`` for the whole area).
+    A mixin for the phases' context dataclasses, so each says it once."""
+
+    project: Project
+    la_code: str
+
+    @property
+    def is_london(self) -> bool:
+        """The report is about the whole area, not one authority."""
+        return self.la_code == AREA
+
+    @property
+    def area(self) -> str:
+        return self.project.area_name
+
+    def name(self, code: str) -> str:
+        """An authority's name from its code (the area's name for ``AREA``)."""
+        return self.project.authority_name(code)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from lscb_nb.core import display, phases
 from lscb_nb.core.datamodel import DataModel
-from lscb_nb.core.project import AREA, Project, find_project
+from lscb_nb.core.project import AREA, AreaReport, Project, find_project
 from lscb_nb.mapping import coverage, crosswalk, figures, localdata, matching
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def match_local_items(project: Project, items, confident: float, suggest: float)
 
 
 @dataclass
-class Context:
+class Context(AreaReport):
     project: Project
     la_code: str
     la_name: str
@@ -68,20 +68,8 @@ class Context:
     as_prepared: bool = False
 
     @property
-    def is_london(self) -> bool:
-        """The report is about the whole area, not one authority."""
-        return self.la_code == AREA
-
-    @property
     def readable(self) -> list[str]:
         return list(self.matrix.index)
-
-    def name(self, code: str) -> str:
-        return self.project.authority_name(code)
-
-    @property
-    def area(self) -> str:
-        return self.project.area_name
 
 
 def load_context(

@@ -21,7 +21,7 @@ from lscb_nb.core.datamodel import (
     load_datamodel,
 )
 from lscb_nb.core.display import Section
-from lscb_nb.core.project import AREA, Project, find_project
+from lscb_nb.core.project import AREA, AreaReport, Project, find_project
 from lscb_nb.pilot import comparators, funnels, observations, stage, store
 from lscb_nb.pilot.returns import read_summary
 
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Context:
+class Context(AreaReport):
     project: Project
     la_code: str
     la_name: str
@@ -61,15 +61,6 @@ class Context:
     funnel_adjustment: str = "additive"
 
     @property
-    def is_london(self) -> bool:
-        """The report is about the whole area, not one authority."""
-        return self.la_code == AREA
-
-    @property
-    def area(self) -> str:
-        return self.project.area_name
-
-    @property
     def base_version(self) -> str:
         return self.base.version
 
@@ -94,9 +85,6 @@ class Context:
                 else ""
             )
         return f"{self.deadline_days} days after the quarter ends"
-
-    def name(self, code: str) -> str:
-        return self.project.authority_name(code)
 
 
 def load_context(
