@@ -33,7 +33,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from lscb_nb.core import reference
-from lscb_nb.core.project import init_project
+from lscb_nb.core.workspace import init_project
 from lscb_nb.output import batch, pipeline
 from lscb_nb.synthetic import SAMPLE_SETTINGS, generate_sample_data
 

@@ -27,7 +27,7 @@ def _project(args: argparse.Namespace):
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from lscb_nb.core.project import init_project
+    from lscb_nb.core.workspace import init_project
 
     if args.sample:
         from lscb_nb.synthetic import init_sample_project

@@ -16,7 +16,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from lscb_nb.core.phases import Phase
-from lscb_nb.core.project import AREA, init_project
+from lscb_nb.core.project import AREA
+from lscb_nb.core.workspace import init_project
 from lscb_nb.output import batch
 
 GOOD, BROKEN = "E09000007", "E09000019"

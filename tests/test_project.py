@@ -20,10 +20,10 @@ from lscb_nb.core.project import (
     PROJECT_FILE,
     ProjectError,
     find_project,
-    init_project,
     load_project,
     validate_settings,
 )
+from lscb_nb.core.workspace import init_project
 from lscb_nb.output import status
 from lscb_nb.pilot import completeness, store
 
@@ -231,7 +231,8 @@ def test_a_project_that_is_not_the_sample_runs_phase_by_phase(tmp_path, capsys):
     area = next(j for j in manifest["jobs"] if j["la_code"] == AREA)
     html = (folder / "outputs" / "p1" / area["html"]).read_text()
     assert "3 of the 6 authorities in Greater Manchester sent the dataset" in html
-    assert "lscb-synthetic" not in html  # real data carries no synthetic banner
+    assert 'class="lscb-synthetic"' not in html  # real data carries no synthetic banner
+    assert "Synthetic data:" not in html
     assert not (project.processed / "assessment").exists()  # phase 1 prepared alone
 
     # Phase 3's returns arrive before phase 2's instruments.
@@ -285,7 +286,7 @@ def test_a_project_that_is_not_the_sample_runs_phase_by_phase(tmp_path, capsys):
 
 
 def test_the_repository_root_holds_the_sample_project_as_init_writes_it():
-    from lscb_nb.core.project import render_settings
+    from lscb_nb.core.workspace import render_settings
     from lscb_nb.synthetic import SAMPLE_SETTINGS
 
     root = Path(__file__).resolve().parent.parent / PROJECT_FILE

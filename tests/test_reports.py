@@ -71,7 +71,7 @@ def test_reports_are_code_free_clean_small_and_labelled(sample_run):
         assert job["html"] in index
         html = html_path.read_text(encoding="utf-8")
         assert html_path.stat().st_size < 3 * 1024 * 1024, job["slug"]
-        assert "lscb-synthetic" in html, job["slug"]
+        assert 'class="lscb-synthetic"' in html, job["slug"]
         assert "Traceback" not in html and "Warning:" not in html, job["slug"]
         assert "report.show(" not in html and "import " not in html, job["slug"]
         assert "<script src=" not in html, job["slug"]

@@ -20,10 +20,9 @@ from lscb_nb.core.fileio import write_json_atomic
 from lscb_nb.core.project import (
     Project,
     ProjectError,
-    init_project,
     load_project,
-    write_folder_readmes,
 )
+from lscb_nb.core.workspace import init_project, write_folder_readmes
 from lscb_nb.synthetic.completed_instruments import write_completed_instruments
 from lscb_nb.synthetic.figures import enforce_rules, expected_figures
 from lscb_nb.synthetic.local_datasets import write_local_datasets
