@@ -12,7 +12,7 @@ import logging
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from lscb_nb.core import display
+from lscb_nb.core import display, labelling
 from lscb_nb.core.datamodel import AGENCY_LABELS
 
 log = logging.getLogger(__name__)
@@ -53,15 +53,9 @@ def plot_priority_matrix(decisions: pd.DataFrame, useful: float, accessible: flo
             edgecolors="white",
             linewidths=0.5,
         )
-    for item_id, row in d.iterrows():
-        ax.annotate(
-            item_id,
-            (row["accessibility"], row["usefulness"]),
-            fontsize=6,
-            xytext=(3, 2),
-            textcoords="offset points",
-            color="#333",
-        )
+    labelling.label_points(
+        ax, d["accessibility"], d["usefulness"], list(d.index), fontsize=6, colour="#333"
+    )
     ax.axvline(accessible, color="#888", ls="--", lw=1)
     ax.axhline(useful, color="#888", ls="--", lw=1)
     lo_x, hi_x = 1, 4

@@ -105,6 +105,14 @@ def show(*items: Any) -> None:
 _NO_ALT = "A chart; its figures are in the table beside it."
 
 
+def shorten(text: str, width: int) -> str:
+    """The text whole if it fits in ``width`` characters, else cut at a word with an
+    ellipsis (never mid-word): item titles in figure labels stay readable."""
+    if len(text) <= width:
+        return text
+    return text[: width - 1].rsplit(" ", 1)[0] + "…"
+
+
 def describe(fig: plt.Figure, alt: str) -> plt.Figure:
     """Give a figure the sentence a screen reader reads instead of it (its alt text):
     what it shows, said from its data. Figures without one are described from
@@ -265,7 +273,10 @@ def header(title: str, facts: Mapping[str, object], synthetic: bool) -> Section:
         "Toolkit version": __version__,
         "Report date": date.today().isoformat(),
     }
-    markup = _templates().facts([(str(k), "" if v is None else str(v)) for k, v in rows.items()])
+    shown = [(str(k), "" if v is None else str(v)) for k, v in rows.items()]
+    key = [v for k, v in shown if k in ("Area", "Periods", "Benchmark quarter") and v]
+    summary = "; ".join([*key, "the data, symbols in tables and version"])
+    markup = _templates().facts(shown, summary)
     return Section().add(banner(synthetic), HTML(str(markup)))
 
 

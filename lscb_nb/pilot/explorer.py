@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from lscb_nb.core import display, periods
-from lscb_nb.pilot import comparators, figures
+from lscb_nb.pilot import comparators, figures, spine
 from lscb_nb.pilot.context import Context, prepared_benchmarks
 from lscb_nb.pilot.stage import neighbour_codes
 
@@ -92,8 +92,8 @@ class Explorer:
     def view(self, la_code: str, item_id: str, period: str) -> View:
         """The three figures and the sentence for one borough, item and quarter."""
         funnel, trend = self.item_figures(la_code, item_id, period)
-        spine = self.spine_figure(la_code, period)
-        return View(funnel, trend, spine, self.sentence(la_code, item_id, period))
+        spine_fig = self.spine_figure(la_code, period)
+        return View(funnel, trend, spine_fig, self.sentence(la_code, item_id, period))
 
     def item_figures(self, la_code: str, item_id: str, period: str):
         """The funnel and the trend: what a change of item redraws."""
@@ -119,13 +119,14 @@ class Explorer:
         bb = self.table(la_code, period)
         if bb.empty:
             return None
-        return figures.plot_spine(
+        return spine.plot_spine(
             self.ctx.obs,
             bb.reset_index(drop=True),
             period,
             threshold=self.ctx.threshold,
             area=self.ctx.area,
             la_name=self.ctx.name(la_code),
+            la_code=la_code,
         )
 
     def spine_png(self, la_code: str, period: str) -> bytes:
@@ -184,7 +185,9 @@ def widgets(ex: Explorer):
         quarter.value = ctx.period
     ex.draw_spines(quarter.value)
     text = w.HTML()
-    funnel, trend, spine = (w.Image(format="png", layout=w.Layout(max_width="100%")) for _ in "fts")
+    funnel, trend, spine_img = (
+        w.Image(format="png", layout=w.Layout(max_width="100%")) for _ in "fts"
+    )
 
     def redraw(_change=None) -> None:
         la, item_id, period = borough.value, item.value, quarter.value
@@ -192,12 +195,12 @@ def widgets(ex: Explorer):
         drawn = ex.item_figures(la, item_id, period)
         funnel.value, trend.value = (_png(f) for f in drawn)
         if _change is None or _change["owner"] is not item:
-            spine.value = ex.spine_png(la, period)
+            spine_img.value = ex.spine_png(la, period)
 
     for control in (borough, item, quarter):
         control.observe(redraw, names="value")
     redraw()
-    box = w.VBox([borough, item, quarter, text, w.HBox([funnel, trend]), spine])
+    box = w.VBox([borough, item, quarter, text, w.HBox([funnel, trend]), spine_img])
     box.redraw = redraw  # for tests and the benchmark: the same call a change makes
     box.controls = {"borough": borough, "item": item, "quarter": quarter, "text": text}
     return box

@@ -12,22 +12,12 @@ from collections.abc import Callable
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import StrMethodFormatter
 
-from lscb_nb.core import disclosure, display, periods
-from lscb_nb.pilot import comparators, completeness, funnels, observations
+from lscb_nb.core import disclosure, display, labelling, periods
+from lscb_nb.pilot import completeness, funnels, observations
 
 log = logging.getLogger(__name__)
-
-# Spine-chart dot colours: significance against the pilot average, respecting the
-# item's direction; items with no better direction are blue, higher or lower.
-SPINE_COLOURS = {
-    "better": "#1a9850",
-    "worse": "#d73027",
-    "similar": "#fee08b",
-    "higher": "#4575b4",
-    "lower": "#91bfdb",
-    "not compared": "#ffffff",
-}
 
 
 def _hidden(counts: pd.Series, threshold: int) -> pd.Series:
@@ -64,8 +54,12 @@ def plot_supplied_heatmap(share: pd.DataFrame) -> plt.Figure:
     )
 
 
-def plot_status_heatmap(cells: pd.DataFrame, la_name: str) -> plt.Figure:
-    """One borough's expected figures, items × quarters, coloured by status."""
+def plot_status_heatmap(
+    cells: pd.DataFrame, la_name: str, titles: pd.Series | None = None
+) -> plt.Figure:
+    """One borough's expected figures, items × quarters, coloured by status; items
+    named in words from ``titles`` (item id -> title) where given. A white cell is a
+    figure the dataset did not expect that quarter, and says so in the legend."""
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
@@ -74,20 +68,34 @@ def plot_status_heatmap(cells: pd.DataFrame, la_name: str) -> plt.Figure:
     grid = codes.pivot_table(index="item_id", columns="period", values="code", aggfunc="first")
     grid = grid[sorted(grid.columns, key=periods.parse_period)]
     cmap = ListedColormap([completeness.STATUS_COLOURS[s] for s in order])
-    fig, ax = plt.subplots(figsize=(9, 0.16 * len(grid) + 1.8))
+    labels = [
+        f"{display.shorten(str(titles.get(i, i)), 48)} ({i})" if titles is not None else i
+        for i in grid.index
+    ]
+    fig, ax = plt.subplots(figsize=(11, 0.2 * len(grid) + 2.0))
     ax.imshow(grid.to_numpy(float), aspect="auto", cmap=cmap, vmin=-0.5, vmax=len(order) - 0.5)
-    ax.set_yticks(range(len(grid)), grid.index, fontsize=6)
+    ax.set_yticks(range(len(grid)), labels, fontsize=8)
     ax.set_xticks(range(len(grid.columns)), grid.columns, fontsize=8)
     ax.grid(False)
-    ax.legend(
-        handles=[Patch(color=completeness.STATUS_COLOURS[s], label=s) for s in order],
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.03),
-        ncol=5,
-        frameon=False,
-    )
+    # A letter as well as a colour in every cell that is not on time (WCAG 1.4.1).
+    marks = {s: s[0].upper() for s in order[1:]}
+    values = grid.to_numpy(float)
+    for (r, c), code in np.ndenumerate(values):
+        if np.isfinite(code) and int(code) > 0:
+            status = order[int(code)]
+            ink = "white" if status in ("suppressed", "quarantined") else "black"
+            ax.text(c, r, marks[status], ha="center", va="center", fontsize=7, color=ink)
+    handles = [
+        Patch(
+            color=completeness.STATUS_COLOURS[s],
+            label=f"{s} ({marks[s]})" if s in marks else s,
+        )
+        for s in order
+    ]
+    handles.append(Patch(facecolor="white", edgecolor="#767676", label="not expected"))
+    fig.legend(handles=handles, loc="lower center", ncol=6, frameon=False, fontsize=8)
     ax.set_title(f"{la_name}: every expected figure, by quarter")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.55 / fig.get_figheight(), 1, 1))
     counts = cells["status"].value_counts()
     return display.describe(
         fig,
@@ -100,12 +108,13 @@ def plot_status_heatmap(cells: pd.DataFrame, la_name: str) -> plt.Figure:
 
 def plot_timeliness(by_agency: pd.DataFrame) -> plt.Figure:
     """Supplied and on-time shares by agency (``completeness.summarise`` by agency)."""
-    fig, ax = plt.subplots(figsize=(9, 0.4 * len(by_agency) + 1.4))
+    fig, ax = plt.subplots(figsize=(9, 0.4 * len(by_agency) + 1.9))
     ax.barh(by_agency.index, by_agency["supplied_pct"], color="#c6dbef", label="supplied")
     ax.barh(by_agency.index, by_agency["on_time_pct"], color="#2171b5", label="supplied on time")
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of expected figures")
-    ax.legend(loc="lower right")
+    # Below the bars, so the legend never covers the bar the text is about.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     ax.set_title("Supplied and on time, by agency")
     fig.tight_layout()
     return display.describe(
@@ -139,7 +148,7 @@ def plot_funnel(
     pts, lim = f["points"], f["limits"]
     how = f.get("dispersion")
     widened = how is not None and how.applied != "none"
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fig, ax = plt.subplots(figsize=(10, 4.4))
     if not lim.empty:
         tag = " (widened for over-dispersion)" if widened else ""
         ax.plot(
@@ -181,20 +190,17 @@ def plot_funnel(
             zorder=4,
             label=name(highlight),
         )
-    for row in shown.itertuples():
-        ax.annotate(
-            name(row.la_code_ons),
-            (row.base, row.value),
-            fontsize=7,
-            xytext=(4, 3),
-            textcoords="offset points",
-        )
+    labelling.label_points(
+        ax, shown["base"], shown["value"], [name(c) for c in shown["la_code_ons"]]
+    )
     unit = observations.unit_label(item["unit"], item.get("measure_type"), item.get("frequency"))
     ax.set_xlabel("Denominator" if f.get("kind") == "proportion" else "Children aged 0-17")
     ax.set_ylabel("%" if f.get("kind") == "proportion" else unit.replace(" children", ""))
     title = f"{item_id} {item['title']} ({period})"
     ax.set_title(title if how is None else f"{title}\n{how.short()}", fontsize=10)
-    ax.legend(fontsize=7, loc="best")
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    # Outside the plot, so the legend never covers a borough's point.
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     outside = [
         name(row.la_code_ons)
@@ -226,10 +232,12 @@ def plot_pilot_vs_published(check: pd.DataFrame, far: pd.DataFrame) -> plt.Figur
     ax.set_yscale("log")
     bad = far.loc[far["published_value"] > 0]
     ax.scatter(bad["published_value"], bad["pilot_value"], s=40, color="#d6604d")
-    for row in bad.itertuples():
-        ax.annotate(
-            f"{row.Borough} {row.item_id}", (row.published_value, row.pilot_value), fontsize=7
-        )
+    labelling.label_points(
+        ax,
+        bad["published_value"],
+        bad["pilot_value"],
+        [f"{row.Borough} {row.item_id}" for row in bad.itertuples()],
+    )
     ax.set_xlabel("DfE published figure")
     ax.set_ylabel("Pilot figure, same authority and year")
     ax.set_title("Pilot against published (log scales; the line is agreement)")
@@ -243,96 +251,6 @@ def plot_pilot_vs_published(check: pd.DataFrame, far: pd.DataFrame) -> plt.Figur
             if len(bad)
             else "."
         ),
-    )
-
-
-def _short(text: str, width: int) -> str:
-    """The text whole if it fits, else cut at a word with an ellipsis (never mid-word)."""
-    if len(text) <= width:
-        return text
-    return text[: width - 1].rsplit(" ", 1)[0] + "…"
-
-
-def plot_spine(
-    obs: pd.DataFrame,
-    bb: pd.DataFrame,
-    period: str,
-    *,
-    threshold: int,
-    area: str,
-    la_name: str,
-) -> plt.Figure | None:
-    """Fingertips-style spine: each item's pilot range, middle half and the borough
-    (``bb``: its benchmark table), right always better; None when too few reported."""
-    now = obs.loc[obs["period"] == period]
-    hidden = _hidden(bb["count"], threshold).to_numpy()
-    bb = bb.loc[~hidden & bb["polarity"].isin(["high", "low", "neutral"])]
-    rows = []
-    for _, r in bb.iterrows():
-        vals = now.loc[now["item_id"] == r["item_id"], "value"].dropna()
-        centre = r[comparators.AREA_AVERAGE]
-        if len(vals) < 4 or not np.isfinite(centre):
-            continue
-        lo, hi = vals.min(), vals.max()
-        half = max(centre - lo, hi - centre) or 1.0
-        flip = -1 if r["polarity"] == "low" else 1
-
-        def pos(v: float, flip: int = flip, centre: float = centre, half: float = half) -> float:
-            return 0.5 + flip * (v - centre) / (2 * half)
-
-        rows.append(
-            {
-                "label": f"{r['item_id']} {_short(r['title'], 58)}",
-                "min": pos(lo),
-                "max": pos(hi),
-                "q1": pos(vals.quantile(0.25)),
-                "q3": pos(vals.quantile(0.75)),
-                "me": pos(r["value"]),
-                "rag": r["rag"] if r["polarity"] != "neutral" else r["vs_london"],
-            }
-        )
-    if not rows:
-        return None
-    sp = pd.DataFrame(rows)
-    fig, ax = plt.subplots(figsize=(9, 0.2 * len(sp) + 1.6))
-    y = np.arange(len(sp))[::-1]
-    lo, hi = np.minimum(sp["min"], sp["max"]), np.maximum(sp["min"], sp["max"])
-    ax.barh(y, hi - lo, left=lo, color="#d9d9d9", height=0.6)
-    lo, hi = np.minimum(sp["q1"], sp["q3"]), np.maximum(sp["q1"], sp["q3"])
-    ax.barh(y, hi - lo, left=lo, color="#969696", height=0.6)
-    # A shape as well as a colour: better points right, worse left, similar is round.
-    shapes = {"better": ">", "worse": "<", "similar": "o", "higher": "^", "lower": "v"}
-    for rag, part in sp.assign(y=y).groupby("rag"):
-        ax.scatter(
-            part["me"],
-            part["y"],
-            s=40,
-            marker=shapes.get(rag, "s"),
-            c=SPINE_COLOURS.get(rag, "#ffffff"),
-            edgecolors="black",
-            zorder=3,
-            label=rag,
-        )
-    handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=6, frameon=False)
-    ax.axvline(0.5, color="#b2182b", lw=1)
-    ax.set_yticks(y, sp["label"], fontsize=6)
-    ax.set_xticks([0.02, 0.5, 0.98], ["worse / lower", f"{area} pilot average", "better / higher"])
-    ax.set_xlim(-0.05, 1.05)
-    ax.grid(False)
-    ax.set_title(f"{la_name}, {period}: spine chart against the pilot")
-    # Margins in inches rather than tight_layout, which measures every one of the
-    # many item labels and costs more than drawing the chart (the explorer redraws it).
-    height = fig.get_figheight()
-    fig.subplots_adjust(left=0.4, right=0.98, top=1 - 0.45 / height, bottom=0.85 / height)
-    counts = sp["rag"].value_counts()
-    worse = sp.loc[sp["rag"] == "worse", "label"].tolist()
-    return display.describe(
-        fig,
-        f"Spine chart of {len(sp)} items for {la_name} in {period} against the {area} pilot: "
-        + ", ".join(f"{n} {rag}" for rag, n in counts.items())
-        + "."
-        + (f" Significantly worse: {'; '.join(worse)}." if worse else ""),
     )
 
 

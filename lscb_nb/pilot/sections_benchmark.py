@@ -11,7 +11,7 @@ import pandas as pd
 
 from lscb_nb.core import disclosure, display, reference
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, number, plural, table
-from lscb_nb.pilot import comparators, figures, funnels, observations, published
+from lscb_nb.pilot import comparators, figures, funnels, observations, published, spine
 from lscb_nb.pilot.context import Context, borough_benchmark, needs_returns
 
 log = logging.getLogger(__name__)
@@ -191,13 +191,14 @@ def section_spine(ctx: Context) -> Section:
         return Section()
     bb = borough_benchmark(ctx)
     fig = (
-        figures.plot_spine(
+        spine.plot_spine(
             ctx.obs,
             bb,
             ctx.period,
             threshold=ctx.threshold,
             area=ctx.area,
             la_name=ctx.la_name,
+            la_code=ctx.la_code,
         )
         if not bb.empty
         else None
@@ -205,12 +206,17 @@ def section_spine(ctx: Context) -> Section:
     if fig is None:
         return nothing_to_show("Too few boroughs reported this quarter to draw a spine chart.")
     return Section().add(
-        "One line per item: the light bar spans the pilot boroughs from lowest to highest, "
-        "the dark bar the middle half, and the red line the "
-        f"{esc(ctx.area)} pilot average. The dot is "
-        f"{esc(ctx.la_name)}: green is significantly better, red significantly worse, yellow "
-        "similar; blue shades mark higher or lower on items with no better direction. Items "
-        "where good is low are flipped so that right is always better.",
+        "One line per item, as in Fingertips: "
+        f"{esc(ctx.la_name)}'s figure, the {esc(ctx.area)} pilot average, and the worst and "
+        "best pilot boroughs' figures (lowest and highest where no direction is better) "
+        "beside the spine. On the spine the light bar spans the pilot boroughs, the dark "
+        f"bar their middle half, and the red line the {esc(ctx.area)} pilot average. The "
+        f"marker is {esc(ctx.la_name)}: green pointing right is significantly better, red "
+        "pointing left significantly worse, a yellow circle similar; blue triangles mark "
+        "higher or lower on items with no better direction. Items where good is low are "
+        "flipped so that right is always better. The small line on the right is "
+        f"{esc(ctx.la_name)}'s figure over the quarters up to this one; figures resting on "
+        "suppressed counts are left off.",
         fig,
     )
 

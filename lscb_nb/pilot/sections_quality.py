@@ -46,7 +46,7 @@ def section_completeness(ctx: Context) -> Section:
             fig,
         )
     else:
-        sec.add(figures.plot_status_heatmap(cells, ctx.la_name))
+        sec.add(figures.plot_status_heatmap(cells, ctx.la_name, ctx.items["title"]))
 
     tr = completeness.trend(cells)
     by_q = tr["by_quarter"]

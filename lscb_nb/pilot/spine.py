@@ -1,0 +1,238 @@
+"""Phase 3's spine chart, as Fingertips draws it: one row per item with the borough's
+value, the area's, the worst and best pilot boroughs' beside the spine, and a small
+trend line of the borough's quarters.
+
+Its own module because it is the report's densest figure, with its own layout
+constants; the explorer pre-draws it for every borough.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from lscb_nb.core import disclosure, display, periods
+from lscb_nb.pilot import comparators
+
+# Spine-chart dot colours: significance against the pilot average, respecting the
+# item's direction; items with no better direction are blue, higher or lower.
+SPINE_COLOURS = {
+    "better": "#1a9850",
+    "worse": "#d73027",
+    "similar": "#fee08b",
+    "higher": "#4575b4",
+    "lower": "#91bfdb",
+    "not compared": "#ffffff",
+}
+
+
+def _hidden(counts: pd.Series, threshold: int) -> pd.Series:
+    """Counts shown as c (1 to ``threshold``): left off the chart."""
+    return disclosure.primary_suppress(counts.fillna(0), threshold)
+
+
+def _figure_text(value: float, places: object) -> str:
+    """A figure as the tables show it: thousands separated, the item's decimals."""
+    if not np.isfinite(value):
+        return "–"
+    dp = int(places) if pd.notna(places) else 1
+    return f"{value:,.{dp}f}"
+
+
+# Spine chart columns, in inches from the left edge (the figure is drawn on one axes
+# spanning the whole figure, so data units are inches): the item, the borough's value,
+# the area's, the worst (or lowest), the spine, the best (or highest) and the trend.
+_SPINE_X = {"item": 0.1, "value": 5.55, "area": 6.35, "worst": 7.15, "best": 11.15}
+_SPINE_BAR = (7.3, 10.45)
+_SPINE_TREND = (11.35, 12.35)
+_SPINE_WIDTH = 12.5
+_SPINE_ROW = 0.25  # inches per item
+
+
+def _spine_rows(
+    obs: pd.DataFrame, bb: pd.DataFrame, period: str, threshold: int, la_code: str | None
+) -> pd.DataFrame:
+    """One row per item the chart can show: positions on the spine (0 worst or lowest,
+    1 best or highest, 0.5 the area average) and the figures printed beside it. Figures
+    resting on suppressed counts are left out of the ranges as well as the dots."""
+    shown = obs.loc[~_hidden(obs["count"], threshold).to_numpy()]
+    now = shown.loc[shown["period"] == period]
+    hidden = _hidden(bb["count"], threshold).to_numpy()
+    bb = bb.loc[~hidden & bb["polarity"].isin(["high", "low", "neutral"])]
+    order = sorted(set(obs["period"]), key=periods.parse_period)
+    past = order[: order.index(period) + 1] if period in order else order
+    own = (
+        shown.loc[(shown["la_code_ons"] == la_code) & shown["period"].isin(past)]
+        if la_code is not None
+        else shown.iloc[0:0]
+    )
+    grouped = now.dropna(subset=["value"]).groupby("item_id", observed=True)["value"]
+    spread = grouped.agg(["min", "max", "size"]).join(
+        grouped.quantile([0.25, 0.75]).unstack().rename(columns={0.25: "q1", 0.75: "q3"})
+    )
+    trends = {k: g.set_index("period")["value"] for k, g in own.groupby("item_id", observed=True)}
+    empty = pd.Series(dtype=float)
+    table = bb.join(spread, on="item_id", how="inner")
+    centre = table[comparators.AREA_AVERAGE].astype(float)
+    table = table.loc[(table["size"] >= 4) & np.isfinite(centre)]
+    centre = centre.loc[table.index]
+    half = np.maximum(centre - table["min"], table["max"] - centre).replace(0, 1.0)
+    flip = np.where(table["polarity"] == "low", -1, 1)
+
+    def pos(v: pd.Series) -> pd.Series:
+        return 0.5 + flip * (v.astype(float) - centre) / (2 * half)
+
+    rows = []
+    for i, (_, r) in enumerate(table.iterrows()):
+        places = r.get("decimal_places")
+        low_first = flip[i] == 1
+        trend = trends.get(r["item_id"], empty)
+        rows.append(
+            {
+                "item_id": r["item_id"],
+                "label": f"{display.shorten(str(r['title']), 64)} ({r['item_id']})",
+                "rag": r["rag"] if r["polarity"] != "neutral" else r["vs_london"],
+                "value": _figure_text(r["value"], places),
+                "area": _figure_text(centre.iloc[i], places),
+                "worst": _figure_text(r["min"] if low_first else r["max"], places),
+                "best": _figure_text(r["max"] if low_first else r["min"], places),
+                "trend": trend[~trend.index.duplicated()].reindex(past).to_numpy(float),
+            }
+        )
+    out = pd.DataFrame(rows, index=table.index)
+    for key, column in (("min", "min"), ("max", "max"), ("q1", "q1"), ("q3", "q3")):
+        out[key] = pos(table[column])
+    out["me"] = pos(table["value"])
+    return out.reset_index(drop=True)
+
+
+def plot_spine(
+    obs: pd.DataFrame,
+    bb: pd.DataFrame,
+    period: str,
+    *,
+    threshold: int,
+    area: str,
+    la_name: str,
+    la_code: str | None = None,
+) -> plt.Figure | None:
+    """Fingertips-style spine chart: one row per item with the borough's value, the
+    area's, the worst and best pilot boroughs' (lowest and highest where no direction
+    is better) beside the spine of the pilot's range, middle half and the borough
+    (right always better), and a small line of the borough's figures up to ``period``
+    (``la_code``). ``bb`` is the borough's benchmark table. None when too few reported."""
+    from matplotlib.collections import LineCollection
+
+    sp = _spine_rows(obs, bb, period, threshold, la_code)
+    if sp.empty:
+        return None
+    n = len(sp)
+    height = _SPINE_ROW * n + 1.7
+    fig = plt.figure(figsize=(_SPINE_WIDTH, height))
+    ax = fig.add_axes((0, 0.7 / height, 1, (height - 0.7) / height))
+    ax.set_axis_off()
+    ax.set_xlim(0, _SPINE_WIDTH)
+    ax.set_ylim(-0.7, n + 1.9)
+    y = np.arange(n)[::-1].astype(float)
+    left, width = _SPINE_BAR[0], _SPINE_BAR[1] - _SPINE_BAR[0]
+
+    def at(p: pd.Series) -> np.ndarray:
+        return left + np.clip(p.to_numpy(float), -0.02, 1.02) * width
+
+    ax.barh(y, width, left=left, height=0.9, color="#f4f4f4")  # row bands
+    lo, hi = np.minimum(sp["min"], sp["max"]), np.maximum(sp["min"], sp["max"])
+    ax.barh(y, at(hi) - at(lo), left=at(lo), color="#d0d0d0", height=0.55)
+    lo, hi = np.minimum(sp["q1"], sp["q3"]), np.maximum(sp["q1"], sp["q3"])
+    ax.barh(y, at(hi) - at(lo), left=at(lo), color="#8c8c8c", height=0.55)
+    ax.vlines(left + 0.5 * width, -0.5, n - 0.5, color="#b2182b", lw=1.2)
+    # A shape as well as a colour: better points right, worse left, similar is round.
+    shapes = {"better": ">", "worse": "<", "similar": "o", "higher": "^", "lower": "v"}
+    for rag, part in sp.assign(y=y).groupby("rag"):
+        ax.scatter(
+            at(part["me"]),
+            part["y"],
+            s=46,
+            marker=shapes.get(rag, "s"),
+            c=SPINE_COLOURS.get(rag, "#ffffff"),
+            edgecolors="black",
+            linewidths=0.8,
+            zorder=3,
+            label=rag,
+        )
+    lines, ends = [], []
+    t0, t1 = _SPINE_TREND
+    for row, yy in zip(sp.itertuples(), y, strict=True):
+        ax.text(_SPINE_X["item"], yy, row.label, va="center", fontsize=8)
+        for key in ("value", "area", "worst", "best"):
+            weight = "bold" if key == "value" else "normal"
+            ax.text(
+                _SPINE_X[key],
+                yy,
+                getattr(row, key),
+                va="center",
+                ha="right",
+                fontsize=8,
+                fontweight=weight,
+            )
+        values = row.trend[np.isfinite(row.trend)]
+        if len(values) >= 2:
+            span = float(values.max() - values.min()) or 1.0
+            xs = np.linspace(t0, t1, len(row.trend))[np.isfinite(row.trend)]
+            ys = yy - 0.32 + 0.64 * (values - values.min()) / span
+            lines.append(np.column_stack([xs, ys]))
+            ends.append((xs[-1], ys[-1]))
+    if lines:
+        ax.add_collection(LineCollection(lines, colors="#4d4d4d", linewidths=1))
+        ax.scatter([e[0] for e in ends], [e[1] for e in ends], s=8, color="#4d4d4d", zorder=3)
+    top = n - 0.1
+    heads = {
+        "item": ("Item", "left"),
+        "value": (display.shorten(la_name, 14), "right"),
+        "area": (display.shorten(area, 14), "right"),
+        "worst": ("Worst /\nlowest", "right"),
+        "best": ("Best /\nhighest", "right"),
+    }
+    for key, (text, ha) in heads.items():
+        ax.text(_SPINE_X[key], top, text, ha=ha, va="bottom", fontsize=8, fontweight="bold")
+    ax.text(left, top, "worse / lower", ha="left", va="bottom", fontsize=8)
+    ax.text(left + width, top, "better / higher", ha="right", va="bottom", fontsize=8)
+    ax.text(
+        left + width / 2,
+        top,
+        f"{area} pilot\naverage",
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        color="#b2182b",
+    )
+    ax.text(
+        (t0 + t1) / 2,
+        top,
+        "Trend\n(quarters)",
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        fontweight="bold",
+    )
+    ax.text(
+        0.1,
+        n + 0.9,
+        f"{la_name}, {period}: spine chart against the {area} pilot",
+        fontsize=11,
+        fontweight="bold",
+        va="bottom",
+    )
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=6, frameon=False)
+    counts = sp["rag"].value_counts()
+    worse = sp.loc[sp["rag"] == "worse", "label"].tolist()
+    return display.describe(
+        fig,
+        f"Spine chart of {n} items for {la_name} in {period} against the {area} pilot, with "
+        "the borough's value, the area average, the worst and best pilot boroughs and a "
+        "trend line of the borough's quarters beside each item: "
+        + ", ".join(f"{k} {rag}" for rag, k in counts.items())
+        + "."
+        + (f" Significantly worse: {'; '.join(worse)}." if worse else ""),
+    )
