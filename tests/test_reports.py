@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import unescape
 from pathlib import Path
 
 import nbformat
@@ -192,13 +193,57 @@ def test_assessment_for_a_borough_without_instruments_says_so(sample_run, tmp_pa
     assert "Traceback" not in html
 
 
-def test_the_board_reads_findings_first_each_linked_to_its_evidence(sample_run):
-    for la in (AREA, "E09000008"):
-        html = _report(sample_run, "03", la)
-        board = html.index('class="lscb-board"')
-        assert board < html.index('id="What-came-in"'), la  # before the first section
-        links = re.findall(r'<a href="#([^"]+)">Evidence:', html[board:])
-        assert 3 <= len(links) <= 5, la
-        for target in links:
-            assert f'id="{target}"' in html, (la, target)
-    assert "Croydon supplied" in _report(sample_run, "03", "E09000008")
+BOARD_REPORTS = [
+    ("01", AREA),
+    ("01", "E09000008"),
+    ("02", AREA),
+    ("02", "E09000008"),
+    ("03", AREA),
+    ("03", "E09000008"),
+    ("04", AREA),
+]
+
+
+def _board(page: str) -> re.Match:
+    found = re.search(r'<div class="lscb-board">(.*?)</div>', page, re.S)
+    assert found, "no board block"
+    return found
+
+
+@pytest.mark.parametrize(("phase", "la"), BOARD_REPORTS)
+def test_the_board_reads_findings_first_each_linked_to_its_evidence(sample_run, phase, la):
+    page = _report(sample_run, phase, la)
+    board = _board(page)
+    ids = {unescape(i) for i in re.findall(r'<h[1-6][^>]* id="([^"]+)"', page)}
+    before = re.findall(r'<h2[^>]* id="([^"]+)"', page[: board.start()])
+    after = re.findall(r'<h2[^>]* id="([^"]+)"', page[board.end() :])
+    assert before == ["For-the-board"], (phase, la)  # first, before every other section
+    assert len(after) >= 6, (phase, la)
+    findings = re.search(r'<ul class="lscb-findings">(.*?)</ul>', board.group(1), re.S).group(1)
+    assert 3 <= findings.count("<li>") <= 5, (phase, la)
+    links = re.findall(r'<a href="#([^"]+)">Evidence:', board.group(1))
+    assert len(links) >= 3, (phase, la)
+    for target in links:
+        assert unescape(target) in ids, (phase, la, target)
+    if phase == "04":
+        assert "Recommendations:" in board.group(1) and '<ol class="lscb-asks">' in board.group(1)
+    else:
+        assert "The board is asked to:" in board.group(1), (phase, la)
+
+
+def test_a_boroughs_board_leads_with_that_borough(sample_run):
+    for phase in ("01", "02", "03"):
+        board = _board(_report(sample_run, phase, "E09000008")).group(1)
+        first = re.search(r"<li>(.*?)</li>", board, re.S).group(1)
+        assert first.startswith("Croydon"), (phase, first)
+    truth = sample_run["truth"]["phase1"]
+    asks = re.search(r'<ul class="lscb-asks">(.*?)</ul>', _report(sample_run, "01", AREA), re.S)
+    for code in truth["non_responders"]:
+        assert reference.find_authority(code)["la_name"] in unescape(asks.group(1))
+    unreadable = truth["unreadable"][0]["la_code_ons"]
+    board = unescape(_board(_report(sample_run, "01", unreadable)).group(1))
+    name = reference.find_authority(unreadable)["la_name"]
+    assert f"<li>{name}'s file could not be read" in board
+    assert f"Ask {name} for a readable copy" in board
+    final = _report(sample_run, "04", AREA)
+    assert final.index("Agree the counting rules for") < final.index('id="1.-The-dataset')

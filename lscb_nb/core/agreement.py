@@ -294,14 +294,20 @@ def disagreement_by_unit(
     ).reset_index()
 
 
+# Krippendorff (2004), Content Analysis, 2nd ed., p. 241: rely on alpha from 0.800;
+# draw tentative conclusions only from 0.667 to 0.800.
+ALPHA_RELIABLE = 0.8
+ALPHA_TENTATIVE = 0.667
+
+
 def interpret_alpha(alpha: float) -> str:
     """Krippendorff (2004), Content Analysis, 2nd ed., p. 241: rely on alpha >=
     0.800; draw tentative conclusions only from 0.667 to 0.800."""
     if alpha is None or np.isnan(alpha):
         return "cannot be measured"
-    if alpha >= 0.8:
+    if alpha >= ALPHA_RELIABLE:
         return "reliable"
-    if alpha >= 0.667:
+    if alpha >= ALPHA_TENTATIVE:
         return "tentative conclusions only"
     return "unreliable"
 

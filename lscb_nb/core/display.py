@@ -423,6 +423,12 @@ def _missing(value: object) -> bool:
         return False
 
 
+def board(findings: list[dict], asks: list[dict], asks_title: str, numbered: bool) -> HTML:
+    """The "For the board" block (``lscb_nb.core.board``): findings linked to their
+    evidence, then the asks or numbered recommendations."""
+    return HTML(str(_templates().board(findings, asks, asks_title, numbered)))
+
+
 def nothing_to_show(message: str) -> Section:
     """What a report says, plainly, when there is no data for it."""
     return Section([HTML(str(_templates().empty(message)))])

@@ -18,8 +18,8 @@ import pandas as pd
 from lscb_nb.core import periods, phases
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, esc, listing, plural, table
-from lscb_nb.final import figures
-from lscb_nb.final.context import Context, collected_by, needs_pilot
+from lscb_nb.final import figures, findings
+from lscb_nb.final.context import Context, collected_by
 from lscb_nb.pilot import completeness, refinement
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ def section_dataset(ctx: Context) -> Section:
             f"{recs.get(refinement.LOCAL, 0)} to local option and dropped "
             f"{recs.get(refinement.DROP, 0)}."
         )
+    sec.add(esc(findings.rated(ctx.assessment).text))
     versions = [("candidate", ctx.candidate)] + [
         (v.meta.get("status", ""), v) for v in ctx.versions.values()
     ]
@@ -144,12 +145,10 @@ def section_dataset(ctx: Context) -> Section:
 # --------------------------------------------------------------------------------------
 
 
-@needs_pilot
 def section_gaps(ctx: Context) -> Section:
-    """What the dataset could not yet cover, and why."""
+    """What the dataset could not yet cover, and why: phase 1's items no authority
+    collected, and the pilot's late agencies and definitional queries."""
     p = ctx.pilot
-    by_agency = completeness.summarise(p.cells, "agency")
-    late = by_agency.sort_values("on_time_pct").head(3)
     sec = Section()
     collected = collected_by(ctx)
     if collected is not None:
@@ -159,6 +158,15 @@ def section_gaps(ctx: Context) -> Section:
             f"project ({listing(none)}): the dataset asks for them because statute or the "
             "board's functions need them, and they need building from scratch."
         )
+    else:
+        sec.add(
+            "Phase 1 (mapping) has not been run, so which items authorities already collect, "
+            "and which none of them does, is not known yet."
+        )
+    if p is None:
+        return sec.add(findings.PILOT_NOT_RUN)
+    by_agency = completeness.summarise(p.cells, "agency")
+    late = by_agency.sort_values("on_time_pct").head(3)
     sec.add(
         "The least timely agencies in the pilot were "
         + listing(
@@ -167,8 +175,12 @@ def section_gaps(ctx: Context) -> Section:
                 for a, v in late["on_time_pct"].items()
             ]
         )
-        + ". Health figures come from several trusts' systems with no common definition, and "
-        "arrived late most often."
+        + "."
+        + (
+            " Health figures come from several trusts' systems with no common definition."
+            if late.index[0] == "health"
+            else ""
+        )
     )
     if not p.flags.empty:
         sec.add(
@@ -187,47 +199,10 @@ def section_gaps(ctx: Context) -> Section:
 # --------------------------------------------------------------------------------------
 
 
-def recommendations(ctx: Context) -> list[str]:
-    """The report's recommendations, each one following from a finding above."""
-    p = ctx.pilot
-    out = [
-        f"Adopt version {ctx.final.version} ({len(ctx.final.items)} items) as the "
-        f"{ctx.area} dataset, with local options left to each board."
-        if p is not None
-        else f"Pilot version {ctx.final.version} ({len(ctx.final.items)} items) before adopting "
-        "it: phase 3 has not been run yet."
-    ]
-    if p is None:
-        return out
-    recs = p.recommendations_in_scope
-    amend = recs.index[recs["disposition"].astype(str) == refinement.AMEND]
-    if len(amend):
-        out.append(
-            f"Agree the counting rules for {listing(amend)} with the boroughs flagged, before "
-            f"any figure for them is compared across {ctx.area}."
-        )
-    by_agency = completeness.summarise(p.cells, "agency")
-    worst = by_agency["on_time_pct"].idxmin()
-    out.append(
-        f"Agree a data-sharing protocol and deadline with {AGENCY_LABELS.get(worst, worst)} "
-        f"partners: only {by_agency.loc[worst, 'on_time_pct']:.0f}% of their figures arrived on "
-        "time."
-    )
-    local = recs.index[recs["disposition"].astype(str) == refinement.LOCAL]
-    if len(local):
-        out.append(
-            f"Leave {plural(len(local), 'item')} to local choice: they did not tell boroughs apart "
-            "or only some boroughs can supply them."
-        )
-    out.append(
-        "Return the dataset in the toolkit's template each quarter, validate it on arrival, and "
-        "publish figures with small-number suppression and confidence intervals, as this pilot did."
-    )
-    return out
-
-
 def section_recommendations(ctx: Context) -> Section:
-    return Section().add("\n".join(f"{i}. {esc(r)}" for i, r in enumerate(recommendations(ctx), 1)))
+    """The recommendations in full (the board block at the top lists the same ones)."""
+    found = findings.recommendations(ctx)
+    return Section().add("\n".join(f"{i}. {esc(r.text)}" for i, r in enumerate(found, 1)))
 
 
 def section_intro(ctx: Context) -> Section:

@@ -232,7 +232,8 @@ def section_children(ctx: Context) -> Section:
         )
     if summary is not None:
         rows["% supplied in the pilot"] = rows["Item"].map(summary["supplied_pct"])
-    rows["Disposition"] = rows["Item"].map(ctx.pilot.recommendations["disposition"].astype(str))
+    if ctx.pilot is not None:
+        rows["Disposition"] = rows["Item"].map(ctx.pilot.recommendations["disposition"].astype(str))
     in_final = set(ctx.final.items.index)
     kept = [i for i in ids if i in in_final]
     return Section().add(
@@ -264,7 +265,7 @@ def section_interfaces(ctx: Context) -> Section:
     nis = sorted(
         {n for ns in with_ni["national_indicators"] for n in ns}, key=lambda n: int(n.split()[1])
     )
-    check = ctx.pilot.published_check
+    check = ctx.pilot.published_check if ctx.pilot is not None else pd.DataFrame()
     agree = check["ratio"].between(0.67, 1.5).mean() * 100 if not check.empty else float("nan")
     sec = Section().add(
         f"{by_return.drop('none', errors='ignore').sum()} of the {len(items)} items are already "

@@ -2,20 +2,20 @@
 asks, worked out from the prepared data, each pointing to the section that holds
 its evidence.
 
-A finding is data (:class:`Finding`), so it can be tested on small frames and shown
-the same way in every report; the section heading it points to is the notebook's
-own heading (nbconvert gives each heading an id made of its words joined by "-").
-For an authority's report, the findings are about that authority first.
+A finding is data (:class:`~lscb_nb.core.board.Finding`), so it can be tested on
+small frames and shown the same way in every report (:mod:`lscb_nb.core.board`); the
+section heading it points to is the notebook's own heading. For an authority's
+report, the findings are about that authority first.
 """
 
 from __future__ import annotations
 
-import html
 import logging
-from dataclasses import dataclass
 
 import pandas as pd
 
+from lscb_nb.core import board
+from lscb_nb.core.board import Finding
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, plural
 from lscb_nb.pilot import completeness
@@ -30,16 +30,6 @@ QUALITY = "How good were the returns?"
 DEFINITIONS = "Figures that suggest a different definition"
 COMPARES = "How the authority compares"
 REFINE = "What the pilot recommends for the dataset"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing the board should know, what it is asked to do about it (if
-    anything), and the heading of the section that shows the evidence."""
-
-    text: str
-    evidence: str
-    ask: str = ""
 
 
 def _cells(ctx: Context) -> pd.DataFrame:
@@ -162,30 +152,8 @@ def findings(ctx: Context) -> list[Finding]:
     return [f for f in found if f is not None][:5]
 
 
-def anchor(heading: str) -> str:
-    """The id nbconvert gives a Markdown heading: its words joined by '-'."""
-    return heading.replace(" ", "-")
-
-
 def section_for_the_board(ctx: Context) -> Section:
     """The findings and the asks, first in the report, each linked to its evidence."""
-    found = findings(ctx)
-    if not found:
-        return Section().add("No returns have arrived yet: there is nothing to report.")
-    from IPython.display import HTML
-
-    items = "".join(
-        f'<li>{html.escape(f.text)} <a href="#{html.escape(anchor(f.evidence))}">'
-        f"Evidence: {html.escape(f.evidence)}</a></li>"
-        for f in found
+    return board.section_for_the_board(
+        findings(ctx), "No returns have arrived yet: there is nothing to report."
     )
-    asks = [f.ask for f in found if f.ask]
-    ask_list = "".join(f"<li>{html.escape(a)}</li>" for a in asks)
-    markup = f'<div class="lscb-board"><ul class="lscb-findings">{items}</ul>'
-    if asks:
-        markup += (
-            '<p class="lscb-asks-title"><strong>The board is asked to:</strong></p>'
-            f'<ul class="lscb-asks">{ask_list}</ul>'
-        )
-    markup += "</div>"
-    return Section().add(HTML(markup))
