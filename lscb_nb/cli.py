@@ -57,18 +57,19 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
+    from lscb_nb.core.labels import counted
     from lscb_nb.pilot import store
 
     project = _project(args)
     summary = store.ingest(project)
     print(
-        f"Ingested {summary['files']} file(s), {summary['rows_read']} row(s): "
+        f"Ingested {counted(summary['files'], 'file')}, {counted(summary['rows_read'], 'row')}: "
         f"{summary['rows_accepted']} accepted, {summary['rows_quarantined']} quarantined, "
-        f"{summary['issues_error']} error(s) and {summary['issues_query']} query(ies) "
-        f"-> {store.returns_dir(project)}"
+        f"{counted(summary['issues_error'], 'error')} and "
+        f"{counted(summary['issues_query'], 'query')} -> {store.returns_dir(project)}"
     )
     if summary["files_failed"]:
-        print(f"{summary['files_failed']} file(s) could not be read; see issues.parquet.")
+        print(f"{counted(summary['files_failed'], 'file')} could not be read; see issues.parquet.")
     return 0
 
 
@@ -160,6 +161,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from lscb_nb.core import phases
     from lscb_nb.core.fileio import folder_sha256
+    from lscb_nb.core.labels import counted
     from lscb_nb.output import batch, executors, pipeline
 
     project = _project(args)
@@ -176,7 +178,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 2
     name = args.run_name or datetime.now().strftime("run-%Y%m%d-%H%M%S")
     run_dir = Path(args.out or project.outputs) / name
-    log.info("Running %d report(s) with %d worker(s) into %s", len(jobs), args.workers, run_dir)
+    log.info(
+        "Running %s with %s into %s",
+        counted(len(jobs), "report"),
+        counted(args.workers, "worker"),
+        run_dir,
+    )
     with executors.open_executor(args.scheduler, args.workers) as executor:
         result = batch.run_batch(
             jobs,

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from lscb_nb.assessment import completed, instrument, ratings
 from lscb_nb.assessment.stage import prepare_assessment
-from lscb_nb.core import agreement, config
+from lscb_nb.core import agreement, config, stats
 from lscb_nb.core.datamodel import load_datamodel, to_dict, validate_datamodel
 
 
@@ -210,6 +210,26 @@ def test_item_scores_are_means_over_raters_of_criterion_means():
     assert s.at["X", "usefulness"] == pytest.approx(2)
     assert s.at["X", "accessibility_n"] == 2
     assert s.at["X", "accessibility_lower"] < 2.5 < s.at["X", "accessibility_upper"]
+
+
+def test_most_disputed_counts_rater_pairs_and_keeps_the_shares_interval():
+    # Item X: borough A's three raters score held 1, 3, 4 (pairs 1-3 and 1-4 two or more
+    # apart, 3-4 not) and effort 2, 2, 2 (none apart); borough B's two raters agree.
+    # Item Y: every pair agrees.
+    rows = []
+    for criterion, scores in (("held", [1, 3, 4]), ("effort", [2, 2, 2])):
+        rows += [("A", f"r{k}", "X", criterion, s) for k, s in enumerate(scores)]
+    rows += [("B", f"s{k}", "X", "held", 3) for k in range(2)]
+    rows += [("A", f"r{k}", "Y", "held", 2) for k in range(3)]
+    frame = pd.DataFrame(rows, columns=["la_code_ons", "rater_id", "item_id", "criterion", "score"])
+    disputed = ratings.most_disputed(frame).set_index("item_id")
+    assert disputed.index[0] == "X"
+    assert disputed.at["X", "pairs"] == 3 + 3 + 1
+    assert disputed.at["X", "pairs_two_apart"] == pytest.approx(2 / 7)
+    lower, upper = stats.wilson_ci(2, 7)
+    assert disputed.at["X", "pairs_lower"] == pytest.approx(lower)
+    assert disputed.at["X", "pairs_upper"] == pytest.approx(upper)
+    assert disputed.at["Y", "pairs_two_apart"] == 0 and disputed.at["Y", "pairs_upper"] > 0
 
 
 def test_classify_thresholds_and_essential_items():

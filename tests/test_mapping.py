@@ -228,3 +228,46 @@ def test_prepare_mapping_writes_the_draft_version(sample):
     assert f"at least {summary['min_boroughs']}" in draft.meta["description"]
     saved = json.loads((mapping_dir(project) / "summary.json").read_text())
     assert saved["draft_items"] == len(draft.items)
+
+
+def test_coverage_heatmap_names_items_in_words_legibly_with_a_key():
+    import matplotlib.pyplot as plt
+
+    from lscb_nb.core import display
+    from lscb_nb.mapping import figures
+
+    items = pd.DataFrame(
+        {
+            "title": [
+                "Referrals to children's social care",
+                "Children subject of a child protection plan at the end of the quarter",
+                "Reports of missing children",
+            ],
+            "agency": ["childrens_social_care", "childrens_social_care", "police"],
+            "theme": ["referral_and_assessment", "child_protection", "youth_justice"],
+        },
+        index=pd.Index(["CSC01", "CSC17", "POL03"], name="item_id"),
+    )
+    matrix = pd.DataFrame(
+        [[True, False, False], [True, True, False]],
+        index=["E09000007", "E09000008"],
+        columns=items.index,
+    )
+    names = {"E09000007": "Camden", "E09000008": "Croydon"}
+    fig = figures.plot_coverage_heatmap(matrix, items, names.get)
+    fig.canvas.draw()
+    labels = [t for ax in fig.axes for t in ax.get_yticklabels() if t.get_text()]
+    texts = [t.get_text() for t in labels]
+    assert "Referrals to children's social care" in texts
+    assert "CSC01" not in texts and all(t.get_fontsize() >= 8 for t in labels)
+    long = next(t for t in texts if t.startswith("Children subject"))
+    assert long.endswith("…") and len(long) <= 44  # shortened at a word
+    # One panel per agency, and both kinds of cell in the key.
+    assert len(fig.axes) == 2
+    key = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert key == ["collected already", "not collected"]
+    alt = display.figure_alt(fig)
+    assert "3 candidate items" in alt and "2 boroughs" in alt
+    assert "3 of 6 cells (50%)" in alt
+    assert "Reports of missing children" in alt  # collected by none, named in words
+    plt.close(fig)

@@ -184,7 +184,7 @@ def test_final_report_sections_are_filled_from_the_phases(sample_run):
         assert version in html
     assert "The least timely agencies in the pilot were Health" in html
     assert "Agree the counting rules for" in html
-    assert "boroughs collecting (phase 1)" in html
+    assert "Boroughs collecting (phase 1)" in html
 
 
 def test_assessment_for_a_borough_without_instruments_says_so(sample_run, tmp_path):
@@ -247,3 +247,28 @@ def test_a_boroughs_board_leads_with_that_borough(sample_run):
     assert f"Ask {name} for a readable copy" in board
     final = _report(sample_run, "04", AREA)
     assert final.index("Agree the counting rules for") < final.index('id="1.-The-dataset')
+
+
+def test_reports_speak_plain_english(sample_run):
+    """No field name reaches a reader: no table header is a snake_case name, no text
+    outside quoted identifiers (a file's own column header or name, shown in code)
+    has one, and no count says 'borough(s)'."""
+    from bs4 import BeautifulSoup
+
+    from lscb_nb.core.labels import snake_case_words
+
+    snake_header = re.compile(r"^[a-z]+(_[a-z]+)+$")
+    for job in sample_run["manifest"]["jobs"]:
+        if job["status"] != "succeeded":
+            continue
+        soup = BeautifulSoup(
+            (sample_run["dir"] / job["html"]).read_text(encoding="utf-8"), "html.parser"
+        )
+        main = soup.find("main") or soup
+        for quoted in main.find_all(["code", "script", "style"]):
+            quoted.decompose()
+        headers = [th.get_text(" ", strip=True) for th in main.select("thead th")]
+        assert [h for h in headers if snake_header.match(h)] == [], job["slug"]
+        text = main.get_text(" ")
+        assert snake_case_words([text]) == [], (job["slug"], snake_case_words([text])[:5])
+        assert "(s)" not in text, job["slug"]

@@ -199,7 +199,8 @@ def _read_one(
             _issue(
                 path.name,
                 "I02",
-                f"The header row {HEADER_ROW} lacks the column(s) {', '.join(missing_cols)}.",
+                f"The header row {HEADER_ROW} lacks the "
+                f"{'column' if len(missing_cols) == 1 else 'columns'} {', '.join(missing_cols)}.",
                 la,
                 SHEET,
                 HEADER_ROW,

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from lscb_nb.core import agreement
+from lscb_nb.core import agreement, stats
 from lscb_nb.core.datamodel import AGENCY_LABELS, DataModel, from_dict, keep_items, to_dict
 
 log = logging.getLogger(__name__)
@@ -87,8 +87,10 @@ def agreement_table(ratings: pd.DataFrame) -> pd.DataFrame:
 
 
 def most_disputed(ratings: pd.DataFrame, n: int = 10) -> pd.DataFrame:
-    """Items whose raters disagree most (share of rater pairs two or more points apart,
-    within a borough and criterion), with the spread of their scores."""
+    """Items whose raters disagree most: the share of rater pairs (within a borough
+    and criterion) two or more points apart, out of ``pairs`` pairs, with its Wilson
+    95% interval (``pairs_lower``, ``pairs_upper``; treating pairs as independent,
+    which they are not quite, since a rater is in several) and the spread of scores."""
     frame = ratings.dropna(subset=["score"]).assign(
         unit=lambda f: f["item_id"] + "|" + f["la_code_ons"] + "|" + f["criterion"],
         score=lambda f: f["score"].astype(float),
@@ -96,9 +98,16 @@ def most_disputed(ratings: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     per_unit = agreement.disagreement_by_unit(frame, unit="unit")
     per_unit["item_id"] = per_unit["unit"].str.split("|").str[0]
     out = per_unit.groupby("item_id").agg(
-        pairs_two_apart=("share_pairs_2_apart", "mean"), sd=("sd", "mean"), units=("unit", "size")
+        pairs=("n_pairs", "sum"),
+        apart=("n_pairs_2_apart", "sum"),
+        sd=("sd", "mean"),
+        units=("unit", "size"),
     )
-    return out.sort_values("pairs_two_apart", ascending=False).head(n).reset_index()
+    out = out.loc[out["pairs"] > 0]
+    out["pairs_two_apart"] = out["apart"] / out["pairs"]
+    out["pairs_lower"], out["pairs_upper"] = stats.wilson_ci(out["apart"], out["pairs"])
+    out = out.sort_values(["pairs_two_apart", "sd"], ascending=False).head(n)
+    return out.drop(columns="apart").reset_index()
 
 
 def classify(

@@ -13,13 +13,10 @@ import pandas as pd
 
 from lscb_nb.assessment import ratings
 from lscb_nb.assessment.context import Context, shared_figure
-from lscb_nb.core import display
-from lscb_nb.core.datamodel import (
-    AGENCY_LABELS,
-    diff_datamodels,
-    format_diff_markdown,
-)
+from lscb_nb.core import changelog, display, labels
+from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, plural, table
+from lscb_nb.core.textdiff import code
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +71,14 @@ def section_returns(ctx: Context) -> Section:
         ctx.issues if ctx.is_london else ctx.issues.loc[ctx.issues["la_code_ons"] == ctx.la_code]
     )
     if not issues.empty:
+        shown = issues[["file", "row", "column", "rule_code", "severity", "message"]].assign(
+            file=[code(f) if isinstance(f, str) else f for f in issues["file"]],
+            column=issues["column"].map(labels.file_column),
+            severity=issues["severity"].astype(str).str.capitalize(),
+        )
         sec.add(
             table(
-                issues[["file", "row", "column", "rule_code", "severity", "message"]]
-                .rename(columns={"rule_code": "Code"})
-                .rename(columns=str.capitalize),
+                labels.relabel(shown, {"rule_code": "Code"}),
                 caption="Problems found in the instruments",
             )
         )
@@ -106,8 +106,7 @@ def section_agreement(ctx: Context) -> Section:
     else:
         shown = pd.concat([shown, a.loc[(a["level"] == "borough") & (a["group"] == ctx.la_code)]])
     shown["group"] = [
-        ctx.name(g) if lvl == "borough" else g
-        for lvl, g in zip(shown["level"], shown["group"], strict=True)
+        _scores_compared(ctx, lvl, g) for lvl, g in zip(shown["level"], shown["group"], strict=True)
     ]
     shown["interval"] = [
         "–" if not (np.isfinite(lo) and np.isfinite(hi)) else f"{lo:.2f} to {hi:.2f}"
@@ -123,33 +122,48 @@ def section_agreement(ctx: Context) -> Section:
         "score reflects who rated it as much as the item, so the decisions below should be "
         "read alongside the disputed items.",
         table(
-            shown[
-                [
-                    "level",
-                    "group",
-                    "alpha",
-                    "interval",
-                    "interpretation",
-                    "n_raters",
-                    "n_units",
-                    "n_pairable_values",
-                ]
-            ].rename(
-                columns={
-                    "level": "Level",
-                    "group": "Group",
-                    "alpha": "Alpha",
-                    "interval": "95% CI",
+            labels.relabel(
+                shown[
+                    [
+                        "group",
+                        "alpha",
+                        "interval",
+                        "interpretation",
+                        "n_raters",
+                        "n_units",
+                        "n_pairable_values",
+                    ]
+                ],
+                {
+                    "group": "Scores compared",
+                    "alpha": "Agreement (alpha)",
+                    "interval": "95% confidence interval",
                     "interpretation": "Reading",
-                    "n_raters": "Raters",
-                    "n_units": "Units",
-                    "n_pairable_values": "Pairable scores",
-                }
+                },
             ),
             caption="Agreement between raters (Krippendorff's alpha)",
-            decimals={"Alpha": 2},
+            decimals={"Agreement (alpha)": 2},
         ),
     )
+
+
+def _scores_compared(ctx: Context, level: str, group: str) -> str:
+    """Which scores an agreement figure covers, in words."""
+    if level == "overall":
+        return "All scores"
+    if level == "dimension":
+        return f"{labels.humanise(group)} questions"
+    if level == "criterion":
+        return f"Question: {_questions().get(group, labels.humanise(group))}"
+    return f"Borough: {ctx.name(group)}" if level == "borough" else labels.humanise(group)
+
+
+def _questions() -> dict[str, str]:
+    """Each criterion's question, as the instrument asks it."""
+    from lscb_nb.assessment.instrument import load_criteria
+
+    criteria = load_criteria().criteria
+    return dict(zip(criteria["id"], criteria["question"], strict=True))
 
 
 def interpret(alpha: float) -> str:
@@ -161,20 +175,35 @@ def interpret(alpha: float) -> str:
 def section_disputed(ctx: Context) -> Section:
     d = ctx.disputed.head(10).copy()
     d["title"] = d["item_id"].map(ctx.items["title"])
+    share = labels.field_label("pairs_two_apart")
+    if "pairs" in d.columns:
+        d["interval"] = [
+            f"{100 * lo:.0f}% to {100 * hi:.0f}%" if np.isfinite(lo) and np.isfinite(hi) else "–"
+            for lo, hi in zip(d["pairs_lower"], d["pairs_upper"], strict=True)
+        ]
+    else:  # prepared before pairs were counted: the share alone
+        d["interval"], d["pairs"] = "–", pd.NA
+    d["pairs_two_apart"] = d["pairs_two_apart"] * 100
+    top = d.iloc[0] if not d.empty else None
     return Section().add(
         "The items raters disagreed on most: the share of pairs of raters (same borough, same "
-        "criterion) whose scores were two or more points apart. Disagreement usually means the "
-        "definition is read differently by different agencies.",
+        "question) whose scores were two or more points apart, with its 95% interval (a "
+        "rough guide: pairs that share a rater are not independent). Disagreement usually "
+        "means the definition is read differently by different agencies."
+        + (
+            f" Most disputed: {esc(top['title'])}, with {top['pairs_two_apart']:.0f}% of "
+            f"rater pairs two or more points apart (95% interval {esc(top['interval'])})."
+            if top is not None
+            else ""
+        ),
         table(
-            d[["item_id", "title", "pairs_two_apart", "sd"]].rename(
-                columns={
-                    "item_id": "Item",
-                    "title": "Title",
-                    "pairs_two_apart": "Pairs 2+ apart",
-                    "sd": "Mean SD",
-                }
+            labels.relabel(
+                d[["item_id", "title", "pairs_two_apart", "interval", "pairs", "sd"]],
+                {"interval": "95% interval"},
             ),
-            decimals={"Pairs 2+ apart": 2, "Mean SD": 2},
+            caption="Items raters disagreed on most",
+            decimals={share: 0, labels.field_label("sd"): 2},
+            percent=[share],
         ),
     )
 
@@ -242,12 +271,11 @@ def section_decisions(ctx: Context) -> Section:
 
 
 def section_pilot_dataset(ctx: Context) -> Section:
-    diff = diff_datamodels(ctx.base, ctx.pilot)
     return Section().add(
         f"The pilot dataset is written as data-model version {esc(ctx.pilot.version)} "
         f"({len(ctx.pilot.items)} items), based on {esc(ctx.base.version)}; items placed as "
         "drop are removed and the rest carry their tier.",
-        format_diff_markdown(diff, f"Changes from {ctx.base.version} to {ctx.pilot.version}"),
+        changelog.show_changes(ctx.base, ctx.pilot),
     )
 
 

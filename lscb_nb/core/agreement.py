@@ -268,15 +268,17 @@ def agreement_summary(
 def disagreement_by_unit(
     frame: pd.DataFrame, unit: str = "item_id", value: str = "score", rater: str = "rater_id"
 ) -> pd.DataFrame:
-    """Per unit: how spread the ratings are, most disagreed first."""
+    """Per unit: how spread the ratings are, most disagreed first; ``n_pairs`` rater
+    pairs, ``n_pairs_2_apart`` of them two or more points apart."""
     rated = frame.dropna(subset=[value])
 
-    def _pairs_apart(s: pd.Series) -> float:
+    def _apart(s: pd.Series) -> int:
         v = s.to_numpy(float)
-        if v.size < 2:
-            return float("nan")
         diff = np.abs(v[:, None] - v[None, :])[np.triu_indices(v.size, 1)]
-        return float((diff >= 2).mean())
+        return int((diff >= 2).sum())
+
+    def _pairs_apart(s: pd.Series) -> float:
+        return float("nan") if s.size < 2 else _apart(s) / (s.size * (s.size - 1) / 2)
 
     g = rated.groupby(unit)[value]
     out = pd.DataFrame(
@@ -287,6 +289,8 @@ def disagreement_by_unit(
             "range": g.max() - g.min(),
             "iqr": g.quantile(0.75) - g.quantile(0.25),
             "share_pairs_2_apart": g.apply(_pairs_apart),
+            "n_pairs": g.size().map(lambda n: n * (n - 1) // 2),
+            "n_pairs_2_apart": g.apply(_apart),
         }
     )
     return out.sort_values(

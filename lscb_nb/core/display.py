@@ -36,7 +36,9 @@ from IPython.display import HTML, Image, Markdown, display
 from matplotlib.container import BarContainer
 
 from lscb_nb import __version__
+from lscb_nb.core import labels
 from lscb_nb.core.fileio import write_atomic
+from lscb_nb.core.textdiff import Marked
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +105,6 @@ def show(*items: Any) -> None:
 
 
 _NO_ALT = "A chart; its figures are in the table beside it."
-
-
-def shorten(text: str, width: int) -> str:
-    """The text whole if it fits in ``width`` characters, else cut at a word with an
-    ellipsis (never mid-word): item titles in figure labels stay readable."""
-    if len(text) <= width:
-        return text
-    return text[: width - 1].rsplit(" ", 1)[0] + "…"
 
 
 def describe(fig: plt.Figure, alt: str) -> plt.Figure:
@@ -288,7 +282,8 @@ def number(value: float | int | None, decimals: int = 0, suffix: str = "") -> st
 
 
 def plural(n: int, word: str, plural_word: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else (plural_word or word + 's')}"
+    """'1 borough', '2 authorities': a count with its noun (:func:`labels.counted`)."""
+    return labels.counted(n, word, plural_word)
 
 
 def listing(names: Iterable[str], limit: int = 12) -> str:
@@ -328,7 +323,9 @@ def table(
 
     Numbers get thousands separators and the decimals given per column (0 by
     default); strings, including borough-supplied text and suppression codes,
-    are HTML-escaped; missing values show as an en dash. ``years`` are columns of
+    are HTML-escaped; missing values show as an en dash; a
+    :class:`~lscb_nb.core.textdiff.Marked` cell shows its removed words struck
+    out and its added words underlined (escaped all the same). ``years`` are columns of
     years, shown as written (2025, never 2,025). ``meta`` says where the table's
     figures come from (source, filters, keys, totals): it is written into the
     table's ``data-lscb`` attribute so the figures audit can recompute them.
@@ -358,7 +355,9 @@ def table(
             shown[col] = lambda v, d=d, sfx=sfx: number(v, d, sfx)
             plain[col] = lambda v, d=d: "" if _missing(v) else _plain_number(v, d)
         else:
-            shown[col] = lambda v: "–" if _missing(v) else str(v)
+            # Marked text (a changed definition, a quoted column header) keeps its
+            # segments for the template to mark up; its download is the plain text.
+            shown[col] = lambda v: "–" if _missing(v) else v if isinstance(v, Marked) else str(v)
             plain[col] = lambda v: "" if _missing(v) else str(v)
     columns = [{"label": _label(c), "numeric": c in numeric} for c in frame.columns]
     records = list(frame.itertuples(index=False, name=None))

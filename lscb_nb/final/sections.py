@@ -15,7 +15,7 @@ import logging
 
 import pandas as pd
 
-from lscb_nb.core import periods, phases
+from lscb_nb.core import labels, periods, phases
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, esc, listing, plural, table
 from lscb_nb.final import figures, findings
@@ -110,12 +110,11 @@ def section_dataset(ctx: Context) -> Section:
     rows = items.reset_index()[
         ["item_id", "title", "agency", "tier", "statutory_return", "frequency", "source_systems"]
     ].copy()
-    rows["agency"] = _labels(rows["agency"], AGENCY_LABELS)
     rows["source_systems"] = rows["source_systems"].map(lambda s: ", ".join(s or []))
     if collected is not None:
-        rows["boroughs collecting (phase 1)"] = rows["item_id"].map(collected).fillna(0)
+        rows["Boroughs collecting (phase 1)"] = rows["item_id"].map(collected).fillna(0)
     if ctx.pilot is not None:
-        rows["pilot disposition"] = rows["item_id"].map(
+        rows["Pilot recommendation"] = rows["item_id"].map(
             ctx.pilot.recommendations["disposition"].astype(str)
         )
     sec.add(
@@ -123,16 +122,9 @@ def section_dataset(ctx: Context) -> Section:
         "definitions, numerators and denominators are in the data dictionary of the version "
         "(`lscb-nb datamodel dictionary`).",
         table(
-            rows.rename(
-                columns={
-                    "item_id": "Item",
-                    "title": "Title",
-                    "agency": "Agency",
-                    "tier": "Tier",
-                    "statutory_return": "Statutory return",
-                    "frequency": "Frequency",
-                    "source_systems": "Source systems",
-                }
+            labels.relabel(
+                rows,
+                {"statutory_return": "Statutory return", "source_systems": "Source systems"},
             ),
             caption=f"The dataset, version {final.version}",
         ),

@@ -12,6 +12,7 @@ import logging
 import pandas as pd
 
 from lscb_nb.assessment import ratings
+from lscb_nb.core import labels
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, plural, table
 from lscb_nb.final.context import Context, collected_by, needs_pilot
@@ -270,7 +271,13 @@ def section_interfaces(ctx: Context) -> Section:
     sec = Section().add(
         f"{by_return.drop('none', errors='ignore').sum()} of the {len(items)} items are already "
         "carried by a statutory return, so boroughs can take them from what they send "
-        f"nationally: {', '.join(f'{esc(k)} {v}' for k, v in by_return.items() if k != 'none')}. "
+        "nationally: "
+        + "; ".join(
+            f"{esc(labels.value_label('statutory_return', k))} {v}"
+            for k, v in by_return.items()
+            if k != "none"
+        )
+        + ". "
         f"{len(with_ni)} items match National Indicators ({esc(', '.join(nis))}).",
     )
     if not check.empty:

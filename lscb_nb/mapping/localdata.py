@@ -318,7 +318,11 @@ def read_local_datasets(
                 "status": status,
                 "sheets_read": read,
                 "items": count,
-                "reason": f"skipped sheet(s): {', '.join(skipped)}" if skipped else None,
+                "reason": (
+                    f"skipped {'sheet' if len(skipped) == 1 else 'sheets'}: {', '.join(skipped)}"
+                    if skipped
+                    else None
+                ),
             }
         )
     frame = pd.concat(items, ignore_index=True) if items else pd.DataFrame()

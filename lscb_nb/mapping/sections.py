@@ -10,13 +10,10 @@ import logging
 
 import pandas as pd
 
-from lscb_nb.core import display
-from lscb_nb.core.datamodel import (
-    AGENCY_LABELS,
-    diff_datamodels,
-    format_diff_markdown,
-)
+from lscb_nb.core import changelog, display, labels
+from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, plural, table
+from lscb_nb.core.textdiff import code
 from lscb_nb.mapping import coverage, crosswalk
 from lscb_nb.mapping.context import Context, shared_figure
 
@@ -68,7 +65,8 @@ def section_replies(ctx: Context) -> Section:
             Borough=[
                 ctx.name(c) if isinstance(c, str) else "not identified"
                 for c in ctx.problems["la_code_ons"]
-            ]
+            ],
+            file=[code(f) if isinstance(f, str) else f for f in ctx.problems["file"]],
         )
         sec.add(
             f"{plural(len(unreadable), 'file')} could not be read at all, and "
@@ -134,10 +132,11 @@ def section_coverage_matrix(ctx: Context) -> Section:
     if ctx.matrix.empty:
         return nothing_to_show("No borough's dataset could be read.")
     return Section().add(
-        "Each row is a borough that sent a readable dataset, each column a candidate item, "
-        "grouped by the agency that supplies it. Dark cells are items the borough already "
-        "collects. Children's social care columns are mostly dark: those figures exist "
-        "everywhere. Pale blocks are where boards know little today.",
+        "Each row is a candidate item, named by its title and grouped in panels by the "
+        "agency that supplies it; each column is a borough that sent a readable dataset. "
+        "Dark cells are items the borough already collects, white cells items it does not. "
+        "The children's social care panel is mostly dark: those figures exist everywhere. "
+        "White blocks are where boards know little today.",
         shared_figure(ctx, "coverage_matrix.png"),
     )
 
@@ -216,9 +215,7 @@ def section_unmatched(ctx: Context) -> Section:
 def section_draft_dataset(ctx: Context) -> Section:
     sel = ctx.selection
     chosen = sel.loc[sel["in_draft"]]
-    diff = diff_datamodels(ctx.candidate, ctx.draft)
     shown = chosen.reset_index()[["item_id", "title", "agency", "boroughs", "tier", "reason"]]
-    shown["agency"] = shown["agency"].map(_agency)
     return Section().add(
         f"The draft dataset keeps the {int((chosen['tier'] == 'core').sum())} items collected "
         f"by at least {ctx.min_boroughs} of the {len(ctx.readable)} boroughs (a third, so "
@@ -229,19 +226,10 @@ def section_draft_dataset(ctx: Context) -> Section:
         f"written out as data-model version {esc(ctx.draft.version)} "
         f"({len(ctx.draft.items)} items) for phase 2 to assess.",
         table(
-            shown.rename(
-                columns={
-                    "item_id": "Item",
-                    "title": "Title",
-                    "agency": "Agency",
-                    "boroughs": "Boroughs collecting",
-                    "tier": "Tier",
-                    "reason": "Why it is in",
-                }
-            ),
+            labels.relabel(shown, {"boroughs": "Boroughs collecting", "reason": "Why it is in"}),
             caption=f"Draft dataset {ctx.draft.version}",
         ),
-        format_diff_markdown(diff, f"Changes from {ctx.candidate.version} to {ctx.draft.version}"),
+        changelog.show_changes(ctx.candidate, ctx.draft),
     )
 
 

@@ -11,6 +11,7 @@ import logging
 import pandas as pd
 
 from lscb_nb.core import fingerprints, phases
+from lscb_nb.core.labels import counted
 from lscb_nb.core.project import RAW_FOLDERS, Project
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,9 @@ def next_step(project: Project, entries: list[dict]) -> str:
         gaps = [p for p in project.periods if p not in found]
         if gaps:
             return (
-                f"Every phase is prepared. Returns for {len(gaps)} collection quarter(s) are "
-                f"not in yet ({gaps[0]} first); run `lscb-nb run` again as they arrive."
+                "Every phase is prepared. Returns for "
+                f"{counted(len(gaps), 'collection quarter')} are not in yet ({gaps[0]} first); "
+                "run `lscb-nb run` again as they arrive."
             )
     return "Every phase is prepared: `lscb-nb run` renders the reports."
 
@@ -131,7 +133,7 @@ def format_status(status: dict) -> str:
     for entry in status["phases"]:
         lines.append(f"{entry['number']} {entry['title']}")
         for value in entry["inputs"].values():
-            lines.append(f"   {value['folder']}: {value['files']} file(s)")
+            lines.append(f"   {value['folder']}: {counted(value['files'], 'file')}")
         if entry.get("authorities_replied") is not None:
             lines.append(f"   authorities replied: {entry['authorities_replied']}")
         if entry.get("raters") is not None:

@@ -15,7 +15,8 @@ import pandas as pd
 from matplotlib.ticker import StrMethodFormatter
 
 from lscb_nb.core import disclosure, display, labelling, periods
-from lscb_nb.pilot import completeness, funnels, observations
+from lscb_nb.core.labels import shorten
+from lscb_nb.pilot import completeness, funnels, observations, rug
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def plot_status_heatmap(
     grid = grid[sorted(grid.columns, key=periods.parse_period)]
     cmap = ListedColormap([completeness.STATUS_COLOURS[s] for s in order])
     labels = [
-        f"{display.shorten(str(titles.get(i, i)), 48)} ({i})" if titles is not None else i
+        f"{shorten(str(titles.get(i, i)), 48)} ({i})" if titles is not None else i
         for i in grid.index
     ]
     fig, ax = plt.subplots(figsize=(11, 0.2 * len(grid) + 2.0))
@@ -285,4 +286,87 @@ def plot_trend(
         f"Line chart of {item['title']} for {la_name} over {len(own.dropna())} quarters, from "
         f"{first:.1f} in {own.dropna().index[0]} to {last:.1f} in {own.dropna().index[-1]}, "
         f"against the pilot median ({spread[0.5].iloc[-1]:.1f} in {order[-1]}).",
+    )
+
+
+def plot_rug(
+    cells: pd.DataFrame,
+    titles: pd.Series,
+    *,
+    area: str,
+    period: str,
+    name: Callable[[str], str] = str,
+) -> plt.Figure:
+    """Fingertips' rug: items (rows, by title) × pilot boroughs (columns), each cell
+    coloured and marked by its comparison with the area (``cells``: the frame of
+    :func:`lscb_nb.pilot.rug.rug_cells`); no data is white with its state symbol."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    item_ids = list(dict.fromkeys(cells["item_id"]))
+    boroughs = list(dict.fromkeys(cells["la_code_ons"]))
+    order = {c: i for i, c in enumerate(rug.CATEGORIES)}
+    grid = cells.pivot(index="item_id", columns="la_code_ons", values="category")
+    grid = grid.reindex(index=item_ids, columns=boroughs)
+    symbols = cells.pivot(index="item_id", columns="la_code_ons", values="symbol")
+    symbols = symbols.reindex(index=item_ids, columns=boroughs)
+    fig, ax = plt.subplots(figsize=(7.7, 0.24 * len(item_ids) + 3.3))
+    cmap = ListedColormap([rug.COLOURS[c] for c in rug.CATEGORIES])
+    codes = grid.apply(lambda col: col.map(order)).to_numpy(float)
+    ax.imshow(codes, aspect="auto", cmap=cmap, vmin=-0.5, vmax=len(rug.CATEGORIES) - 0.5)
+    dark = {rug.HIGHER}  # white symbols on the dark blue; black on every other colour
+    for (r, c), cat in np.ndenumerate(grid.to_numpy(object)):
+        ax.text(
+            c,
+            r,
+            symbols.iat[r, c],
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if cat in dark else "black",
+        )
+    ax.set_xticks(np.arange(len(boroughs) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(item_ids) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="#bdbdbd", lw=0.6)
+    ax.grid(which="major", visible=False)
+    ax.tick_params(which="minor", length=0)
+    labels_ = [shorten(str(titles.get(i, i)), 50) for i in item_ids]
+    ax.set_yticks(range(len(item_ids)), labels_, fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_xticks(
+        range(len(boroughs)), [name(b) for b in boroughs], fontsize=8, rotation=90, va="bottom"
+    )
+    shown = [c for c in rug.CATEGORIES if (cells["category"] == c).any()]
+    fig.legend(
+        handles=[
+            Patch(facecolor=rug.COLOURS[c], edgecolor="#737373", label=text)
+            for c, text in zip(shown, rug.key(area, shown), strict=True)
+        ],
+        loc="lower center",
+        ncol=2,
+        fontsize=8,
+        frameon=False,
+    )
+    fig.suptitle(
+        f"Pilot boroughs against the {area} pilot average, {period}",
+        x=0.02,
+        ha="left",
+        fontweight="bold",
+    )
+    height = fig.get_figheight()
+    fig.subplots_adjust(left=0.45, right=0.985, top=1 - 1.9 / height, bottom=1.2 / height)
+    counts = rug.summary_by_borough(cells)
+    per = "; ".join(
+        f"{name(b)} is worse than {area} on {row[rug.WORSE]} of {len(item_ids)} items and "
+        f"better on {row[rug.BETTER]}"
+        + (f", no data on {row[rug.NO_DATA]}" if row[rug.NO_DATA] else "")
+        for b, row in counts.iterrows()
+    )
+    return display.describe(
+        fig,
+        f"Rug chart of {len(item_ids)} items (rows) by {len(boroughs)} pilot boroughs "
+        f"(columns) for {period}, each cell marked by how the borough compares with the "
+        f"{area} pilot average, allowing for each item's better direction. {per}. Items with "
+        f"no better direction are only higher ({int(counts[rug.HIGHER].sum())} cells) or lower "
+        f"({int(counts[rug.LOWER].sum())} cells).",
     )

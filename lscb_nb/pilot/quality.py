@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lscb_nb.core import periods, stats
+from lscb_nb.core.labels import rules_in_words
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,11 @@ def issue_summary(issues: pd.DataFrame, items: pd.DataFrame, by: str) -> pd.Data
     return out.sort_values("total", ascending=False)
 
 
-def cross_item_checks(issues: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
-    """Each cross-item rule with how many returns broke it (zero is good news)."""
+def cross_item_checks(
+    issues: pd.DataFrame, rules: pd.DataFrame, items: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Each cross-item rule with how many returns broke it (zero is good news), and
+    the rule in words (``rule``: from the titles of ``items`` where given)."""
     cross = issues.loc[issues["rule_code"].astype(str).str.startswith("X")]
     broken = {
         rule_id: int(cross["message"].astype(str).str.contains(rule_id, regex=False).sum())
@@ -46,6 +50,7 @@ def cross_item_checks(issues: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame
     }
     out = rules[["rule_id", "left", "operator", "right", "severity"]].copy()
     out["returns_breaking_it"] = out["rule_id"].map(broken).astype(int)
+    out["rule"] = rules_in_words(out, items)
     return out
 
 

@@ -28,6 +28,7 @@ from lscb_nb.core.datamodel import (
     to_dict,
 )
 from lscb_nb.core.fileio import write_text_atomic
+from lscb_nb.core.labels import counted
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,9 @@ def recommend(ev: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> pd.Dat
         )
         if row["boroughs_flagged"] >= t.amend_flags:
             why.append(
-                f"{row['boroughs_flagged']} borough(s) appear to count it under a different "
-                "definition"
+                f"{counted(row['boroughs_flagged'], 'borough')} "
+                f"{'appears' if row['boroughs_flagged'] == 1 else 'appear'} to count it under a "
+                "different definition"
             )
         if row["quality_issues"] >= t.amend_issues:
             why.append(f"{row['quality_issues']} value errors in returns")
@@ -167,7 +169,7 @@ def refined_datamodel(
         if decision == AMEND:
             who = flags.loc[flags["item_id"] == item["item_id"], "la_code_ons"].nunique()
             note = (
-                f" Pilot note: {who} pilot borough(s) counted this differently from the "
+                f" Pilot note: {counted(who, 'pilot borough')} counted this differently from the "
                 "definition above, or returned values that failed validation; agree the "
                 "counting rules with each agency's system owner before reporting."
             )

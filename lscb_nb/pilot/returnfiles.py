@@ -137,7 +137,9 @@ def _read_csv(path: Path, limits: ReadLimits) -> pd.DataFrame:
         first = decode_text(path.read_bytes()[: 1 << 16]).splitlines()[:1]
         found = {normalise_key(c) for c in (first[0].split(",") if first else [])}
         missing = [c for c in REQUIRED_CSV_COLUMNS if normalise_key(c) not in found]
-        raise ReturnFileError("F03", f"missing column(s) {', '.join(missing)}")
+        raise ReturnFileError(
+            "F03", f"missing {'column' if len(missing) == 1 else 'columns'} {', '.join(missing)}"
+        )
     twice = duplicate_columns(table.header, RAW_FIELDS)
     if twice:
         shown = "; ".join(

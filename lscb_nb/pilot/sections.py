@@ -13,12 +13,9 @@ import logging
 
 import pandas as pd
 
-from lscb_nb.core import disclosure, display, periods, states
-from lscb_nb.core.datamodel import (
-    diff_datamodels,
-    format_diff_markdown,
-)
+from lscb_nb.core import changelog, disclosure, display, periods, states
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, number, plural, table
+from lscb_nb.core.textdiff import code
 from lscb_nb.pilot import refinement
 from lscb_nb.pilot.context import Context, needs_returns
 
@@ -108,7 +105,10 @@ def section_scope(ctx: Context) -> Section:
             f"{plural(len(failed), 'file')} could not be read in full; the borough has been "
             "asked to send it again:",
             table(
-                failed[["file", "error"]].rename(columns={"file": "File", "error": "Problem"}),
+                failed[["file", "error"]]
+                .assign(file=failed["file"].map(code))
+                .rename(columns={"file": "File", "error": "Problem"}),
+                caption="Return files that could not be read in full",
             ),
         )
     return sec
@@ -215,10 +215,9 @@ def section_refinement(ctx: Context) -> Section:
     )
     if ctx.refined is not None:
         base = ctx.base
-        diff = diff_datamodels(base, ctx.refined)
         sec.add(
             f"The refined dataset is written as data-model version {esc(ctx.refined.version)} "
             f"({len(ctx.refined.items)} items), based on {esc(base.version)}. Its change log:",
-            format_diff_markdown(diff, f"Changes from {base.version} to {ctx.refined.version}"),
+            changelog.show_changes(base, ctx.refined),
         )
     return sec

@@ -9,10 +9,10 @@ import logging
 import numpy as np
 import pandas as pd
 
-from lscb_nb.core import disclosure, display, reference
+from lscb_nb.core import disclosure, display, periods, reference
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, number, plural, table
-from lscb_nb.pilot import comparators, figures, funnels, observations, published, spine
-from lscb_nb.pilot.context import Context, borough_benchmark, needs_returns
+from lscb_nb.pilot import comparators, figures, funnels, observations, published, rug, spine, stage
+from lscb_nb.pilot.context import Context, borough_benchmark, needs_returns, prepared_benchmarks
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,54 @@ def section_benchmark(ctx: Context) -> Section:
         display.state_key(shown[["Value"]]),
     )
     return sec
+
+
+def _all_benchmarks(ctx: Context) -> pd.DataFrame:
+    """Every pilot borough's benchmark table for the report's quarter: the stage's,
+    when it prepared that quarter, else worked out here."""
+    prepared = prepared_benchmarks(ctx)
+    latest = max(ctx.period_labels, key=periods.parse_period) if ctx.period_labels else None
+    if not prepared.empty and ctx.period == latest and "vs_london" in prepared.columns:
+        return prepared
+    tables = [
+        comparators.borough_benchmark(
+            ctx.obs, la, ctx.period, ctx.authorities, stage.neighbour_codes(la), exclude=ctx.flags
+        ).assign(la_code_ons=la)
+        for la in ctx.pilots
+    ]
+    tables = [t for t in tables if not t.empty]
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+@needs_returns
+def section_rug(ctx: Context) -> Section:
+    """Fingertips' rug for the area report: every pilot borough against the area on
+    every item, by significance and the item's better direction."""
+    if not ctx.is_london:
+        return Section()
+    cells = rug.rug_cells(_all_benchmarks(ctx), ctx.items, list(ctx.pilots), ctx.threshold)
+    if cells.empty:
+        return nothing_to_show(f"No pilot borough supplied figures for {ctx.period}.")
+    counts = rug.summary_by_borough(cells)
+    worst = counts[rug.WORSE].idxmax()
+    titles = ctx.items["title"]
+    return Section().add(
+        f"Every pilot borough's figures for {esc(ctx.period)} against the {esc(ctx.area)} "
+        "pilot average, item by item, as OHID's Fingertips shows areas against England. A "
+        "borough is better or worse only where its 95% confidence interval excludes the "
+        "average, read through the item's better direction; where neither direction is "
+        "better the cell is only higher or lower, in blue. Each cell carries a symbol as "
+        "well as a colour, and a figure not supplied or suppressed is shown as no data, "
+        f"never as similar. {esc(ctx.name(worst))} is worse than {esc(ctx.area)} on the most "
+        f"items ({counts.at[worst, rug.WORSE]} of {cells['item_id'].nunique()}).",
+        figures.plot_rug(cells, titles, area=ctx.area, period=ctx.period, name=ctx.name),
+        table(
+            rug.rug_table(cells, titles, ctx.name),
+            caption=f"Pilot boroughs against {ctx.area}, {ctx.period}: the rug's cells",
+            max_rows=10,
+        ),
+        "Key: " + "; ".join(esc(k) for k in rug.key(ctx.area)) + ".",
+    )
 
 
 @needs_returns

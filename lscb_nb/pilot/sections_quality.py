@@ -7,9 +7,10 @@ import logging
 import numpy as np
 import pandas as pd
 
-from lscb_nb.core import periods
+from lscb_nb.core import labels, periods
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, esc, nothing_to_show, plural, table
+from lscb_nb.core.textdiff import code
 from lscb_nb.pilot import completeness, figures, quality
 from lscb_nb.pilot.context import Context, needs_returns
 
@@ -201,17 +202,16 @@ def section_quality(ctx: Context) -> Section:
                 table(by_agency.rename(columns=str.capitalize), caption="Issues by agency"),
             )
         listing_cols = ["file", "sheet", "row", "column", "rule_code", "message"]
-        sec.add(
-            "Every issue, as the borough's data officer needs it to find and fix the cell:",
-            table(
-                issues[listing_cols]
-                .rename(columns=str.capitalize)
-                .rename(columns={"Rule_code": "Rule"}),
-                caption="Issue list",
-                max_rows=40,
-            ),
+        shown = issues[listing_cols].assign(
+            file=[code(f) if isinstance(f, str) else f for f in issues["file"]],
+            column=issues["column"].map(labels.file_column),
         )
-    checks = quality.cross_item_checks(ctx.returns.issues, ctx.rules)
+        sec.add(
+            "Every issue, as the borough's data officer needs it to find and fix the cell "
+            "(a column is named as the file heads it):",
+            table(labels.relabel(shown), caption="Issue list", max_rows=40),
+        )
+    checks = quality.cross_item_checks(ctx.returns.issues, ctx.rules, ctx.items)
     broken = checks.loc[checks["returns_breaking_it"] > 0]
     sec.add(
         f"The {len(checks)} cross-item rules (for example, child protection plans started "
@@ -223,7 +223,12 @@ def section_quality(ctx: Context) -> Section:
         )
     )
     if not broken.empty:
-        sec.add(table(broken.rename(columns=str.capitalize)))
+        sec.add(
+            table(
+                labels.relabel(broken[["rule", "returns_breaking_it"]]),
+                caption="Cross-item rules that failed",
+            )
+        )
     return sec
 
 

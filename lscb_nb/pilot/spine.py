@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from lscb_nb.core import disclosure, display, periods
+from lscb_nb.core.labels import shorten
 from lscb_nb.pilot import comparators
 
 # Spine-chart dot colours: significance against the pilot average, respecting the
@@ -91,7 +92,7 @@ def _spine_rows(
         rows.append(
             {
                 "item_id": r["item_id"],
-                "label": f"{display.shorten(str(r['title']), 64)} ({r['item_id']})",
+                "label": f"{shorten(str(r['title']), 64)} ({r['item_id']})",
                 "rag": r["rag"] if r["polarity"] != "neutral" else r["vs_london"],
                 "value": _figure_text(r["value"], places),
                 "area": _figure_text(centre.iloc[i], places),
@@ -188,8 +189,8 @@ def plot_spine(
     top = n - 0.1
     heads = {
         "item": ("Item", "left"),
-        "value": (display.shorten(la_name, 14), "right"),
-        "area": (display.shorten(area, 14), "right"),
+        "value": (shorten(la_name, 14), "right"),
+        "area": (shorten(area, 14), "right"),
         "worst": ("Worst /\nlowest", "right"),
         "best": ("Best /\nhighest", "right"),
     }

@@ -11,25 +11,31 @@ import pandas as pd
 
 from lscb_nb.core.datamodel.model import DataModel, range_text, to_dict
 from lscb_nb.core.datamodel.schema import ITEM_FIELDS, RULE_FIELDS, RULE_ID_PATTERN
+from lscb_nb.core.labels import rule_text
 
 log = logging.getLogger(__name__)
 
 DIFF_COLUMNS: tuple[str, ...] = ("item_id", "change", "field", "old_value", "new_value")
 
 
-def _summary(record: dict) -> str:
+def _summary(record: dict, items: pd.DataFrame) -> str:
+    """An added or removed item by its title; a rule in words, from the titles of the
+    items of its own version."""
     if "rule_id" in record:
-        return f"{record['left']} {record['operator']} {record['right']} ({record['severity']})"
+        return rule_text(record, items)
     return record["title"]
 
 
-def _diff_records(old: list[dict], new: list[dict], key: str, fields: Iterable[str]) -> list:
+def _diff_records(
+    old: list[dict], new: list[dict], key: str, fields: Iterable[str], items: tuple
+) -> list:
     old_by, new_by = {r[key]: r for r in old}, {r[key]: r for r in new}
+    old_items, new_items = items
     rows = []
     for record in new:
         rid = record[key]
         if rid not in old_by:
-            rows.append((rid, "added", None, None, _summary(record)))
+            rows.append((rid, "added", None, None, _summary(record, new_items)))
             continue
         before = old_by[rid]
         for field in fields:
@@ -37,7 +43,7 @@ def _diff_records(old: list[dict], new: list[dict], key: str, fields: Iterable[s
                 rows.append((rid, "changed", field, before.get(field), record.get(field)))
     for record in old:
         if record[key] not in new_by:
-            rows.append((record[key], "removed", None, _summary(record), None))
+            rows.append((record[key], "removed", None, _summary(record, old_items), None))
     return rows
 
 
@@ -45,12 +51,15 @@ def diff_datamodels(old: DataModel, new: DataModel) -> pd.DataFrame:
     """What changed from ``old`` to ``new``: one row per changed field of an item or rule.
 
     Columns :data:`DIFF_COLUMNS`. An added or removed item (or rule) is one row with
-    ``field`` None and its title (a rule's check) as the new or old value. Rules are
-    keyed by ``rule_id`` in the ``item_id`` column.
+    ``field`` None and its title (a rule's check, in words) as the new or old value.
+    Rules are keyed by ``rule_id`` in the ``item_id`` column.
     """
     a, b = to_dict(old), to_dict(new)
-    rows = _diff_records(a["items"], b["items"], "item_id", ITEM_FIELDS[1:])
-    rows += _diff_records(a["cross_item_rules"], b["cross_item_rules"], "rule_id", RULE_FIELDS[1:])
+    versions = (old.items, new.items)
+    rows = _diff_records(a["items"], b["items"], "item_id", ITEM_FIELDS[1:], versions)
+    rows += _diff_records(
+        a["cross_item_rules"], b["cross_item_rules"], "rule_id", RULE_FIELDS[1:], versions
+    )
     frame = pd.DataFrame(rows, columns=list(DIFF_COLUMNS), dtype=object)
     return frame
 

@@ -24,6 +24,7 @@ from lscb_nb.core.datamodel.vocab import (
     UNIT_LABELS,
 )
 from lscb_nb.core.fileio import write_json_atomic, write_text_atomic
+from lscb_nb.core.labels import field_label
 
 log = logging.getLogger(__name__)
 
@@ -142,29 +143,33 @@ def write_table_schema(dm: DataModel, path: Path | str) -> Path:
     return write_json_atomic(path, to_table_schema(dm))
 
 
+# The dictionary's columns and their headings (declared in data/vocab/labels.yaml).
 DICTIONARY_COLUMNS: dict[str, str] = {
-    "item_id": "Item",
-    "title": "Title",
-    "aliases": "Also known as",
-    "agency": "Agency",
-    "theme": "Theme",
-    "definition": "Definition",
-    "numerator": "Numerator",
-    "denominator": "Denominator",
-    "denominator_item": "Denominator item",
-    "unit": "Unit",
-    "polarity": "Polarity",
-    "decimal_places": "Decimal places",
-    "frequency": "Frequency",
-    "measure_type": "Measure type",
-    "lscb_function": "LSCB function",
-    "statutory_return": "Statutory return",
-    "source_systems": "Source systems",
-    "national_indicators": "National indicators",
-    "published_measures": "Published measures",
-    "related_items": "Related items",
-    "valid_range": "Valid range",
-    "essential": "Essential",
+    name: field_label(name)
+    for name in (
+        "item_id",
+        "title",
+        "aliases",
+        "agency",
+        "theme",
+        "definition",
+        "numerator",
+        "denominator",
+        "denominator_item",
+        "unit",
+        "polarity",
+        "decimal_places",
+        "frequency",
+        "measure_type",
+        "lscb_function",
+        "statutory_return",
+        "source_systems",
+        "national_indicators",
+        "published_measures",
+        "related_items",
+        "valid_range",
+        "essential",
+    )
 }
 
 

@@ -63,6 +63,9 @@ POLARITY_LABELS = _labels("polarity")
 FREQUENCY_LABELS = _labels("frequency")
 MEASURE_TYPE_LABELS = _labels("measure_type")
 TIER_LABELS = _labels("tier")
+STATUS_LABELS = _labels("status")
+SEVERITY_LABELS = _labels("severity")
+OPERATOR_LABELS = _labels("operator")
 PUBLISHED_SOURCE_LABELS: dict[str, str] = source_labels("published")
 
 # What the schema's `x-vocab` names resolve to.

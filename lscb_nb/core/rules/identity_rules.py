@@ -96,7 +96,7 @@ def authority_codes_disagree(df: pd.DataFrame, ctx: ReturnContext) -> list[Findi
     clash = authority_clash(df)
     hit = df.loc[clash]  # the message is built for the rows that need one
     detail = (
-        "new_la_code "
+        "the ONS code "
         + hit["la_code_ons"]
         + " is "
         + hit["la_expected_name"]
