@@ -31,6 +31,7 @@ def test_shared_figures_are_drawn_once_and_reused(tmp_path):
 def test_table_escapes_borough_text_and_shows_missing_as_a_dash():
     html = display.table(
         pd.DataFrame({"note": ["<script>alert(1)</script>", pd.NA], "n": [1234.5, None]}),
+        "Notes from boroughs",
         decimals={"n": 1},
     ).data
     assert "<script>" not in html and "&lt;script&gt;" in html
@@ -42,7 +43,9 @@ def test_table_prints_years_as_written_and_carries_its_source():
     import re
 
     frame = pd.DataFrame({"Year to March": [2025, 2024], "Published": [2217.14, 1000.0]})
-    html = display.table(frame, decimals={"Published": 1}, meta={"kind": "grid", "n": 2}).data
+    html = display.table(
+        frame, "Published figures", decimals={"Published": 1}, meta={"kind": "grid", "n": 2}
+    ).data
     assert ">2025<" in html and "2,025" not in html and "2,217.1" in html
     raw = re.search(r'data-lscb="([^"]+)"', html).group(1)
     import html as h
@@ -121,3 +124,10 @@ def test_shared_figures_keep_their_alt_text(tmp_path):
     display.save_shared_figures(tmp_path, {"peak.png": draw}, {"peak": 5})
     reused = display.shared_figure(tmp_path, "peak.png", draw, {"peak": 5}, reuse=True)
     assert reused.alt == "A line peaking at 5."
+
+
+def test_every_table_must_say_what_it_is():
+    import pytest
+
+    with pytest.raises(TypeError):
+        display.table(pd.DataFrame({"n": [1]}))  # no caption: refused, never "Table"

@@ -45,7 +45,7 @@ def test_an_appended_note_is_one_added_run():
 
 def test_a_marked_cell_is_escaped_then_marked_with_del_and_ins():
     marked = word_diff("Under <5s & others", "Under <18s & others")
-    html = str(display.table(pd.DataFrame({"Item": ["CSC01"], "Change": [marked]})).data)
+    html = str(display.table(pd.DataFrame({"Item": ["CSC01"], "Change": [marked]}), "Changes").data)
     assert "<script" not in html and "&lt;5s" in html and "&amp;" in html
     removed = re.search(r"<del>(.*?)</del>", html).group(1)
     added = re.search(r"<ins>(.*?)</ins>", html).group(1)
@@ -57,12 +57,14 @@ def test_a_marked_cell_is_escaped_then_marked_with_del_and_ins():
 
 def test_a_marked_cell_downloads_as_plain_words():
     marked = word_diff("within 15 days", "within 10 days")
-    download = display.table(pd.DataFrame({"Change": [marked]})).download
+    download = display.table(pd.DataFrame({"Change": [marked]}), "Changes").download
     assert download["rows"] == [["within [removed: 15] [added: 10] days"]]
 
 
 def test_a_quoted_identifier_is_shown_as_code():
-    html = str(display.table(pd.DataFrame({"Column": [code("item_id", "Item (", ")")]})).data)
+    html = str(
+        display.table(pd.DataFrame({"Column": [code("item_id", "Item (", ")")]}), "Columns").data
+    )
     assert "Item (<code>item_id</code>)" in html
 
 

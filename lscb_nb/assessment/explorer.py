@@ -37,6 +37,7 @@ def explorer(ctx: Context, explore: bool = False):
                         ["item_id", "title", "usefulness", "accessibility", "decision"]
                     ].astype({"decision": str}),
                     decimals={"usefulness": 2, "accessibility": 2},
+                    caption="Items in the priority matrix",
                 )
             )
 

@@ -266,6 +266,7 @@ def section_decisions(ctx: Context) -> Section:
             )
             .astype({"Decision": str}),
             decimals={"Usefulness": 2, "Accessibility": 2},
+            caption="Every item's place in the priority matrix",
         ),
     )
 
@@ -329,5 +330,6 @@ def section_borough(ctx: Context) -> Section:
                 f"{ctx.area} ": 2,
                 "Difference": 2,
             },
+            caption=f"Where {ctx.la_name}'s raters differ most from {ctx.area}'s",
         ),
     )

@@ -310,7 +310,7 @@ class Table(HTML):
 
 def table(
     frame: pd.DataFrame,
-    caption: str | None = None,
+    caption: str,
     decimals: Mapping[str, int] | None = None,
     percent: Iterable[str] = (),
     index: bool = False,
@@ -319,7 +319,8 @@ def table(
     years: Iterable[str] = (),
     row_header: bool = True,
 ) -> Table:
-    """A formatted, escaped, captioned HTML table, with its data for download.
+    """A formatted, escaped, captioned HTML table, with its data for download. The
+    caption is required: it names the table for screen readers and its download.
 
     Numbers get thousands separators and the decimals given per column (0 by
     default); strings, including borough-supplied text and suppression codes,
@@ -365,7 +366,7 @@ def table(
     number_id = next(_TABLE_NUMBER)
     spec = {
         "id": f"lscb-table-{number_id}",
-        "caption": caption or "Table",
+        "caption": caption,
         "columns": columns,
         "rows": rows,
         "fold": len(rows) if max_rows is None else max(1, max_rows),
@@ -373,7 +374,7 @@ def table(
         "meta": json.dumps(dict(meta), default=str) if meta else "",
     }
     download = {
-        "caption": caption or f"Table {number_id}",
+        "caption": caption,
         "columns": [c["label"] for c in columns],
         "rows": [[plain[c](v) for c, v in zip(frame.columns, r, strict=True)] for r in records],
     }

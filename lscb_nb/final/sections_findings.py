@@ -64,6 +64,7 @@ def section_it(ctx: Context) -> Section:
             ),
             decimals={"% supplied": 0, "% on time": 0},
             max_rows=15,
+            caption="Figures supplied in the pilot, by the system that holds them",
         )
     )
     if ctx.assessment is not None and "ratings" in ctx.assessment:
@@ -249,7 +250,9 @@ def section_children(ctx: Context) -> Section:
         )
         + "Where boroughs could supply these figures they were among the few that tell a board "
         "whether children are heard, not only whether services were delivered.",
-        table(rows, decimals={"% supplied in the pilot": 0}),
+        table(
+            rows, decimals={"% supplied in the pilot": 0}, caption="Items on children's involvement"
+        ),
     )
 
 

@@ -163,6 +163,7 @@ def section_coverage_by_agency_theme(ctx: Context) -> Section:
                 }
             ),
             decimals={"% of boroughs": 0},
+            caption="Coverage of the data model, by agency",
         ),
     )
 
@@ -185,7 +186,8 @@ def section_never_collected(ctx: Context) -> Section:
                     "agency": "Agency",
                     "essential": "Essential",
                 }
-            )
+            ),
+            caption="Candidate items no borough collects",
         ),
     )
 
@@ -208,6 +210,7 @@ def section_unmatched(ctx: Context) -> Section:
                 }
             ),
             max_rows=25,
+            caption="Local measures kept by two or more boroughs that match no item",
         ),
     )
 
@@ -264,12 +267,14 @@ def section_borough(ctx: Context) -> Section:
         table(
             start.rename(columns={"item_id": "Item", "title": "Title", "agency": "Agency"}),
             decimals={"% of boroughs collecting": 0},
+            caption="Draft items it would have to start collecting",
         ),
         f"It collects {plural(len(prof['rare']), 'item')} that fewer than a third of boroughs "
         "do: practice others could learn from.",
         table(
             rare.rename(columns={"item_id": "Item", "title": "Title"}),
             decimals={"% of boroughs collecting": 0},
+            caption="Items it collects that few boroughs do",
         )
         if not rare.empty
         else None,

@@ -255,7 +255,7 @@ def section_definitions(ctx: Context) -> Section:
         "than the definition: far outside what the other pilot boroughs report, or a sudden "
         "change that nobody else shows. These are questions to raise with the borough's data "
         "officer, not findings about its performance.",
-        table(shown),
+        table(shown, caption="Figures that suggest a different definition"),
     )
     for row in flags.drop_duplicates(["item_id", "la_code_ons"]).head(4).itertuples():
         sec.add(
