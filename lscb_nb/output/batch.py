@@ -241,14 +241,17 @@ def _execute_logged(job: Job, notebooks_dir: str, run_dir: str, kernel: str) -> 
     out_nb = Path(run_dir) / "notebooks" / f"{job.slug}.ipynb"
     job.ipynb = str(out_nb.relative_to(run_dir))
     try:
-        pm.execute_notebook(
-            str(Path(notebooks_dir) / job.notebook),
-            str(out_nb),
-            parameters=job.parameters,
-            kernel_name=kernel,
-            progress_bar=False,
-            log_output=True,
-            cwd=notebooks_dir,
+        retrying_kernel_start(
+            lambda: pm.execute_notebook(
+                str(Path(notebooks_dir) / job.notebook),
+                str(out_nb),
+                parameters=job.parameters,
+                kernel_name=kernel,
+                progress_bar=False,
+                log_output=True,
+                cwd=notebooks_dir,
+            ),
+            job.slug,
         )
         out_html = Path(run_dir) / "reports" / f"{job.slug}.html"
         with _RENDER_LOCK:
@@ -269,6 +272,34 @@ def _execute_logged(job: Job, notebooks_dir: str, run_dir: str, kernel: str) -> 
         job.error = _error_text(exc)
     job.seconds = round(time.perf_counter() - start, 2)
     return job
+
+
+# A kernel that never started: jupyter_client picks free ports by binding and
+# releasing them, so two kernels started at once on one machine (as dask workers
+# do) can race for a port. Nothing of the report has run: start it again.
+_KERNEL_START_FAILURES = ("before replying to kernel_info", "Address already in use")
+KERNEL_START_ATTEMPTS = 3
+
+
+def kernel_never_started(exc: BaseException) -> bool:
+    """The error says the kernel failed to start, not that the notebook failed."""
+    if type(exc).__name__ == "PapermillExecutionError":
+        return False
+    return any(text in str(exc) for text in _KERNEL_START_FAILURES)
+
+
+def retrying_kernel_start(run, slug: str, attempts: int = KERNEL_START_ATTEMPTS):
+    """``run()``, started again (up to ``attempts`` times in all) when its kernel
+    never started; any other error, or the last attempt's, is raised as it came."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return run()
+        except Exception as exc:
+            if attempt == attempts or not kernel_never_started(exc):
+                raise
+            log.warning("report %s: kernel did not start (%s); trying again", slug, exc)
+            time.sleep(0.5 * attempt)
+    return None
 
 
 def _error_text(exc: Exception) -> str:
