@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -79,6 +80,18 @@ def load_criteria(path: Path | str = CRITERIA_FILE) -> Criteria:
         ]
     )
     return Criteria(criteria, anchors, str(raw.get("dont_know", "DK")))
+
+
+@cache
+def shipped_criteria() -> Criteria:
+    """The criteria the toolkit ships, read once."""
+    return load_criteria()
+
+
+def criterion_label(criterion: str) -> str:
+    """A criterion's name in words, as reports and explorers show it:
+    ``definition_match`` is "Definition match"."""
+    return str(criterion).replace("_", " ").strip().capitalize()
 
 
 # --------------------------------------------------------------------------------------

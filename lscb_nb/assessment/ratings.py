@@ -209,8 +209,14 @@ def system_accessibility(ratings: pd.DataFrame) -> pd.DataFrame:
 def accessibility_grid(ratings: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     """Mean accessibility score by supplying agency (rows, labelled, hardest first) and
     criterion (columns)."""
+    return score_grid(ratings, items, "accessibility")
+
+
+def score_grid(ratings: pd.DataFrame, items: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """Mean score on one dimension's criteria by supplying agency (rows, labelled,
+    lowest first) and criterion (columns, as coded)."""
     r = ratings.dropna(subset=["score"]).astype({"score": float})
-    access = r.loc[r["dimension"] == "accessibility"].copy()
-    access["agency"] = access["item_id"].map(items["agency"]).map(lambda a: AGENCY_LABELS.get(a, a))
-    grid = access.pivot_table(index="agency", columns="criterion", values="score", aggfunc="mean")
+    scored = r.loc[r["dimension"] == dimension].copy()
+    scored["agency"] = scored["item_id"].map(items["agency"]).map(lambda a: AGENCY_LABELS.get(a, a))
+    grid = scored.pivot_table(index="agency", columns="criterion", values="score", aggfunc="mean")
     return grid.loc[grid.mean(axis=1).sort_values().index]

@@ -172,7 +172,7 @@ def widgets(ex: Explorer):
     import ipywidgets as w
 
     wide = {"description_width": "initial"}
-    layout = w.Layout(width="46em")
+    layout = w.Layout(width="95%", max_width="46em")  # the rest: the widget's margins
     ctx = ex.ctx
     boroughs = ex.boroughs()
     start = ctx.la_code if ctx.la_code in {c for _, c in boroughs} else boroughs[0][1]
@@ -200,7 +200,9 @@ def widgets(ex: Explorer):
     for control in (borough, item, quarter):
         control.observe(redraw, names="value")
     redraw()
-    box = w.VBox([borough, item, quarter, text, w.HBox([funnel, trend]), spine_img])
+    # side by side when the notebook is wide enough, else the trend wraps below
+    pair = w.HBox([funnel, trend], layout=w.Layout(flex_flow="row wrap", max_width="100%"))
+    box = w.VBox([borough, item, quarter, text, pair, spine_img])
     box.redraw = redraw  # for tests and the benchmark: the same call a change makes
     box.controls = {"borough": borough, "item": item, "quarter": quarter, "text": text}
     return box

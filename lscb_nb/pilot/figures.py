@@ -269,7 +269,7 @@ def plot_trend(
     own = mine.loc[mine["la_code_ons"] == la_code].set_index("period")["value"].reindex(order)
     if own.dropna().empty:
         return None
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, ax = plt.subplots(figsize=(7, 3.2))
     x = range(len(order))
     ax.fill_between(x, spread[0.25], spread[0.75], color="#d9d9d9", label="middle half of pilot")
     ax.plot(x, spread[0.5], color="#636363", lw=1.2, ls="--", label="pilot median")
@@ -278,7 +278,8 @@ def plot_trend(
     unit = observations.unit_label(item["unit"], item.get("measure_type"), item.get("frequency"))
     ax.set_ylabel(unit, fontsize=8)
     ax.set_title(f"{item['title']}: {la_name} over time", fontsize=10)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=3, frameon=False)
+    # beside the axes: below, it would collide with the slanted quarter labels
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.tight_layout()
     first, last = own.dropna().iloc[0], own.dropna().iloc[-1]
     return display.describe(
