@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
+import pytest
 from IPython.display import Image
 
 from lscb_nb.core import display
@@ -31,6 +32,7 @@ def test_shared_figures_are_drawn_once_and_reused(tmp_path):
 def test_table_escapes_borough_text_and_shows_missing_as_a_dash():
     html = display.table(
         pd.DataFrame({"note": ["<script>alert(1)</script>", pd.NA], "n": [1234.5, None]}),
+        caption="Notes",
         decimals={"n": 1},
     ).data
     assert "<script>" not in html and "&lt;script&gt;" in html
@@ -42,12 +44,33 @@ def test_table_prints_years_as_written_and_carries_its_source():
     import re
 
     frame = pd.DataFrame({"Year to March": [2025, 2024], "Published": [2217.14, 1000.0]})
-    html = display.table(frame, decimals={"Published": 1}, meta={"kind": "grid", "n": 2}).data
+    html = display.table(
+        frame, caption="Published", decimals={"Published": 1}, meta={"kind": "grid", "n": 2}
+    ).data
     assert ">2025<" in html and "2,025" not in html and "2,217.1" in html
     raw = re.search(r'data-lscb="([^"]+)"', html).group(1)
     import html as h
 
     assert json.loads(h.unescape(raw)) == {"kind": "grid", "n": 2}
+
+
+def test_a_table_is_named_by_its_caption_and_needs_one():
+    """Screen readers announce a table and its keyboard-scrollable region by the
+    caption; a table without one would be announced as nothing in particular."""
+    import lxml.html
+
+    frame = pd.DataFrame({"Borough": ["Camden"], "Referrals": [1234]})
+    block = lxml.html.fragment_fromstring(
+        display.table(frame, caption="Referrals <by> borough").data
+    )
+    region = block.xpath("//div[@role='region']")[0]
+    caption = block.xpath("//caption")[0]
+    assert region.get("tabindex") == "0"
+    assert region.get("aria-labelledby") == caption.get("id")
+    assert caption.text_content() == "Referrals <by> borough"
+    for missing in ("", "   ", None):
+        with pytest.raises(ValueError, match="caption"):
+            display.table(frame, caption=missing)
 
 
 def test_every_header_has_the_state_key():

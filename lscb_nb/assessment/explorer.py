@@ -36,6 +36,7 @@ def explorer(ctx: Context, explore: bool = False):
                     d.reset_index()[
                         ["item_id", "title", "usefulness", "accessibility", "decision"]
                     ].astype({"decision": str}),
+                    caption="Items matching the filters",
                     decimals={"usefulness": 2, "accessibility": 2},
                 )
             )

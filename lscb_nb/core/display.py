@@ -304,7 +304,7 @@ class Table(HTML):
 
 def table(
     frame: pd.DataFrame,
-    caption: str | None = None,
+    caption: str,
     decimals: Mapping[str, int] | None = None,
     percent: Iterable[str] = (),
     index: bool = False,
@@ -314,6 +314,10 @@ def table(
     row_header: bool = True,
 ) -> Table:
     """A formatted, escaped, captioned HTML table, with its data for download.
+
+    The caption is required: it names the table for a screen reader (the table
+    and its scroll region are labelled by it), for the CSV download and for the
+    reader who lands on the table from the contents.
 
     Numbers get thousands separators and the decimals given per column (0 by
     default); strings, including borough-supplied text and suppression codes,
@@ -327,6 +331,9 @@ def table(
     the first column heads its row (``scope="row"``), and stays in view when a
     wide table scrolls sideways on a narrow screen.
     """
+    caption = " ".join(str(caption or "").split())
+    if not caption:
+        raise ValueError("a table needs a caption saying what it shows")
     if index:
         frame = frame.reset_index()
     decimals = dict(decimals or {})
@@ -355,7 +362,7 @@ def table(
     number_id = next(_TABLE_NUMBER)
     spec = {
         "id": f"lscb-table-{number_id}",
-        "caption": caption or "Table",
+        "caption": caption,
         "columns": columns,
         "rows": rows,
         "fold": len(rows) if max_rows is None else max(1, max_rows),
@@ -363,7 +370,7 @@ def table(
         "meta": json.dumps(dict(meta), default=str) if meta else "",
     }
     download = {
-        "caption": caption or f"Table {number_id}",
+        "caption": caption,
         "columns": [c["label"] for c in columns],
         "rows": [[plain[c](v) for c, v in zip(frame.columns, r, strict=True)] for r in records],
     }

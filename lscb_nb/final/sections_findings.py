@@ -61,6 +61,7 @@ def section_it(ctx: Context) -> Section:
                     "on_time_pct": "% on time",
                 }
             ),
+            caption="Source systems by how often their figures arrived on time",
             decimals={"% supplied": 0, "% on time": 0},
             max_rows=15,
         )
@@ -247,7 +248,11 @@ def section_children(ctx: Context) -> Section:
         )
         + "Where boroughs could supply these figures they were among the few that tell a board "
         "whether children are heard, not only whether services were delivered.",
-        table(rows, decimals={"% supplied in the pilot": 0}),
+        table(
+            rows,
+            caption="Items on children's views and participation",
+            decimals={"% supplied in the pilot": 0},
+        ),
     )
 
 

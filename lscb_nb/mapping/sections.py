@@ -163,6 +163,7 @@ def section_coverage_by_agency_theme(ctx: Context) -> Section:
                     "never_collected": "Collected by none",
                 }
             ),
+            caption="Candidate items already collected, by supplying agency",
             decimals={"% of boroughs": 0},
         ),
     )
@@ -186,7 +187,8 @@ def section_never_collected(ctx: Context) -> Section:
                     "agency": "Agency",
                     "essential": "Essential",
                 }
-            )
+            ),
+            caption="Candidate items no borough collects",
         ),
     )
 
@@ -208,6 +210,7 @@ def section_unmatched(ctx: Context) -> Section:
                     "agency_words": "Source named",
                 }
             ),
+            caption="Local measures kept by two or more boroughs with no data-model item",
             max_rows=25,
         ),
     )
@@ -275,12 +278,14 @@ def section_borough(ctx: Context) -> Section:
         f"collecting {len(prof['to_start'])}:",
         table(
             start.rename(columns={"item_id": "Item", "title": "Title", "agency": "Agency"}),
+            caption=f"Draft items {ctx.la_name} would have to start collecting",
             decimals={"% of boroughs collecting": 0},
         ),
         f"It collects {plural(len(prof['rare']), 'item')} that fewer than a third of boroughs "
         "do: practice others could learn from.",
         table(
             rare.rename(columns={"item_id": "Item", "title": "Title"}),
+            caption=f"Items {ctx.la_name} collects that fewer than a third of boroughs do",
             decimals={"% of boroughs collecting": 0},
         )
         if not rare.empty

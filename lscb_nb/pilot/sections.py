@@ -109,6 +109,7 @@ def section_scope(ctx: Context) -> Section:
             "asked to send it again:",
             table(
                 failed[["file", "error"]].rename(columns={"file": "File", "error": "Problem"}),
+                caption="Return files that could not be read in full",
             ),
         )
     return sec

@@ -223,7 +223,12 @@ def section_quality(ctx: Context) -> Section:
         )
     )
     if not broken.empty:
-        sec.add(table(broken.rename(columns=str.capitalize)))
+        sec.add(
+            table(
+                broken.rename(columns=str.capitalize),
+                caption="Cross-item rules that failed in at least one return",
+            )
+        )
     return sec
 
 
@@ -250,7 +255,7 @@ def section_definitions(ctx: Context) -> Section:
         "than the definition: far outside what the other pilot boroughs report, or a sudden "
         "change that nobody else shows. These are questions to raise with the borough's data "
         "officer, not findings about its performance.",
-        table(shown),
+        table(shown, caption="Figures that may be counted to a different definition"),
     )
     for row in flags.drop_duplicates(["item_id", "la_code_ons"]).head(4).itertuples():
         sec.add(
