@@ -14,6 +14,16 @@ if ! command -v chromium >/dev/null 2>&1; then
     exit 1
   fi
 fi
+# The accessibility test injects axe-core (npm, pinned by tests/browser/package-lock.json).
+if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "error: the accessibility test needs axe-core from npm, and npm is missing:" >&2
+    echo "       install Node.js and npm (e.g. sudo apt-get install npm), then run this again." >&2
+    exit 1
+  fi
+  echo "== installing axe-core for the accessibility test"
+  npm ci --prefix tests/browser --no-audit --no-fund
+fi
 export PATH="$PWD/.venv/bin:$PATH"
 ruff check .
 ruff format --check .

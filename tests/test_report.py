@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
+import pytest
 from IPython.display import Image
 
 from lscb_nb.core import display
@@ -51,6 +52,25 @@ def test_table_prints_years_as_written_and_carries_its_source():
     import html as h
 
     assert json.loads(h.unescape(raw)) == {"kind": "grid", "n": 2}
+
+
+def test_a_table_is_named_by_its_caption_and_needs_one():
+    """Screen readers announce a table and its keyboard-scrollable region by the
+    caption; a table without one would be announced as nothing in particular."""
+    import lxml.html
+
+    frame = pd.DataFrame({"Borough": ["Camden"], "Referrals": [1234]})
+    block = lxml.html.fragment_fromstring(
+        display.table(frame, caption="Referrals <by> borough").data
+    )
+    region = block.xpath("//div[@role='region']")[0]
+    caption = block.xpath("//caption")[0]
+    assert region.get("tabindex") == "0"
+    assert region.get("aria-labelledby") == caption.get("id")
+    assert caption.text_content() == "Referrals <by> borough"
+    for missing in ("", "   ", None):
+        with pytest.raises(ValueError, match="caption"):
+            display.table(frame, caption=missing)
 
 
 def test_every_header_has_the_state_key():

@@ -265,8 +265,8 @@ def section_decisions(ctx: Context) -> Section:
                 }
             )
             .astype({"Decision": str}),
+            caption="Every item's decision, with its scores",
             decimals={"Usefulness": 2, "Accessibility": 2},
-            caption="Every item's place in the priority matrix",
         ),
     )
 
@@ -317,19 +317,19 @@ def section_borough(ctx: Context) -> Section:
                     "item_id": "Item",
                     "title": "Title",
                     "borough_access": "Accessibility here",
-                    "london_access": ctx.area,
+                    "london_access": f"Accessibility, {ctx.area}",
                     "borough_useful": "Usefulness here",
-                    "london_useful": f"{ctx.area} ",
+                    "london_useful": f"Usefulness, {ctx.area}",
                     "gap": "Difference",
                 }
             ),
+            caption=f"Items where {ctx.la_name}'s raters differ most from {ctx.area}'s",
             decimals={
                 "Accessibility here": 2,
-                ctx.area: 2,
+                f"Accessibility, {ctx.area}": 2,
                 "Usefulness here": 2,
-                f"{ctx.area} ": 2,
+                f"Usefulness, {ctx.area}": 2,
                 "Difference": 2,
             },
-            caption=f"Where {ctx.la_name}'s raters differ most from {ctx.area}'s",
         ),
     )

@@ -319,8 +319,11 @@ def table(
     years: Iterable[str] = (),
     row_header: bool = True,
 ) -> Table:
-    """A formatted, escaped, captioned HTML table, with its data for download. The
-    caption is required: it names the table for screen readers and its download.
+    """A formatted, escaped, captioned HTML table, with its data for download.
+
+    The caption is required: it names the table for a screen reader (the table
+    and its scroll region are labelled by it), for the CSV download and for the
+    reader who lands on the table from the contents.
 
     Numbers get thousands separators and the decimals given per column (0 by
     default); strings, including borough-supplied text and suppression codes,
@@ -336,6 +339,9 @@ def table(
     the first column heads its row (``scope="row"``), and stays in view when a
     wide table scrolls sideways on a narrow screen.
     """
+    caption = " ".join(str(caption or "").split())
+    if not caption:
+        raise ValueError("a table needs a caption saying what it shows")
     if index:
         frame = frame.reset_index()
     decimals = dict(decimals or {})

@@ -62,9 +62,9 @@ def section_it(ctx: Context) -> Section:
                     "on_time_pct": "% on time",
                 }
             ),
+            caption="Source systems by how often their figures arrived on time",
             decimals={"% supplied": 0, "% on time": 0},
             max_rows=15,
-            caption="Figures supplied in the pilot, by the system that holds them",
         )
     )
     if ctx.assessment is not None and "ratings" in ctx.assessment:

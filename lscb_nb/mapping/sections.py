@@ -162,8 +162,8 @@ def section_coverage_by_agency_theme(ctx: Context) -> Section:
                     "never_collected": "Collected by none",
                 }
             ),
+            caption="Candidate items already collected, by supplying agency",
             decimals={"% of boroughs": 0},
-            caption="Coverage of the data model, by agency",
         ),
     )
 
@@ -209,8 +209,8 @@ def section_unmatched(ctx: Context) -> Section:
                     "agency_words": "Source named",
                 }
             ),
+            caption="Local measures kept by two or more boroughs with no data-model item",
             max_rows=25,
-            caption="Local measures kept by two or more boroughs that match no item",
         ),
     )
 
@@ -266,15 +266,15 @@ def section_borough(ctx: Context) -> Section:
         f"collecting {len(prof['to_start'])}:",
         table(
             start.rename(columns={"item_id": "Item", "title": "Title", "agency": "Agency"}),
+            caption=f"Draft items {ctx.la_name} would have to start collecting",
             decimals={"% of boroughs collecting": 0},
-            caption="Draft items it would have to start collecting",
         ),
         f"It collects {plural(len(prof['rare']), 'item')} that fewer than a third of boroughs "
         "do: practice others could learn from.",
         table(
             rare.rename(columns={"item_id": "Item", "title": "Title"}),
+            caption=f"Items {ctx.la_name} collects that fewer than a third of boroughs do",
             decimals={"% of boroughs collecting": 0},
-            caption="Items it collects that few boroughs do",
         )
         if not rare.empty
         else None,
