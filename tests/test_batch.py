@@ -320,6 +320,8 @@ def test_a_batch_runs_on_a_dask_cluster_of_worker_processes(tmp_path):
         ran_on = {w["id"] for w in client.scheduler_info()["workers"].values()}
     _assert_ran_everywhere(run_dir, result, "ClientExecutor")
     assert len(ran_on) == 2
+    # The workers' kernels wrote their stderr to the run's logs, not the console.
+    assert list((run_dir / "logs").glob("worker-*.log"))
 
 
 @pytest.mark.notebook

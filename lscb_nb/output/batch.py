@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
 import time
 import traceback
@@ -166,10 +167,15 @@ def _write_downloads(job: Job, run_dir: Path, downloads: list[chrome.Download]) 
     job.tables = len(downloads)
 
 
+_QUIET: list[int] = []  # the process whose stderr already goes to a log file
+
+
 def _quiet_worker(log_dir: str) -> None:
     """Send a worker's stderr (and its kernels') to a log file, not the console."""
-    import os
 
+    if [os.getpid()] == _QUIET:
+        return
+    _QUIET[:] = [os.getpid()]
     Path(log_dir).mkdir(parents=True, exist_ok=True)
     fd = os.open(
         Path(log_dir) / f"worker-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND
@@ -221,12 +227,19 @@ def _report_log(path: Path):
         handler.close()
 
 
-def _execute(job: Job, notebooks_dir: str, run_dir: str, kernel: str) -> Job:
+def _execute(
+    job: Job, notebooks_dir: str, run_dir: str, kernel: str, parent: int | None = None
+) -> Job:
     """Execute one notebook and render its HTML (runs in a worker process).
 
     The report's log (papermill's cell-by-cell progress, the notebook's printed
     output and any toolkit messages) is written to ``logs/<slug>.log`` in the run.
+    In a worker process other than ``parent`` (the one that planned the run: a dask
+    worker, say), the kernels' stderr goes to the run's logs, not the console.
     """
+
+    if parent is not None and os.getpid() != parent:
+        _quiet_worker(str(Path(run_dir) / "logs"))
     with _report_log(Path(run_dir) / "logs" / f"{job.slug}.log"):
         log.info("report %s: %s for %s", job.slug, job.notebook, job.area_name)
         job = _execute_logged(job, notebooks_dir, run_dir, kernel)
@@ -362,7 +375,8 @@ def run_batch(
         )
         try:
             futures = {
-                pool.submit(_execute, j, str(notebooks_dir), str(run_dir), kernel): j for j in jobs
+                pool.submit(_execute, j, str(notebooks_dir), str(run_dir), kernel, os.getpid()): j
+                for j in jobs
             }
             for fut in as_completed(futures):
                 done.append(_outcome(fut, futures[fut]))
@@ -425,7 +439,6 @@ def previous_reports(outputs: Path, exclude: Path | None = None) -> dict[str, tu
 def _reuse(job: Job, old_dir: Path, old: dict, run_dir: Path) -> bool:
     """Copy an earlier run's report and executed notebook for ``job`` (hard links
     where the filesystem allows); False if the earlier files are gone."""
-    import os
     import shutil
 
     pairs = [(old_dir / old["html"], run_dir / "reports" / f"{job.slug}.html")]
