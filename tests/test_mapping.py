@@ -271,3 +271,27 @@ def test_coverage_heatmap_names_items_in_words_legibly_with_a_key():
     assert "3 of 6 cells (50%)" in alt
     assert "Reports of missing children" in alt  # collected by none, named in words
     plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["Item name", "Definition", "Source", "Frequency"],
+        ["KPI", "Counting rules", "Data source", "Periodicity"],
+        ["Indicator title:", "Description", "Lead agency"],
+        ["Performance measure", "Technical definition", "Owner", "Reported to board"],
+    ],
+)
+def test_headers_as_boroughs_write_them_are_found(header):
+    from lscb_nb.mapping.localdata import find_header
+
+    rows = [["Leeds local dataset 2025"], [], header, ["Referrals", "as counted", "CSC", "monthly"]]
+    found = find_header(rows)
+    assert found is not None and found[0] == 2
+    assert found[1]["local_name"] == 0 and found[1]["local_definition"] == 1
+
+
+def test_a_title_row_is_not_taken_for_the_header():
+    from lscb_nb.mapping.localdata import find_header
+
+    assert find_header([["Name", "Leeds"], ["Referrals", "monthly"]]) is None

@@ -105,10 +105,10 @@ def _coverage_alt(shown: pd.DataFrame, items: pd.DataFrame, agency: pd.Series) -
     """The heatmap's alt text, from its grid: how much is collected, the most and least
     collected items by title, and the spread by agency."""
     collected = int(shown.to_numpy().sum())
-    share = shown.mean(axis=1)
+    share = shown.mean(axis=1).fillna(0.0)  # no borough read yet: nothing collected
     by_agency = share.groupby(agency).mean().sort_values()
     never = [str(items.at[i, "title"]) for i in share.index[share == 0]]
-    top = share.idxmax() if len(share) else None
+    top = share.idxmax() if len(share) and share.max() > 0 else None
     return (
         f"Grid of {len(shown)} candidate items (rows, in panels by supplying agency) by "
         f"{shown.shape[1]} boroughs (columns); a dark cell is an item the borough already "
@@ -149,7 +149,10 @@ def plot_coverage_by(by_agency: pd.DataFrame, by_theme: pd.DataFrame) -> plt.Fig
     fig.tight_layout()
 
     def spread(frame: pd.DataFrame) -> str:
-        lo, hi = frame["share"].idxmin(), frame["share"].idxmax()
+        share = frame["share"].dropna()
+        if share.empty:
+            return "no borough's dataset has been read yet"
+        lo, hi = share.idxmin(), share.idxmax()
         return f"from {lo} ({frame.at[lo, 'share']:.0f}%) to {hi} ({frame.at[hi, 'share']:.0f}%)"
 
     return display.describe(

@@ -31,7 +31,9 @@ from lscb_nb.core.workbooks import check_sheet_sizes, open_workbook, sheet_rows
 
 log = logging.getLogger(__name__)
 
-# What boroughs called each column; matched on lower-case words.
+# What boroughs called each column; matched on lower-case words, as written or with
+# punctuation and a trailing "name", "title" or "label" left off ("Item name",
+# "Indicator title:", "KPI" and "Measure (description)" all find the item column).
 COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "local_name": (
         "indicator",
@@ -41,11 +43,48 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "pi description",
         "item",
         "performance indicator",
+        "performance measure",
+        "kpi",
+        "pi",
+        "metric",
+        "dataset item",
+        "local measure",
+        "local indicator",
+        "name",
     ),
-    "local_definition": ("definition", "description", "how counted", "notes / definition"),
-    "source_agency": ("source", "agency", "provider", "data owner", "supplied by"),
-    "frequency": ("frequency", "how often", "reporting frequency"),
-    "reported_to_board": ("reported to lscb?", "to board (y/n)", "board report", "reported"),
+    "local_definition": (
+        "definition",
+        "description",
+        "how counted",
+        "notes / definition",
+        "definition / notes",
+        "counting rule",
+        "counting rules",
+        "technical definition",
+        "numerator / denominator",
+    ),
+    "source_agency": (
+        "source",
+        "agency",
+        "provider",
+        "data owner",
+        "supplied by",
+        "data source",
+        "source system",
+        "lead agency",
+        "owner",
+        "responsible agency",
+    ),
+    "frequency": ("frequency", "how often", "reporting frequency", "periodicity", "collected"),
+    "reported_to_board": (
+        "reported to lscb?",
+        "to board (y/n)",
+        "board report",
+        "reported",
+        "reported to lscb",
+        "reported to board",
+        "to board",
+    ),
 }
 TIDY_COLUMNS = [
     "la_code_ons",
@@ -79,15 +118,23 @@ def _label(cell: object) -> str:
     return re.sub(r"\s+", " ", str(cell)).strip().lower() if cell is not None else ""
 
 
+def _forms(label: str) -> set[str]:
+    """A header label as written, without punctuation, and without a trailing
+    "name", "title" or "label" ("Indicator name:" -> "indicator")."""
+    plain = re.sub(r"\s+", " ", re.sub(r"[^a-z0-9/ ]+", " ", label)).strip()
+    bare = re.sub(r"\s+(name|title|label)$", "", plain).strip()
+    return {label, plain, bare} - {""}
+
+
 def find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
     """The first row (within the top ``SCAN_ROWS``) that names the item column, and
     which column holds each tidy field."""
     for i, row in enumerate(rows[:SCAN_ROWS]):
-        labels = [_label(c) for c in row]
+        labels = [_forms(_label(c)) for c in row]
         found: dict[str, int] = {}
         for field, names in COLUMN_SYNONYMS.items():
             for j, label in enumerate(labels):
-                if label in names and j not in found.values():
+                if label & set(names) and j not in found.values():
                     found[field] = j
                     break
         if "local_name" in found and len(found) >= 2:
