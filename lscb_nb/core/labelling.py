@@ -14,6 +14,9 @@ import matplotlib.pyplot as plt
 
 log = logging.getLogger(__name__)
 
+# Steps adjustText may take to move labels apart (it stops sooner once none overlaps).
+ITERATIONS = 150
+
 
 def label_points(
     ax: plt.Axes,
@@ -40,6 +43,10 @@ def label_points(
             ax=ax,
             expand=(1.1, 1.3),
             force_text=(0.2, 0.4),
+            # A fixed number of steps, not adjustText's default of one second: the
+            # same labels land in the same places on any machine, and a layout that
+            # cannot be made perfect costs at most this much.
+            iter_lim=ITERATIONS,
             arrowprops={"arrowstyle": "-", "color": "#999", "lw": 0.5},
         )
     return texts
