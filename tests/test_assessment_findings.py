@@ -4,13 +4,13 @@ proposed, disputed and seen differently by an authority, and the asks."""
 
 from __future__ import annotations
 
-import json
-
+import nbformat
 import numpy as np
 import pandas as pd
 
 from lscb_nb.assessment import findings
 from lscb_nb.core import config
+from lscb_nb.output import chrome
 
 NAMES = {"A": "Camden", "B": "Islington", "C": "Sutton"}
 
@@ -129,13 +129,7 @@ def test_an_authority_without_instruments_is_asked_for_them():
 
 
 def test_every_finding_points_to_a_heading_of_the_notebook():
-    nb = json.loads((config.NOTEBOOKS_DIR / "02_assessment.ipynb").read_text("utf-8"))
-    headings = {
-        line[3:].strip()
-        for cell in nb["cells"]
-        if cell["cell_type"] == "markdown"
-        for line in "".join(cell["source"]).splitlines()
-        if line.startswith("## ")
-    }
+    nb = nbformat.read(config.NOTEBOOKS_DIR / "02_assessment.ipynb", as_version=4)
+    headings = {h["text"] for h in chrome.headings(nb) if h["level"] == 2}
     for name in ("RATERS", "MATRIX", "HARD", "AGREE", "DISPUTED", "BOROUGH"):
         assert getattr(findings, name) in headings, name

@@ -4,14 +4,15 @@ in words, never a crash."""
 
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 
+import nbformat
 import numpy as np
 import pandas as pd
 
 from lscb_nb.core import config
 from lscb_nb.final import findings
+from lscb_nb.output import chrome
 
 
 def _model(version: str, tiers: list[str]) -> SimpleNamespace:
@@ -110,14 +111,8 @@ def test_the_pilot_leads_to_recommendations_each_linked_to_evidence():
 
 
 def test_every_finding_points_to_a_heading_of_the_notebook():
-    nb = json.loads((config.NOTEBOOKS_DIR / "04_final_report.ipynb").read_text("utf-8"))
-    headings = [
-        line[3:].strip()
-        for cell in nb["cells"]
-        if cell["cell_type"] == "markdown"
-        for line in "".join(cell["source"]).splitlines()
-        if line.startswith("## ")
-    ]
+    nb = nbformat.read(config.NOTEBOOKS_DIR / "04_final_report.ipynb", as_version=4)
+    headings = [h["text"] for h in chrome.headings(nb) if h["level"] == 2]
     assert headings[0] == "For the board"
     for name in ("DATASET", "SHARING", "GOOD_PRACTICE", "GAPS"):
         assert getattr(findings, name) in headings, name

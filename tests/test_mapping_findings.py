@@ -4,12 +4,12 @@ to headings the notebook has."""
 
 from __future__ import annotations
 
-import json
-
+import nbformat
 import pandas as pd
 
 from lscb_nb.core import config
 from lscb_nb.mapping import findings
+from lscb_nb.output import chrome
 
 AUTHORITIES = pd.DataFrame(
     {
@@ -135,14 +135,8 @@ def test_the_draft_when_no_dataset_could_be_read():
 
 
 def test_every_finding_points_to_a_heading_of_the_notebook():
-    nb = json.loads((config.NOTEBOOKS_DIR / "01_mapping.ipynb").read_text("utf-8"))
-    headings = {
-        line[3:].strip()
-        for cell in nb["cells"]
-        if cell["cell_type"] == "markdown"
-        for line in "".join(cell["source"]).splitlines()
-        if line.startswith("## ")
-    }
+    nb = nbformat.read(config.NOTEBOOKS_DIR / "01_mapping.ipynb", as_version=4)
+    headings = {h["text"] for h in chrome.headings(nb) if h["level"] == 2}
     for name in ("REPLIES", "MATCHING", "GAPS", "NEVER", "BOROUGH", "DRAFT"):
         assert getattr(findings, name) in headings, name
     assert "For the board" in headings

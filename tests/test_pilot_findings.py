@@ -3,11 +3,11 @@ and each pointing to the heading that holds its evidence."""
 
 from __future__ import annotations
 
-import json
-
+import nbformat
 import pandas as pd
 
 from lscb_nb.core import config
+from lscb_nb.output import chrome
 from lscb_nb.pilot import findings
 
 
@@ -80,13 +80,7 @@ def test_outside_limits_counts_items_in_the_quarter_only():
 
 
 def test_every_finding_points_to_a_heading_of_the_notebook():
-    nb = json.loads((config.NOTEBOOKS_DIR / "03_pilot_evaluation.ipynb").read_text("utf-8"))
-    headings = {
-        line[3:].strip()
-        for cell in nb["cells"]
-        if cell["cell_type"] == "markdown"
-        for line in "".join(cell["source"]).splitlines()
-        if line.startswith("## ")
-    }
+    nb = nbformat.read(config.NOTEBOOKS_DIR / "03_pilot_evaluation.ipynb", as_version=4)
+    headings = {h["text"] for h in chrome.headings(nb) if h["level"] == 2}
     for name in ("SUPPLY", "TIMELY", "QUALITY", "DEFINITIONS", "COMPARES", "REFINE"):
         assert getattr(findings, name) in headings, name
