@@ -33,14 +33,6 @@ def _hidden(counts: pd.Series, threshold: int) -> pd.Series:
     return disclosure.primary_suppress(counts.fillna(0), threshold)
 
 
-def _figure_text(value: float, places: object) -> str:
-    """A figure as the tables show it: thousands separated, the item's decimals."""
-    if not np.isfinite(value):
-        return "–"
-    dp = int(places) if pd.notna(places) else 1
-    return f"{value:,.{dp}f}"
-
-
 # Spine chart columns, in inches from the left edge (the figure is drawn on one axes
 # spanning the whole figure, so data units are inches): the item, the borough's value,
 # the area's, the worst (or lowest), the spine, the best (or highest) and the trend.
@@ -86,7 +78,7 @@ def _spine_rows(
 
     rows = []
     for i, (_, r) in enumerate(table.iterrows()):
-        places = r.get("decimal_places")
+        places = int(r["decimal_places"]) if pd.notna(r.get("decimal_places")) else 1
         low_first = flip[i] == 1
         trend = trends.get(r["item_id"], empty)
         rows.append(
@@ -94,16 +86,16 @@ def _spine_rows(
                 "item_id": r["item_id"],
                 "label": f"{shorten(str(r['title']), 64)} ({r['item_id']})",
                 "rag": r["rag"] if r["polarity"] != "neutral" else r["vs_london"],
-                "value": _figure_text(r["value"], places),
-                "area": _figure_text(centre.iloc[i], places),
-                "worst": _figure_text(r["min"] if low_first else r["max"], places),
-                "best": _figure_text(r["max"] if low_first else r["min"], places),
+                "value": display.number(r["value"], places),
+                "area": display.number(centre.iloc[i], places),
+                "worst": display.number(r["min"] if low_first else r["max"], places),
+                "best": display.number(r["max"] if low_first else r["min"], places),
                 "trend": trend[~trend.index.duplicated()].reindex(past).to_numpy(float),
             }
         )
     out = pd.DataFrame(rows, index=table.index)
-    for key, column in (("min", "min"), ("max", "max"), ("q1", "q1"), ("q3", "q3")):
-        out[key] = pos(table[column])
+    for key in ("min", "max", "q1", "q3"):
+        out[key] = pos(table[key])
     out["me"] = pos(table["value"])
     return out.reset_index(drop=True)
 
