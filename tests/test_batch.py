@@ -393,7 +393,7 @@ def test_a_second_run_reuses_what_did_not_change_and_reruns_what_did(tmp_path):
 
 
 def test_a_kernel_that_never_started_is_started_again_but_a_failing_notebook_is_not():
-    from lscb_nb.output.batch import retrying_kernel_start
+    from lscb_nb.output.kernels import retrying_kernel_start
 
     calls = []
 

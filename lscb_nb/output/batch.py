@@ -228,7 +228,12 @@ def _report_log(path: Path):
 
 
 def _execute(
-    job: Job, notebooks_dir: str, run_dir: str, kernel: str, parent: int | None = None
+    job: Job,
+    notebooks_dir: str,
+    run_dir: str,
+    kernel: str,
+    parent: int | None = None,
+    kernel_start: str = "warm",
 ) -> Job:
     """Execute one notebook and render its HTML (runs in a worker process).
 
@@ -242,19 +247,23 @@ def _execute(
         _quiet_worker(str(Path(run_dir) / "logs"))
     with _report_log(Path(run_dir) / "logs" / f"{job.slug}.log"):
         log.info("report %s: %s for %s", job.slug, job.notebook, job.area_name)
-        job = _execute_logged(job, notebooks_dir, run_dir, kernel)
+        job = _execute_logged(job, notebooks_dir, run_dir, kernel, kernel_start)
         log.info("report %s: %s in %.1f s %s", job.slug, job.status, job.seconds, job.error or "")
     return job
 
 
-def _execute_logged(job: Job, notebooks_dir: str, run_dir: str, kernel: str) -> Job:
+def _execute_logged(
+    job: Job, notebooks_dir: str, run_dir: str, kernel: str, kernel_start: str = "warm"
+) -> Job:
     import papermill as pm
+
+    from lscb_nb.output import kernels
 
     start = time.perf_counter()
     out_nb = Path(run_dir) / "notebooks" / f"{job.slug}.ipynb"
     job.ipynb = str(out_nb.relative_to(run_dir))
     try:
-        retrying_kernel_start(
+        kernels.retrying_kernel_start(
             lambda: pm.execute_notebook(
                 str(Path(notebooks_dir) / job.notebook),
                 str(out_nb),
@@ -263,6 +272,7 @@ def _execute_logged(job: Job, notebooks_dir: str, run_dir: str, kernel: str) -> 
                 progress_bar=False,
                 log_output=True,
                 cwd=notebooks_dir,
+                kernel_manager_class=kernels.manager_class(kernel_start, notebooks_dir),
             ),
             job.slug,
         )
@@ -287,34 +297,6 @@ def _execute_logged(job: Job, notebooks_dir: str, run_dir: str, kernel: str) -> 
     return job
 
 
-# A kernel that never started: jupyter_client picks free ports by binding and
-# releasing them, so two kernels started at once on one machine (as dask workers
-# do) can race for a port. Nothing of the report has run: start it again.
-_KERNEL_START_FAILURES = ("before replying to kernel_info", "Address already in use")
-KERNEL_START_ATTEMPTS = 3
-
-
-def kernel_never_started(exc: BaseException) -> bool:
-    """The error says the kernel failed to start, not that the notebook failed."""
-    if type(exc).__name__ == "PapermillExecutionError":
-        return False
-    return any(text in str(exc) for text in _KERNEL_START_FAILURES)
-
-
-def retrying_kernel_start(run, slug: str, attempts: int = KERNEL_START_ATTEMPTS):
-    """``run()``, started again (up to ``attempts`` times in all) when its kernel
-    never started; any other error, or the last attempt's, is raised as it came."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return run()
-        except Exception as exc:
-            if attempt == attempts or not kernel_never_started(exc):
-                raise
-            log.warning("report %s: kernel did not start (%s); trying again", slug, exc)
-            time.sleep(0.5 * attempt)
-    return None
-
-
 def _error_text(exc: Exception) -> str:
     ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
     if ename:
@@ -332,6 +314,7 @@ def run_batch(
     manifest_extra: dict | None = None,
     reuse: bool = True,
     executor: Executor | None = None,
+    kernel_start: str = "warm",
 ) -> RunResult:
     """Execute every job (in parallel), then write ``index.html`` and ``manifest.json``.
 
@@ -341,7 +324,11 @@ def run_batch(
     ``executor`` is any :class:`concurrent.futures.Executor` (a ``dask.distributed``
     client's ``get_executor()`` spreads a national run over several machines); by
     default a local process pool of ``workers``. An executor passed in is not shut
-    down here: its owner does that."""
+    down here: its owner does that.
+
+    ``kernel_start`` "warm" forks each report's kernel from a process that has
+    already imported the libraries (:mod:`lscb_nb.output.kernels`); "fresh"
+    starts every kernel cold, as the ``papermill`` command does."""
     from tqdm.auto import tqdm
 
     run_dir = Path(run_dir)
@@ -366,7 +353,7 @@ def run_batch(
     bar = tqdm(total=len(jobs), desc="reports", unit="nb", disable=not progress)
     if executor is None and workers <= 1:
         for job in jobs:
-            done.append(_execute(job, str(notebooks_dir), str(run_dir), kernel))
+            done.append(_execute(job, str(notebooks_dir), str(run_dir), kernel, None, kernel_start))
             bar.update()
     else:
         owned = executor is None
@@ -375,7 +362,9 @@ def run_batch(
         )
         try:
             futures = {
-                pool.submit(_execute, j, str(notebooks_dir), str(run_dir), kernel, os.getpid()): j
+                pool.submit(
+                    _execute, j, str(notebooks_dir), str(run_dir), kernel, os.getpid(), kernel_start
+                ): j
                 for j in jobs
             }
             for fut in as_completed(futures):
@@ -395,6 +384,7 @@ def run_batch(
         "seconds": round(time.perf_counter() - t0, 2),
         "toolkit_version": __version__,
         "workers": workers,
+        "kernel_start": kernel_start,
         "executor": type(executor).__name__ if executor is not None else "local processes",
         "succeeded": sum(j.status == "succeeded" for j in done),
         "failed": len(result.failed),
