@@ -112,7 +112,7 @@ def draft_selection(
         return f"{k} borough{'s' if k != 1 else ''}"
 
     reason = [
-        f"collected by {k} boroughs (at least {min_boroughs})"
+        f"collected by {boroughs(k)} (at least {min_boroughs})"
         if c
         else f"essential by statute or Working Together, though collected by {boroughs(k)}"
         if st

@@ -29,7 +29,9 @@ def header(ctx: Context) -> Section:
         ),
         "Matching": f"confident at {ctx.confident:.0f}, suggested from {ctx.suggest:.0f}",
         "Dataset mapped": f"{ctx.candidate.version} ({len(ctx.candidate.items)} items)",
-        "Draft rule": f"collected by at least {ctx.min_boroughs} boroughs, or essential",
+        "Draft rule": (
+            f"collected by at least {labels.counted(ctx.min_boroughs, 'borough')}, or essential"
+        ),
     }
     return display.header("Phase 1", facts, ctx.synthetic)
 

@@ -65,6 +65,7 @@ class WarmServer:
             stdout=subprocess.PIPE,
             text=True,
             bufsize=1,
+            cwd=notebooks_dir,  # the kernels' own import path, as `python -m` in their folder
             start_new_session=True,  # a Ctrl-C for the run is handled by the run
         )
 
