@@ -151,3 +151,21 @@ def test_every_table_must_say_what_it_is():
 
     with pytest.raises(TypeError):
         display.table(pd.DataFrame({"n": [1]}))  # no caption: refused, never "Table"
+
+
+def test_item_definitions_are_folded_escaped_and_anchored():
+    items = pd.DataFrame(
+        {
+            "title": ["Referrals", "Plans <b>ended</b>"],
+            "definition": ["Count each referral once.", "Ended & <script>x</script> closed"],
+        },
+        index=pd.Index(["CSC01", "CSC19"], name="item_id"),
+    )
+    markup = display.definitions(items, "What each item counts").data
+    assert markup.startswith('<details class="lscb-definitions">')
+    assert "<summary>What each item counts</summary>" in markup
+    assert 'id="def-CSC01"' in markup and 'id="def-CSC19"' in markup
+    assert "<script>" not in markup and "&lt;script&gt;" in markup
+    assert "Plans &lt;b&gt;ended&lt;/b&gt;" in markup
+    assert markup.index("def-CSC01") < markup.index("def-CSC19")
+    assert display.definitions(items.iloc[0:0], "None") is None

@@ -435,6 +435,19 @@ def board(findings: list[dict], asks: list[dict], asks_title: str, numbered: boo
     return HTML(str(_templates().board(findings, asks, asks_title, numbered)))
 
 
+def definitions(items: pd.DataFrame, summary: str) -> HTML | None:
+    """Each item's definition, folded under ``summary``: a chart that names items by
+    title (a spine chart, say) keeps the definition a click away. ``items`` is indexed
+    by item code with ``title`` and ``definition``; text is escaped."""
+    if items.empty:
+        return None
+    rows = [
+        {"code": code, "title": row.get("title", ""), "definition": row.get("definition", "")}
+        for code, row in items.iterrows()
+    ]
+    return HTML(str(_templates().definitions(summary, rows)))
+
+
 def nothing_to_show(message: str) -> Section:
     """What a report says, plainly, when there is no data for it."""
     return Section([HTML(str(_templates().empty(message)))])

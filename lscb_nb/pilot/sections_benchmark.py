@@ -266,6 +266,10 @@ def section_spine(ctx: Context) -> Section:
         f"{esc(ctx.la_name)}'s figure over the quarters up to this one; figures resting on "
         "suppressed counts are left off.",
         fig,
+        display.definitions(
+            ctx.items.loc[ctx.items.index.intersection(bb["item_id"].unique())],
+            "What each item compared here counts: its definition",
+        ),
     )
 
 
