@@ -85,7 +85,8 @@ def test_warm_kernels_are_separate_processes_with_the_callers_environment(tmp_pa
     assert second["seen"] is None  # nothing of the first report reached the second
     assert "LSCB_LEFT_BEHIND" not in os.environ
     assert Path(first["cwd"]) == folder.resolve()
-    assert first["parent_handle"] == int(first["jpy_parent"]) == os.getpid()
+    # each kernel watches the warm process (which ends when its worker does)
+    assert first["parent_handle"] == int(first["jpy_parent"]) == first["ppid"]
     assert first["pandas_loaded_before"]  # imported once, in the warm process
     assert first["backend"] == "module://matplotlib_inline.backend_inline"
 
@@ -147,3 +148,22 @@ def test_the_warm_process_preloads_what_the_notebooks_import(tmp_path):
     loaded = kernelserver.preload([*names, "no_such_module_anywhere"])
     assert "lscb_nb.core.display" in loaded and "no_such_module_anywhere" not in loaded
     assert "os.path.join" not in loaded  # a function, not a module: left to the kernel
+
+
+def test_kernels_end_when_their_warm_process_ends(tmp_path):
+    """A worker that dies takes its warm process with it (its pipe closes), and the
+    kernels it forked notice their parent is gone and end: nothing is left running."""
+    import asyncio
+    import time
+
+    manager = kernels.manager_class("warm", tmp_path)(kernel_name="python3")
+    asyncio.run(manager.start_kernel(cwd=str(tmp_path)))
+    pid = manager.provisioner.pid
+    folder = str(tmp_path.resolve())
+    server = next(s for k, s in kernels._SERVERS.items() if k[0] == os.getpid() and k[2] == folder)
+    server.proc.kill()
+    server.proc.wait()
+    deadline = time.monotonic() + 20
+    while manager.provisioner.process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert manager.provisioner.process.poll() is not None, f"kernel {pid} outlived its parent"

@@ -102,6 +102,8 @@ def _run_kernel(request: dict) -> None:
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(request.get("env") or {})
+    if "JPY_PARENT_PID" in os.environ:  # watch the warm process, which ends with the
+        os.environ["JPY_PARENT_PID"] = str(os.getppid())  # run's worker: no orphans
     if "numpy" in sys.modules:  # a fork shares numpy's global random state: reseed it
         sys.modules["numpy"].random.seed()  # as a kernel started cold would be seeded
     sys.path[0] = str(Path.cwd())  # as ``python -m`` sets it, from the kernel's directory
