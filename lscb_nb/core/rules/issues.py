@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from lscb_nb.core.rules.registry import Rule, get
@@ -172,17 +173,20 @@ def row_issues(
     if not mask.index.equals(rows.index):
         mask = mask.reindex(rows.index)
     keep = mask.fillna(False).astype(bool) if mask.dtype != bool else mask
-    if not keep.any():
+    at = np.flatnonzero(keep.to_numpy())  # positions: one take per column, no mask copies
+    if not len(at):
         return empty_issues()
-    hit = rows.loc[keep, [c for c in _QUOTED if c in rows.columns]]
+    hit = rows[[c for c in _QUOTED if c in rows.columns]].take(at)
     if hit.empty:
         return empty_issues()
     rule = get(code)
 
-    def _pick(x: pd.Series | str) -> pd.Series:
+    def _pick(x: pd.Series | str) -> np.ndarray:
         if isinstance(x, pd.Series):  # long text is cut: a message quotes, it does not copy
-            return x.loc[hit.index].astype("string").fillna("").str.slice(0, 500).astype(str)
-        return pd.Series(x, index=hit.index, dtype=object)
+            x = x.take(at) if x.index is rows.index else x.loc[hit.index]
+            text = x.astype("string").fillna("").str.slice(0, 500).astype(str)
+            return text.to_numpy(dtype=object)
+        return np.full(len(hit), x, dtype=object)
 
     if message is None:
         template = rule.message
