@@ -118,39 +118,38 @@ def prepare_rows(
         df[f"{col}_raw"] = df[col]
 
     # Period: each distinct (time_period, time_identifier) pair parsed once.
-    keys = df[["time_period", "time_identifier"]].drop_duplicates()
-    labels, bad = {}, {}
-    for tp, ti in keys.itertuples(index=False):
+    pair_codes, pairs = _pair_codes(df["time_period"], df["time_identifier"])
+    labels, bad = [], []
+    for tp, ti in pairs:
         try:
-            labels[(tp, ti)] = periods.from_ees(tp, ti)
+            labels.append(periods.from_ees(tp, ti))
+            bad.append(None)
         except periods.PeriodError as exc:
-            bad[(tp, ti)] = str(exc)
-    pair = df["time_period"] + "\x1f" + df["time_identifier"]
-    labels = {f"{tp}\x1f{ti}": label for (tp, ti), label in labels.items()}
-    bad = {f"{tp}\x1f{ti}": error for (tp, ti), error in bad.items()}
-    df["period"] = _map_distinct(pair, labels).astype(object)
-    df["period_error"] = _map_distinct(pair, bad).astype("string")
+            labels.append(np.nan)
+            bad.append(str(exc))
+    df["period"] = _taken(pd.Series(labels, dtype=object), pair_codes, df.index)
+    df["period_error"] = _taken(pd.Series(bad, dtype="string"), pair_codes, df.index)
 
     # Authority
     la = authorities.set_index("la_code_ons")
     df["la_code_ons"] = df["new_la_code"].str.upper()
     la_keys = pd.factorize(df["la_code_ons"])
-    df["la_known"] = df["la_code_ons"].isin(la.index)
+    df["la_known"] = _taken(pd.Series(la_keys[1].isin(la.index)), la_keys[0], df.index)
     df["la_expected_dfe"] = _lookup(la_keys, la["la_code_dfe"].astype(str), df.index).fillna("")
     df["la_expected_name"] = _lookup(la_keys, la["la_name"], df.index).fillna("")
     df["la_name_raw"] = df["la_name"]
-    df["la_code_dfe"] = _lookup(la_keys, la["la_code_dfe"], df.index).astype("Int64")
+    df["la_code_dfe"] = _lookup(la_keys, la["la_code_dfe"], df.index, "Int64")
     df["la_name"] = df["la_expected_name"].where(df["la_known"], df["la_name"])
 
     # Item
-    df["item_known"] = df["item_id"].isin(items.index)
     item_keys = pd.factorize(df["item_id"])
-    for field in ("agency", "unit"):
-        df[field] = _lookup(item_keys, items[field], df.index).astype(object)
+    df["item_known"] = _taken(pd.Series(item_keys[1].isin(items.index)), item_keys[0], df.index)
+    df["agency"] = _lookup(item_keys, items["agency"], df.index, object)
+    df["unit"] = _lookup(item_keys, items["unit"], df.index, "category")  # see CODED_COLUMNS
     for bound in ("min", "max"):
         limit = items["valid_range"].map(lambda r, b=bound: (r or {}).get(b))
         limit = pd.to_numeric(limit, errors="coerce").astype("float64")
-        df[f"valid_{bound}"] = _lookup(item_keys, limit, df.index).astype("float64")
+        df[f"valid_{bound}"] = _lookup(item_keys, limit, df.index, "float64")
 
     # Figures as written
     for col in ("numerator", "denominator", "value"):
@@ -169,26 +168,22 @@ def prepare_rows(
         df[f"{prefix}_read_as"] = parsed["read_as"]
 
     # The figure itself
-    pct = df["unit"] == "percentage"
-    num_ok = df["numerator_state"] == REPORTED
-    den_ok = df["denominator_state"] == REPORTED
+    unit = df["unit"]
+    pct = (unit == "percentage").to_numpy()
+    num_ok = (df["numerator_state"] == REPORTED).to_numpy()
+    den_ok = (df["denominator_state"] == REPORTED).to_numpy()
     df["population_0_17"] = _population_for(df, population)
-    value = pd.Series(np.nan, index=df.index)
-    value = value.mask(df["unit"] == "count", df["numerator"])
-    value = value.mask(
-        pct & (df["denominator"] > 0),
-        units.scaled(df["numerator"], df["denominator"], "percentage"),
+    num, den = df["numerator"].to_numpy(), df["denominator"].to_numpy()
+    value = np.where((unit == "count").to_numpy(), num, np.nan)
+    value = np.where(pct & (den > 0), units.scaled(num, den, "percentage"), value)
+    pop = df["population_0_17"].to_numpy()
+    rate = (unit == "rate_per_10k").to_numpy()
+    df["value"] = np.where(rate, units.scaled(num, pop, "rate_per_10k"), value)
+    # A percentage with a reported numerator takes its denominator's state, and
+    # 0 out of 0 is not applicable: no percentage exists (rather than a bare NaN).
+    df["value_state"] = _value_state(
+        df["numerator_state"], df["denominator_state"], pct & num_ok & ~den_ok, zero_of_zero(df)
     )
-    rate = df["unit"] == "rate_per_10k"
-    value = value.mask(rate, units.scaled(df["numerator"], df["population_0_17"], "rate_per_10k"))
-    df["value"] = value
-    df["value_state"] = (
-        df["numerator_state"]
-        .astype(object)
-        .where(~(pct & num_ok & ~den_ok), df["denominator_state"].astype(object))
-    )
-    # 0 out of 0: no percentage exists; say so rather than leave a bare NaN.
-    df.loc[zero_of_zero(df), "value_state"] = NOT_APPLICABLE
     # Few distinct values, compared by many rules: categories compare far faster
     # than text (the outputs turn them back into text, see _as_text).
     for col in CODED_COLUMNS:
@@ -248,40 +243,76 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _map_distinct(keys: pd.Series, mapping: dict) -> pd.Series:
-    """``keys.map(mapping)``, looking each distinct key up once (a return's rows
-    share a handful of periods, authorities and items)."""
-    codes, uniques = pd.factorize(keys)
-    looked_up = np.array([mapping.get(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(looked_up[codes], index=keys.index)
+def _taken(per_key: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """A column built from one value per distinct key and each row's key code (-1,
+    a missing key, takes the value after the last key: pass it, or it is NaN)."""
+    if len(per_key) == len(codes) == 0 or codes.min(initial=0) >= 0:
+        taken = per_key.take(codes)
+    else:
+        padded = pd.concat([per_key, pd.Series([None], dtype=per_key.dtype)], ignore_index=True)
+        taken = padded.take(codes)
+    return pd.Series(taken.array, index=index, dtype=taken.dtype, copy=False)
 
 
-def _lookup(keys: tuple[np.ndarray, object], table: pd.Series, index: pd.Index) -> pd.Series:
+def _pair_codes(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, list[tuple]]:
+    """Each row's code for its (first, second) pair, and the distinct pairs."""
+    a_codes, a = pd.factorize(first, use_na_sentinel=False)
+    b_codes, b = pd.factorize(second, use_na_sentinel=False)
+    codes, keys = pd.factorize(a_codes.astype(np.int64) * max(len(b), 1) + b_codes)
+    n = max(len(b), 1)
+    return codes, [(a[k // n], b[k % n]) for k in keys.tolist()]
+
+
+def _lookup(
+    keys: tuple[np.ndarray, object], table: pd.Series, index: pd.Index, dtype: object = None
+) -> pd.Series:
     """A column mapped through ``table``, given its ``pd.factorize`` (codes and
-    distinct values): each distinct value is looked up once."""
+    distinct values): each distinct value is looked up (and given ``dtype``) once,
+    and the rows take theirs."""
     codes, uniques = keys
     found = table[~table.index.duplicated()].reindex(uniques).to_numpy()
     out = np.empty(len(found) + 1, dtype=object)
     out[:-1], out[-1] = found, None
-    return pd.Series(out[codes], index=index)
+    per_key = pd.Series(out)
+    if dtype is not None:
+        per_key = per_key.astype(dtype)
+    return _taken(per_key, np.where(codes < 0, len(found), codes), index)
+
+
+def _value_state(
+    numerator: pd.Series, denominator: pd.Series, from_denominator: np.ndarray, none: pd.Series
+) -> pd.Series:
+    """The value's state as a category: the numerator's, the denominator's where
+    ``from_denominator``, not applicable where ``none``; only states in use are kept."""
+    num, den = numerator.astype("category"), denominator.astype("category")
+    states = sorted({*num.cat.categories, *den.cat.categories, NOT_APPLICABLE})
+    codes = np.where(
+        from_denominator,
+        den.cat.set_categories(states).cat.codes.to_numpy(),
+        num.cat.set_categories(states).cat.codes.to_numpy(),
+    )
+    codes[none.to_numpy(dtype=bool)] = states.index(NOT_APPLICABLE)
+    state = pd.Categorical.from_codes(codes, categories=states).remove_unused_categories()
+    return pd.Series(state, index=numerator.index)
 
 
 def _population_for(df: pd.DataFrame, population: pd.DataFrame | None) -> pd.Series:
     """0-17 population for each row: the ONS mid-year estimate of the year the
     financial year starts in (DfE's convention), or the latest one available."""
-    if population is None or population.empty:
+    if population is None or population.empty or df.empty:
         return pd.Series(np.nan, index=df.index)
     pop = population.pivot_table(
         index="area_code", columns="mid_year", values="population_0_17", aggfunc="first"
     )
     # Each distinct authority and period is looked up once.
-    codes, uniques = pd.factorize(df["la_code_ons"].astype(str) + "|" + df["period"].astype(str))
-    parts = pd.Series(uniques).str.split("|", n=1, expand=True)
-    start = pd.to_numeric(parts[1].str.slice(0, 4), errors="coerce")
+    codes, pairs = _pair_codes(df["la_code_ons"], df["period"])
+    area = pd.Series([str(a) for a, _ in pairs], dtype=object)
+    start = pd.to_numeric(pd.Series([str(p)[:4] for _, p in pairs], dtype=object), errors="coerce")
     year = start.clip(upper=max(pop.columns)).fillna(max(pop.columns)).astype(int)
     stacked = pop.stack()
-    found = stacked.reindex(pd.MultiIndex.from_arrays([parts[0], year])).to_numpy("float64")
-    return pd.Series(np.append(found, np.nan)[codes], index=df.index, dtype="float64")
+    found = stacked.reindex(pd.MultiIndex.from_arrays([area, year])).to_numpy("float64", copy=True)
+    found[[pd.isna(a) or pd.isna(p) for a, p in pairs]] = np.nan  # no period, no population
+    return pd.Series(found[codes], index=df.index, dtype="float64")
 
 
 def _row_ids(df: pd.DataFrame, issues: pd.DataFrame) -> pd.Series:
