@@ -54,7 +54,8 @@ def check_rows(
         if rule.check is not None
     ]
     # Cross-item rules compare items of one return: only rows otherwise clean.
-    blocked = df["input_row_id"].isin(_quarantine_ids(df, concat_issues(issues)))
+    found = [part for part in issues if not part.empty]  # in any order: only ids are read
+    blocked = df["input_row_id"].isin(_quarantine_ids(df, pd.concat(found) if found else None))
     clean = df.loc[~blocked, [c for c in CROSS_ITEM_COLUMNS if c in df.columns]]
     issues += [
         issues_for(rule, clean, rule.check(clean, ctx), version)
@@ -133,7 +134,7 @@ def prepare_rows(
     # Authority
     la = authorities.set_index("la_code_ons")
     df["la_code_ons"] = df["new_la_code"].str.upper()
-    la_keys = pd.factorize(df["la_code_ons"])
+    la_keys = pd.factorize(df["la_code_ons"], use_na_sentinel=False)
     df["la_known"] = _taken(pd.Series(la_keys[1].isin(la.index)), la_keys[0], df.index)
     df["la_expected_dfe"] = _lookup(la_keys, la["la_code_dfe"].astype(str), df.index).fillna("")
     df["la_expected_name"] = _lookup(la_keys, la["la_name"], df.index).fillna("")
@@ -142,7 +143,7 @@ def prepare_rows(
     df["la_name"] = df["la_expected_name"].where(df["la_known"], df["la_name"])
 
     # Item
-    item_keys = pd.factorize(df["item_id"])
+    item_keys = pd.factorize(df["item_id"], use_na_sentinel=False)
     df["item_known"] = _taken(pd.Series(item_keys[1].isin(items.index)), item_keys[0], df.index)
     df["agency"] = _lookup(item_keys, items["agency"], df.index, object)
     df["unit"] = _lookup(item_keys, items["unit"], df.index, "category")  # see CODED_COLUMNS
@@ -172,7 +173,8 @@ def prepare_rows(
     pct = (unit == "percentage").to_numpy()
     num_ok = (df["numerator_state"] == REPORTED).to_numpy()
     den_ok = (df["denominator_state"] == REPORTED).to_numpy()
-    df["population_0_17"] = _population_for(df, population)
+    authority_period = _combine(la_keys, (pair_codes, labels))
+    df["population_0_17"] = _population_for(df, population, authority_period)
     num, den = df["numerator"].to_numpy(), df["denominator"].to_numpy()
     value = np.where((unit == "count").to_numpy(), num, np.nan)
     value = np.where(pct & (den > 0), units.scaled(num, den, "percentage"), value)
@@ -256,10 +258,17 @@ def _taken(per_key: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
 
 def _pair_codes(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, list[tuple]]:
     """Each row's code for its (first, second) pair, and the distinct pairs."""
-    a_codes, a = pd.factorize(first, use_na_sentinel=False)
-    b_codes, b = pd.factorize(second, use_na_sentinel=False)
-    codes, keys = pd.factorize(a_codes.astype(np.int64) * max(len(b), 1) + b_codes)
+    return _combine(
+        pd.factorize(first, use_na_sentinel=False), pd.factorize(second, use_na_sentinel=False)
+    )
+
+
+def _combine(a_keys: tuple, b_keys: tuple) -> tuple[np.ndarray, list[tuple]]:
+    """Two factorized columns (codes, distinct values; no missing-value code) as
+    one: each row's code for its pair, and the distinct pairs."""
+    (a_codes, a), (b_codes, b) = a_keys, b_keys
     n = max(len(b), 1)
+    codes, keys = pd.factorize(a_codes.astype(np.int64) * n + b_codes)
     return codes, [(a[k // n], b[k % n]) for k in keys.tolist()]
 
 
@@ -296,16 +305,19 @@ def _value_state(
     return pd.Series(state, index=numerator.index)
 
 
-def _population_for(df: pd.DataFrame, population: pd.DataFrame | None) -> pd.Series:
+def _population_for(
+    df: pd.DataFrame, population: pd.DataFrame | None, keys: tuple[np.ndarray, list[tuple]]
+) -> pd.Series:
     """0-17 population for each row: the ONS mid-year estimate of the year the
-    financial year starts in (DfE's convention), or the latest one available."""
+    financial year starts in (DfE's convention), or the latest one available.
+    ``keys`` are each row's code for its (authority, period) and the distinct pairs."""
     if population is None or population.empty or df.empty:
         return pd.Series(np.nan, index=df.index)
     pop = population.pivot_table(
         index="area_code", columns="mid_year", values="population_0_17", aggfunc="first"
     )
     # Each distinct authority and period is looked up once.
-    codes, pairs = _pair_codes(df["la_code_ons"], df["period"])
+    codes, pairs = keys
     area = pd.Series([str(a) for a, _ in pairs], dtype=object)
     start = pd.to_numeric(pd.Series([str(p)[:4] for _, p in pairs], dtype=object), errors="coerce")
     year = start.clip(upper=max(pop.columns)).fillna(max(pop.columns)).astype(int)
@@ -331,7 +343,7 @@ def _row_ids(df: pd.DataFrame, issues: pd.DataFrame) -> pd.Series:
 
 def _quarantine_ids(df: pd.DataFrame, issues: pd.DataFrame) -> set[int]:
     """Rows with an error-severity issue are quarantined (queries are kept)."""
-    if issues.empty:
+    if issues is None or issues.empty:
         return set()
     return set(_row_ids(df, issues.loc[issues["severity"] == ERROR]).tolist())
 
@@ -344,9 +356,18 @@ def _reasons_by_row(df: pd.DataFrame, issues: pd.DataFrame) -> pd.Series:
     codes = pd.DataFrame(
         {"input_row_id": ids.to_numpy(), "rule_code": issues.loc[ids.index, "rule_code"].to_numpy()}
     ).drop_duplicates()
-    # One pass per distinct code (a few dozen) rather than a Python join per row.
-    out = pd.Series("", index=pd.Index(codes["input_row_id"].unique()), dtype=object)
-    for code in sorted(codes["rule_code"].unique()):
-        at = codes.loc[codes["rule_code"] == code, "input_row_id"]
-        out.loc[at] = out.loc[at].where(out.loc[at] == "", out.loc[at] + ";") + code
-    return out.sort_index()
+    if codes.empty:
+        return pd.Series(dtype=object)
+    codes = codes.sort_values(["input_row_id", "rule_code"], kind="stable")
+    row = codes["input_row_id"].to_numpy()
+    code = codes["rule_code"].to_numpy(dtype=object)
+    # A row's k-th code is joined on in pass k (rows have a few codes at most),
+    # rather than a Python join per row.
+    first = np.r_[True, row[1:] != row[:-1]]
+    group = np.cumsum(first) - 1
+    rank = np.arange(len(row)) - np.flatnonzero(first)[group]
+    joined = code[first].copy()
+    for k in range(1, int(rank.max(initial=0)) + 1):
+        at = rank == k
+        joined[group[at]] = joined[group[at]] + ";" + code[at]
+    return pd.Series(joined, index=row[first], dtype=object)
