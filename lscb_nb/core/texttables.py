@@ -148,7 +148,8 @@ _STR = pd.StringDtype("pyarrow", na_value=np.nan)
 def repeated_text(value: str, n: int) -> pd.api.extensions.ExtensionArray:
     """``value`` ``n`` times as pandas' own text (``str``), made by Arrow in one
     step: a reader stamps every row of a file with its name and format."""
-    return pd.array(pa.chunked_array([pa.repeat(pa.scalar(value, pa.string()), n)]), dtype=_STR)
+    repeated = pa.repeat(pa.scalar(value, pa.large_string()), n)
+    return pd.array(pa.chunked_array([repeated]), dtype=_STR)
 
 
 def _arrow_records(body: str, n_lines: int, delim: str, ncols: int) -> pd.DataFrame | None:
@@ -166,7 +167,7 @@ def _arrow_records(body: str, n_lines: int, delim: str, ncols: int) -> pd.DataFr
                 delimiter=delim, quote_char=False, ignore_empty_lines=False
             ),
             convert_options=pa_csv.ConvertOptions(
-                column_types={str(c): pa.string() for c in range(ncols)},
+                column_types={str(c): pa.large_string() for c in range(ncols)},
                 null_values=[],
                 strings_can_be_null=False,
             ),
