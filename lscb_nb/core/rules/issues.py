@@ -229,6 +229,12 @@ def concat_issues(parts: list[pd.DataFrame]) -> pd.DataFrame:
         return empty_issues()
     out = pd.concat(parts, ignore_index=True)
     out["row"] = out["row"].astype("Int64")
-    return out.sort_values(
-        ["file", "sheet", "row", "rule_code"], na_position="first", kind="stable"
-    ).reset_index(drop=True)
+    return out.take(_issue_order(out)).reset_index(drop=True)
+
+
+def _issue_order(issues: pd.DataFrame) -> np.ndarray:
+    """Positions that sort issues by file, sheet, row and rule code, missing
+    values first and ties in their order. Each column is sorted as a few distinct
+    values and integer codes (a national load has tens of thousands of issues)."""
+    keys = [pd.factorize(issues[c], sort=True)[0] for c in ("rule_code", "row", "sheet", "file")]
+    return np.lexsort(keys)
