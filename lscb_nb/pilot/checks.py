@@ -267,6 +267,7 @@ def _combine(a_keys: tuple, b_keys: tuple) -> tuple[np.ndarray, list[tuple]]:
     """Two factorized columns (codes, distinct values; no missing-value code) as
     one: each row's code for its pair, and the distinct pairs."""
     (a_codes, a), (b_codes, b) = a_keys, b_keys
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)  # read value by value
     n = max(len(b), 1)
     codes, keys = pd.factorize(a_codes.astype(np.int64) * n + b_codes)
     return codes, [(a[k // n], b[k % n]) for k in keys.tolist()]

@@ -185,8 +185,8 @@ def _norm_names(names: pd.Series) -> pd.Series:
 def _differ(left: pd.Series, right: pd.Series, normalise=None) -> pd.Series:
     """Where two text columns differ (once ``normalise`` is applied to both). Each
     distinct text is normalised once, and the rows compare integer codes, not text."""
-    sides = [pd.factorize(s.astype("string").fillna("")) for s in (left, right)]
-    texts = [pd.Series(uniques, dtype="string") for _, uniques in sides]
+    sides = [pd.factorize(s, use_na_sentinel=False) for s in (left, right)]
+    texts = [pd.Series(uniques).astype("string").fillna("") for _, uniques in sides]
     if normalise is not None:
         texts = [normalise(t) for t in texts]
     ids = pd.factorize(pd.concat(texts, ignore_index=True))[0]
