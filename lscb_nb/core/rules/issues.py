@@ -184,6 +184,8 @@ def row_issues(
     def _pick(x: pd.Series | str) -> np.ndarray:
         if isinstance(x, pd.Series):  # long text is cut: a message quotes, it does not copy
             x = x.take(at) if x.index is rows.index else x.loc[hit.index]
+            if x.dtype == object and pd.api.types.infer_dtype(x, skipna=False) == "string":
+                return np.array([t[:500] for t in x.tolist()], dtype=object)  # text already
             text = x.astype("string").fillna("").str.slice(0, 500).astype(str)
             return text.to_numpy(dtype=object)
         return np.full(len(hit), x, dtype=object)
