@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.arrays import ArrowStringArray
 from pyarrow import csv as pa_csv
 
 from lscb_nb.core.inputfiles import DEFAULT_LIMITS, MB, InputFileError, ReadLimits
@@ -149,7 +150,7 @@ def repeated_text(value: str, n: int) -> pd.api.extensions.ExtensionArray:
     """``value`` ``n`` times as pandas' own text (``str``), made by Arrow in one
     step: a reader stamps every row of a file with its name and format."""
     repeated = pa.repeat(pa.scalar(value, pa.large_string()), n)
-    return pd.array(pa.chunked_array([repeated]), dtype=_STR)
+    return ArrowStringArray(pa.chunked_array([repeated]), dtype=_STR)
 
 
 def _arrow_records(body: str, n_lines: int, delim: str, ncols: int) -> pd.DataFrame | None:
@@ -177,7 +178,7 @@ def _arrow_records(body: str, n_lines: int, delim: str, ncols: int) -> pd.DataFr
     if table.num_rows != n_lines:
         return None
     # Each Arrow column becomes pandas text as it is, without a conversion pass.
-    columns = {j: pd.array(table.column(j), dtype=_STR) for j in range(ncols)}
+    columns = {j: ArrowStringArray(table.column(j), dtype=_STR) for j in range(ncols)}
     return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows), copy=False)
 
 
