@@ -246,13 +246,9 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _taken(per_key: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
-    """A column built from one value per distinct key and each row's key code (-1,
-    a missing key, takes the value after the last key: pass it, or it is NaN)."""
-    if len(per_key) == len(codes) == 0 or codes.min(initial=0) >= 0:
-        taken = per_key.take(codes)
-    else:
-        padded = pd.concat([per_key, pd.Series([None], dtype=per_key.dtype)], ignore_index=True)
-        taken = padded.take(codes)
+    """A column built from one value per distinct key (typed once) and each row's
+    key code (``pd.factorize`` with ``use_na_sentinel=False``: no code is -1)."""
+    taken = per_key.take(codes)
     return pd.Series(taken.array, index=index, dtype=taken.dtype, copy=False)
 
 
