@@ -141,8 +141,10 @@ def _one_chunk(col: pd.Series) -> pd.Series:
     """A text column stacked from many files holds one Arrow chunk per file; every
     row selection of it (each rule's issue rows) would then walk all the chunks, so
     they are joined once here."""
-    chunked = getattr(col.array, "_pa_array", None)
-    if chunked is None or chunked.num_chunks <= 1:
+    if not isinstance(col.array, pd.arrays.ArrowExtensionArray):
+        return col
+    chunked = pa.array(col.array)  # what the column holds (chunked, or one array), not a copy
+    if not isinstance(chunked, pa.ChunkedArray) or chunked.num_chunks <= 1:
         return col
     joined = pa.chunked_array([chunked.combine_chunks()])
     return pd.Series(type(col.array)(joined, dtype=col.dtype), index=col.index, copy=False)
