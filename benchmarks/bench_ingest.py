@@ -85,11 +85,12 @@ def ingest_only(folder: Path, n_authorities: int) -> None:
     las = national_authorities(n_authorities)
     pop = reference.population(areas="all")
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     res = read_returns(
         find_return_files(folder), dm.items, dm.rules, las, dm.version, population=pop
     )
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0  # every thread of this process, others' load aside
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert res.reconciles()
     print(
@@ -98,6 +99,10 @@ def ingest_only(folder: Path, n_authorities: int) -> None:
         f"issues: {len(res.issues):,}"
     )
     print(f"ingestion time: {seconds:.2f} s  ->  {res.rows_read / seconds:,.0f} rows/s")
+    print(
+        f"CPU time: {cpu:.2f} s  ->  {res.rows_read / cpu:,.0f} rows per CPU second "
+        "(what a shared machine's load does not change)"
+    )
     print(
         f"peak memory (max RSS): {peak / 1024:,.0f} MiB "
         f"(process before ingesting: {base / 1024:,.0f} MiB)"

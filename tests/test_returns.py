@@ -143,6 +143,70 @@ def test_cross_item_query_is_kept_and_flagged(tmp_path, tiny_items, tiny_rules, 
     assert res.accepted.set_index("item_id").loc["CSC04", "issue_codes"] == "XR01"
 
 
+def test_a_row_with_several_issues_lists_each_code_once_in_code_order(
+    tmp_path, tiny_items, tiny_rules, tiny_authorities
+):
+    # CSC04: "1,234" is read as 1234 (V10), the value given differs (V06) and it is
+    # above the conferences held (XR01): three queries, so the row is kept.
+    path = _csv(tmp_path / "m.csv", [_row("CSC03", "5"), _row("CSC04", "1,234", value="3")])
+    res = _read([path], tiny_items, tiny_rules, tiny_authorities)
+    assert sorted(res.issues["rule_code"]) == ["V06", "V10", "XR01"]
+    acc = res.accepted.set_index("item_id")
+    assert acc.loc["CSC04", "issue_codes"] == "V06;V10;XR01"
+    assert acc.loc["CSC03", "issue_codes"] == ""
+
+
+def test_cross_item_rules_compare_items_within_each_return_of_many_files(
+    tmp_path, tiny_items, tiny_rules, tiny_authorities
+):
+    """Many files are checked as one frame: each return's items are compared with
+    its own, never with another authority's or quarter's, and the message quotes
+    both figures."""
+    paths = [
+        _csv(tmp_path / "a.csv", [_row("CSC03", "5"), _row("CSC04", "9")]),
+        # 6 plans, 7 conferences: fine, though 6 is above a.csv's 5 in another quarter
+        _csv(
+            tmp_path / "b.csv", [_row("CSC03", "7", tp="202324"), _row("CSC04", "6", tp="202324")]
+        ),
+        _csv(
+            tmp_path / "c.csv",
+            [
+                _row("CSC03", "1", la="E09000002", dfe="301", name="Barking and Dagenham"),
+                _row("CSC04", "4", la="E09000002", dfe="301", name="Barking and Dagenham"),
+            ],
+        ),
+    ]
+    res = _read(paths, tiny_items, tiny_rules, tiny_authorities)
+    xr = res.issues.loc[res.issues["rule_code"] == "XR01"]
+    assert set(res.issues["rule_code"]) == {"XR01"}
+    assert xr[["file", "row", "item_id"]].values.tolist() == [
+        ["a.csv", 3, "CSC04"],
+        ["c.csv", 3, "CSC04"],
+    ]
+    assert xr["message"].tolist() == [
+        "XR01: Plans started should not exceed conferences held. (CSC04 = 9, CSC03 = 5)",
+        "XR01: Plans started should not exceed conferences held. (CSC04 = 4, CSC03 = 1)",
+    ]
+
+
+def test_a_population_with_no_period_read_does_not_stop_ingestion(
+    tmp_path, tiny_items, tiny_rules, tiny_authorities, tiny_population
+):
+    """Every row's period unreadable, or no row read at all: nothing to look a
+    population up for, and the rows are still accounted for."""
+    bad = _csv(tmp_path / "bad.csv", [_row("CSC01", "5", ti="Financial year Q5")])
+    (tmp_path / "empty.csv").write_text("")
+    paths = [bad, tmp_path / "empty.csv"]
+    for read in (paths, paths[1:]):
+        res = _read(read, tiny_items, tiny_rules, tiny_authorities, population=tiny_population)
+        assert res.reconciles() and res.accepted.empty
+    assert res.files["status"].tolist() == ["unreadable"]
+    assert res.issues["rule_code"].tolist() == ["F04"]
+    res = _read([bad], tiny_items, tiny_rules, tiny_authorities, population=tiny_population)
+    assert res.issues["rule_code"].tolist() == ["R04"]
+    assert res.quarantined["source_row"].tolist() == [2]
+
+
 def test_expected_periods_reject_others(tmp_path, tiny_items, tiny_rules, tiny_authorities):
     path = _csv(tmp_path / "p.csv", [_row("CSC01", "5", tp="201920")])
     res = _read(

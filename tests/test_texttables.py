@@ -37,3 +37,13 @@ def test_quotes_and_ragged_lines_leave_pyarrow_for_the_careful_reader(tmp_path):
     table = texttables.read_text_table(path, _is_header)
     assert table.records[2].tolist() == ["two lines", "ok"]
     assert list(table.lines) == [2, 4]
+
+
+def test_repeated_text_is_the_readers_own_text(tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text("item_id,numerator\nCSC01,12\nCSC02,7\n")
+    read = texttables.read_text_table(path, _is_header).records[0]
+    stamped = pd.Series(texttables.repeated_text("plain.csv", 2))
+    assert stamped.dtype == read.dtype
+    assert stamped.tolist() == ["plain.csv", "plain.csv"]
+    assert len(texttables.repeated_text("", 0)) == 0

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.arrays import ArrowStringArray
 from pyarrow import csv as pa_csv
 
 from lscb_nb.core.inputfiles import DEFAULT_LIMITS, MB, InputFileError, ReadLimits
@@ -77,7 +78,9 @@ def read_text_table(
     raw = path.read_bytes()
     if not raw.strip():
         raise InputFileError("F04")
-    text = decode_text(raw).replace("\r\n", "\n").replace("\r", "\n")
+    text = decode_text(raw)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.endswith("\n"):
         text = text[:-1]
     n_lines = text.count("\n") + 1
@@ -93,7 +96,7 @@ def read_text_table(
     ncols = len(header)
     pieces = text.split("\n", h + 1)
     body_text = pieces[h + 1] if len(pieces) > h + 1 else None
-    n_body = 0 if body_text is None else body_text.count("\n") + 1
+    n_body = 0 if body_text is None else n_lines - h - 1  # the lines after the header
     if ncols * n_body > limits.max_cells_per_file:
         raise InputFileError(
             "F08", f"{ncols * n_body:,} cells; the limit is {limits.max_cells_per_file:,}"
@@ -143,6 +146,13 @@ def _find_header(lines, is_header, delimiters) -> tuple[int, str, list[str]] | N
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
+def repeated_text(value: str, n: int) -> pd.api.extensions.ExtensionArray:
+    """``value`` ``n`` times as pandas' own text (``str``), made by Arrow in one
+    step: a reader stamps every row of a file with its name and format."""
+    repeated = pa.repeat(pa.scalar(value, pa.large_string()), n)
+    return ArrowStringArray(pa.chunked_array([repeated]), dtype=_STR)
+
+
 def _arrow_records(body: str, n_lines: int, delim: str, ncols: int) -> pd.DataFrame | None:
     """Records by pyarrow's multi-threaded CSV reader, for the plainest text only: no
     quote anywhere, no NUL, and exactly ``ncols`` fields on every line (a blank line, a
@@ -158,7 +168,7 @@ def _arrow_records(body: str, n_lines: int, delim: str, ncols: int) -> pd.DataFr
                 delimiter=delim, quote_char=False, ignore_empty_lines=False
             ),
             convert_options=pa_csv.ConvertOptions(
-                column_types={str(c): pa.string() for c in range(ncols)},
+                column_types={str(c): pa.large_string() for c in range(ncols)},
                 null_values=[],
                 strings_can_be_null=False,
             ),
@@ -167,9 +177,9 @@ def _arrow_records(body: str, n_lines: int, delim: str, ncols: int) -> pd.DataFr
         return None
     if table.num_rows != n_lines:
         return None
-    frame = table.to_pandas(types_mapper={pa.string(): _STR}.get)
-    frame.columns = list(range(ncols))
-    return frame
+    # Each Arrow column becomes pandas text as it is, without a conversion pass.
+    columns = {j: ArrowStringArray(table.column(j), dtype=_STR) for j in range(ncols)}
+    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows), copy=False)
 
 
 def _fast_records(body: str, n_lines: int, delim: str, ncols: int) -> pd.DataFrame | None:

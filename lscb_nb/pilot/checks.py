@@ -54,7 +54,8 @@ def check_rows(
         if rule.check is not None
     ]
     # Cross-item rules compare items of one return: only rows otherwise clean.
-    blocked = df["input_row_id"].isin(_quarantine_ids(df, concat_issues(issues)))
+    found = [part for part in issues if not part.empty]  # in any order: only ids are read
+    blocked = df["input_row_id"].isin(_quarantine_ids(df, pd.concat(found) if found else None))
     clean = df.loc[~blocked, [c for c in CROSS_ITEM_COLUMNS if c in df.columns]]
     issues += [
         issues_for(rule, clean, rule.check(clean, ctx), version)
@@ -118,39 +119,38 @@ def prepare_rows(
         df[f"{col}_raw"] = df[col]
 
     # Period: each distinct (time_period, time_identifier) pair parsed once.
-    keys = df[["time_period", "time_identifier"]].drop_duplicates()
-    labels, bad = {}, {}
-    for tp, ti in keys.itertuples(index=False):
+    pair_codes, pairs = _pair_codes(df["time_period"], df["time_identifier"])
+    labels, bad = [], []
+    for tp, ti in pairs:
         try:
-            labels[(tp, ti)] = periods.from_ees(tp, ti)
+            labels.append(periods.from_ees(tp, ti))
+            bad.append(None)
         except periods.PeriodError as exc:
-            bad[(tp, ti)] = str(exc)
-    pair = df["time_period"] + "\x1f" + df["time_identifier"]
-    labels = {f"{tp}\x1f{ti}": label for (tp, ti), label in labels.items()}
-    bad = {f"{tp}\x1f{ti}": error for (tp, ti), error in bad.items()}
-    df["period"] = _map_distinct(pair, labels).astype(object)
-    df["period_error"] = _map_distinct(pair, bad).astype("string")
+            labels.append(np.nan)
+            bad.append(str(exc))
+    df["period"] = _taken(pd.Series(labels, dtype=object), pair_codes, df.index)
+    df["period_error"] = _taken(pd.Series(bad, dtype="string"), pair_codes, df.index)
 
     # Authority
     la = authorities.set_index("la_code_ons")
     df["la_code_ons"] = df["new_la_code"].str.upper()
-    la_keys = pd.factorize(df["la_code_ons"])
-    df["la_known"] = df["la_code_ons"].isin(la.index)
+    la_keys = pd.factorize(df["la_code_ons"], use_na_sentinel=False)
+    df["la_known"] = _taken(pd.Series(la_keys[1].isin(la.index)), la_keys[0], df.index)
     df["la_expected_dfe"] = _lookup(la_keys, la["la_code_dfe"].astype(str), df.index).fillna("")
     df["la_expected_name"] = _lookup(la_keys, la["la_name"], df.index).fillna("")
     df["la_name_raw"] = df["la_name"]
-    df["la_code_dfe"] = _lookup(la_keys, la["la_code_dfe"], df.index).astype("Int64")
+    df["la_code_dfe"] = _lookup(la_keys, la["la_code_dfe"], df.index, "Int64")
     df["la_name"] = df["la_expected_name"].where(df["la_known"], df["la_name"])
 
     # Item
-    df["item_known"] = df["item_id"].isin(items.index)
-    item_keys = pd.factorize(df["item_id"])
-    for field in ("agency", "unit"):
-        df[field] = _lookup(item_keys, items[field], df.index).astype(object)
+    item_keys = pd.factorize(df["item_id"], use_na_sentinel=False)
+    df["item_known"] = _taken(pd.Series(item_keys[1].isin(items.index)), item_keys[0], df.index)
+    df["agency"] = _lookup(item_keys, items["agency"], df.index, object)
+    df["unit"] = _lookup(item_keys, items["unit"], df.index, "category")  # see CODED_COLUMNS
     for bound in ("min", "max"):
         limit = items["valid_range"].map(lambda r, b=bound: (r or {}).get(b))
         limit = pd.to_numeric(limit, errors="coerce").astype("float64")
-        df[f"valid_{bound}"] = _lookup(item_keys, limit, df.index).astype("float64")
+        df[f"valid_{bound}"] = _lookup(item_keys, limit, df.index, "float64")
 
     # Figures as written
     for col in ("numerator", "denominator", "value"):
@@ -169,26 +169,23 @@ def prepare_rows(
         df[f"{prefix}_read_as"] = parsed["read_as"]
 
     # The figure itself
-    pct = df["unit"] == "percentage"
-    num_ok = df["numerator_state"] == REPORTED
-    den_ok = df["denominator_state"] == REPORTED
-    df["population_0_17"] = _population_for(df, population)
-    value = pd.Series(np.nan, index=df.index)
-    value = value.mask(df["unit"] == "count", df["numerator"])
-    value = value.mask(
-        pct & (df["denominator"] > 0),
-        units.scaled(df["numerator"], df["denominator"], "percentage"),
+    unit = df["unit"]
+    pct = (unit == "percentage").to_numpy()
+    num_ok = (df["numerator_state"] == REPORTED).to_numpy()
+    den_ok = (df["denominator_state"] == REPORTED).to_numpy()
+    authority_period = _combine(la_keys, (pair_codes, labels))
+    df["population_0_17"] = _population_for(df, population, authority_period)
+    num, den = df["numerator"].to_numpy(), df["denominator"].to_numpy()
+    value = np.where((unit == "count").to_numpy(), num, np.nan)
+    value = np.where(pct & (den > 0), units.scaled(num, den, "percentage"), value)
+    pop = df["population_0_17"].to_numpy()
+    rate = (unit == "rate_per_10k").to_numpy()
+    df["value"] = np.where(rate, units.scaled(num, pop, "rate_per_10k"), value)
+    # A percentage with a reported numerator takes its denominator's state, and
+    # 0 out of 0 is not applicable: no percentage exists (rather than a bare NaN).
+    df["value_state"] = _value_state(
+        df["numerator_state"], df["denominator_state"], pct & num_ok & ~den_ok, zero_of_zero(df)
     )
-    rate = df["unit"] == "rate_per_10k"
-    value = value.mask(rate, units.scaled(df["numerator"], df["population_0_17"], "rate_per_10k"))
-    df["value"] = value
-    df["value_state"] = (
-        df["numerator_state"]
-        .astype(object)
-        .where(~(pct & num_ok & ~den_ok), df["denominator_state"].astype(object))
-    )
-    # 0 out of 0: no percentage exists; say so rather than leave a bare NaN.
-    df.loc[zero_of_zero(df), "value_state"] = NOT_APPLICABLE
     # Few distinct values, compared by many rules: categories compare far faster
     # than text (the outputs turn them back into text, see _as_text).
     for col in CODED_COLUMNS:
@@ -248,40 +245,83 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _map_distinct(keys: pd.Series, mapping: dict) -> pd.Series:
-    """``keys.map(mapping)``, looking each distinct key up once (a return's rows
-    share a handful of periods, authorities and items)."""
-    codes, uniques = pd.factorize(keys)
-    looked_up = np.array([mapping.get(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(looked_up[codes], index=keys.index)
+def _taken(per_key: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """A column built from one value per distinct key (typed once) and each row's
+    key code (``pd.factorize`` with ``use_na_sentinel=False``: no code is -1)."""
+    taken = per_key.take(codes)
+    return pd.Series(taken.array, index=index, dtype=taken.dtype, copy=False)
 
 
-def _lookup(keys: tuple[np.ndarray, object], table: pd.Series, index: pd.Index) -> pd.Series:
+def _pair_codes(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, list[tuple]]:
+    """Each row's code for its (first, second) pair, and the distinct pairs."""
+    return _combine(
+        pd.factorize(first, use_na_sentinel=False), pd.factorize(second, use_na_sentinel=False)
+    )
+
+
+def _combine(a_keys: tuple, b_keys: tuple) -> tuple[np.ndarray, list[tuple]]:
+    """Two factorized columns (codes, distinct values; no missing-value code) as
+    one: each row's code for its pair, and the distinct pairs."""
+    (a_codes, a), (b_codes, b) = a_keys, b_keys
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)  # read value by value
+    n = max(len(b), 1)
+    codes, keys = pd.factorize(a_codes.astype(np.int64) * n + b_codes)
+    return codes, [(a[k // n], b[k % n]) for k in keys.tolist()]
+
+
+def _lookup(
+    keys: tuple[np.ndarray, object], table: pd.Series, index: pd.Index, dtype: object = None
+) -> pd.Series:
     """A column mapped through ``table``, given its ``pd.factorize`` (codes and
-    distinct values): each distinct value is looked up once."""
+    distinct values): each distinct value is looked up (and given ``dtype``) once,
+    and the rows take theirs."""
     codes, uniques = keys
     found = table[~table.index.duplicated()].reindex(uniques).to_numpy()
     out = np.empty(len(found) + 1, dtype=object)
     out[:-1], out[-1] = found, None
-    return pd.Series(out[codes], index=index)
+    per_key = pd.Series(out)
+    if dtype is not None:
+        per_key = per_key.astype(dtype)
+    return _taken(per_key, np.where(codes < 0, len(found), codes), index)
 
 
-def _population_for(df: pd.DataFrame, population: pd.DataFrame | None) -> pd.Series:
+def _value_state(
+    numerator: pd.Series, denominator: pd.Series, from_denominator: np.ndarray, none: pd.Series
+) -> pd.Series:
+    """The value's state as a category: the numerator's, the denominator's where
+    ``from_denominator``, not applicable where ``none``; only states in use are kept."""
+    num, den = numerator.astype("category"), denominator.astype("category")
+    states = sorted({*num.cat.categories, *den.cat.categories, NOT_APPLICABLE})
+    codes = np.where(
+        from_denominator,
+        den.cat.set_categories(states).cat.codes.to_numpy(),
+        num.cat.set_categories(states).cat.codes.to_numpy(),
+    )
+    codes[none.to_numpy(dtype=bool)] = states.index(NOT_APPLICABLE)
+    state = pd.Categorical.from_codes(codes, categories=states).remove_unused_categories()
+    return pd.Series(state, index=numerator.index)
+
+
+def _population_for(
+    df: pd.DataFrame, population: pd.DataFrame | None, keys: tuple[np.ndarray, list[tuple]]
+) -> pd.Series:
     """0-17 population for each row: the ONS mid-year estimate of the year the
-    financial year starts in (DfE's convention), or the latest one available."""
-    if population is None or population.empty:
+    financial year starts in (DfE's convention), or the latest one available.
+    ``keys`` are each row's code for its (authority, period) and the distinct pairs."""
+    if population is None or population.empty or df.empty:
         return pd.Series(np.nan, index=df.index)
     pop = population.pivot_table(
         index="area_code", columns="mid_year", values="population_0_17", aggfunc="first"
     )
     # Each distinct authority and period is looked up once.
-    codes, uniques = pd.factorize(df["la_code_ons"].astype(str) + "|" + df["period"].astype(str))
-    parts = pd.Series(uniques).str.split("|", n=1, expand=True)
-    start = pd.to_numeric(parts[1].str.slice(0, 4), errors="coerce")
+    codes, pairs = keys
+    area = pd.Series([str(a) for a, _ in pairs], dtype=object)
+    start = pd.to_numeric(pd.Series([str(p)[:4] for _, p in pairs], dtype=object), errors="coerce")
     year = start.clip(upper=max(pop.columns)).fillna(max(pop.columns)).astype(int)
     stacked = pop.stack()
-    found = stacked.reindex(pd.MultiIndex.from_arrays([parts[0], year])).to_numpy("float64")
-    return pd.Series(np.append(found, np.nan)[codes], index=df.index, dtype="float64")
+    found = stacked.reindex(pd.MultiIndex.from_arrays([area, year])).to_numpy("float64", copy=True)
+    found[[pd.isna(a) or pd.isna(p) for a, p in pairs]] = np.nan  # no period, no population
+    return pd.Series(found[codes], index=df.index, dtype="float64")
 
 
 def _row_ids(df: pd.DataFrame, issues: pd.DataFrame) -> pd.Series:
@@ -300,7 +340,7 @@ def _row_ids(df: pd.DataFrame, issues: pd.DataFrame) -> pd.Series:
 
 def _quarantine_ids(df: pd.DataFrame, issues: pd.DataFrame) -> set[int]:
     """Rows with an error-severity issue are quarantined (queries are kept)."""
-    if issues.empty:
+    if issues is None or issues.empty:
         return set()
     return set(_row_ids(df, issues.loc[issues["severity"] == ERROR]).tolist())
 
@@ -313,9 +353,18 @@ def _reasons_by_row(df: pd.DataFrame, issues: pd.DataFrame) -> pd.Series:
     codes = pd.DataFrame(
         {"input_row_id": ids.to_numpy(), "rule_code": issues.loc[ids.index, "rule_code"].to_numpy()}
     ).drop_duplicates()
-    # One pass per distinct code (a few dozen) rather than a Python join per row.
-    out = pd.Series("", index=pd.Index(codes["input_row_id"].unique()), dtype=object)
-    for code in sorted(codes["rule_code"].unique()):
-        at = codes.loc[codes["rule_code"] == code, "input_row_id"]
-        out.loc[at] = out.loc[at].where(out.loc[at] == "", out.loc[at] + ";") + code
-    return out.sort_index()
+    if codes.empty:
+        return pd.Series(dtype=object)
+    codes = codes.sort_values(["input_row_id", "rule_code"], kind="stable")
+    row = codes["input_row_id"].to_numpy()
+    code = codes["rule_code"].to_numpy(dtype=object)
+    # A row's k-th code is joined on in pass k (rows have a few codes at most),
+    # rather than a Python join per row.
+    first = np.r_[True, row[1:] != row[:-1]]
+    group = np.cumsum(first) - 1
+    rank = np.arange(len(row)) - np.flatnonzero(first)[group]
+    joined = code[first].copy()
+    for k in range(1, int(rank.max(initial=0)) + 1):
+        at = rank == k
+        joined[group[at]] = joined[group[at]] + ";" + code[at]
+    return pd.Series(joined, index=row[first], dtype=object)

@@ -33,7 +33,7 @@ from lscb_nb.core.inputfiles import (
 )
 from lscb_nb.core.returnformat import AGENCIES, REQUIRED_CSV_COLUMNS
 from lscb_nb.core.rules import ERROR, file_issue, get
-from lscb_nb.core.texttables import decode_text, read_text_table
+from lscb_nb.core.texttables import decode_text, read_text_table, repeated_text
 from lscb_nb.pilot.rawrows import FIELD_BY_KEY, RAW_FIELDS
 from lscb_nb.pilot.returnsheets import read_workbook
 
@@ -109,7 +109,7 @@ def read_return_file(
         raise ReturnFileError("F01", "not an Excel workbook (the file is not .xlsx inside)")
     else:
         frame, problems = _read_csv(path, limits), []
-    frame["source_file"] = name
+    frame["source_file"] = repeated_text(name, len(frame))
     return frame, problems, note
 
 
@@ -156,12 +156,14 @@ def _read_csv(path: Path, limits: ReadLimits) -> pd.DataFrame:
         if field is not None and field not in where:
             where[field] = j
     n = len(table.records)
-    out = pd.DataFrame(
-        {col: table.records[where[col]] if col in where else "" for col in RAW_FIELDS}
-    )
-    out["source_format"] = "csv"
-    out["source_sheet"] = None
-    out["source_row"] = table.lines
+    columns = {
+        col: table.records[where[col]].array if col in where else repeated_text("", n)
+        for col in RAW_FIELDS
+    }
+    columns["source_format"] = repeated_text("csv", n)
+    columns["source_sheet"] = np.full(n, None, dtype=object)
+    columns["source_row"] = np.asarray(table.lines)
+    out = pd.DataFrame(columns, copy=False)
     if table.problems:
         line_at = pd.Series(np.arange(n), index=table.lines)
         problem = pd.Series("", index=range(n), dtype=object)

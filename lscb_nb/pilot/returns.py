@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from lscb_nb.core.fileio import current_version, folder_sha256, publish_version, write_json_atomic
 from lscb_nb.core.inputfiles import DEFAULT_LIMITS, ReadLimits, list_folder
@@ -130,8 +131,23 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
         else pd.DataFrame(columns=[*RAW_FIELDS, *PROVENANCE])
     )
     frames.clear()
+    # One Arrow chunk per text column, not one per file (see _one_chunk).
+    raw = pd.DataFrame({col: _one_chunk(raw[col]) for col in raw.columns}, copy=False)
     raw["input_row_id"] = np.arange(len(raw))
     return raw
+
+
+def _one_chunk(col: pd.Series) -> pd.Series:
+    """A text column stacked from many files holds one Arrow chunk per file; every
+    row selection of it (each rule's issue rows) would then walk all the chunks, so
+    they are joined once here."""
+    if not isinstance(col.array, pd.arrays.ArrowExtensionArray):
+        return col
+    chunked = pa.array(col.array)  # what the column holds (chunked, or one array), not a copy
+    if not isinstance(chunked, pa.ChunkedArray) or chunked.num_chunks <= 1:
+        return col
+    joined = pa.chunked_array([chunked.combine_chunks()])
+    return pd.Series(type(col.array)(joined, dtype=col.dtype), index=col.index, copy=False)
 
 
 def ingest_returns(

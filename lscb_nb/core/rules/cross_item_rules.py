@@ -117,50 +117,78 @@ def _location(df: pd.DataFrame) -> pd.Series:
 )
 def cross_item(df: pd.DataFrame, ctx: ReturnContext) -> list[Finding]:
     """The data model's cross-item rules between rows of the same return (same
-    authority and period), one join per rule. Each issue carries the data model's
-    rule id (XRnn), severity and message."""
+    authority and period). The reported numerators are laid out once as a
+    return x item table, so each rule compares two of its columns. Each issue
+    carries the data model's rule id (XRnn), severity and message."""
     rules = ctx.rules
     if rules is None or rules.empty or df.empty:
         return []
-    involved = set(rules["left"]) | set(rules["right"])
-    ok = df.loc[
-        (df["numerator_state"] == REPORTED) & df["item_id"].isin(involved),
-        ["la_code_ons", "period", "item_id", "numerator"],
-    ].drop_duplicates(["la_code_ons", "period", "item_id"])
-    # One integer per return (authority and period): the joins are on it.
-    ok["return_key"] = ok.groupby(["la_code_ons", "period"], sort=False, dropna=False).ngroup()
-    ok["at"] = ok.index
+    table = _return_table(df, set(rules["left"]) | set(rules["right"]))
+    if table is None:
+        return []
+    numbers, at, items = table
+    column = {item: j for j, item in enumerate(items)}
     out = []
     for xr in rules.itertuples(index=False):
-        left = ok.loc[ok["item_id"] == xr.left, ["return_key", "numerator", "at"]]
-        right = ok.loc[ok["item_id"] == xr.right, ["return_key", "numerator"]]
-        pair = left.merge(right, on="return_key", suffixes=("_l", "_r"))
-        failed = pair.loc[~_OPS[xr.operator](pair["numerator_l"], pair["numerator_r"])]
-        if failed.empty:
+        if xr.left not in column or xr.right not in column:
             continue
+        left, right = numbers[:, column[xr.left]], numbers[:, column[xr.right]]
+        rows = at[:, column[xr.left]]
+        both = (rows >= 0) & (at[:, column[xr.right]] >= 0)
+        with np.errstate(invalid="ignore"):
+            failed = both & ~_OPS[xr.operator](left, right)
+        if not failed.any():
+            continue
+        where = df.index[rows[failed]]
         message = (
             f"{xr.rule_id}: {xr.message} ({xr.left} = "
-            + _shown(failed["numerator_l"])
+            + _shown(left[failed])
             + f", {xr.right} = "
-            + _shown(failed["numerator_r"])
+            + _shown(right[failed])
             + ")"
         )
-        at = failed["at"].to_numpy()
-        hit = pd.Series(False, index=df.index)
-        hit.loc[at] = True
+        hit = np.zeros(len(df), dtype=bool)
+        hit[rows[failed]] = True
         out.append(
             Finding(
-                hit,
+                pd.Series(hit, index=df.index),
                 code=xr.rule_id,
                 severity=xr.severity,
-                message=pd.Series(message.to_numpy(), index=at),
+                message=pd.Series(message, index=where, dtype=object),
             )
         )
     return out
 
 
-def _shown(numbers: pd.Series) -> pd.Series:
+def _return_table(
+    df: pd.DataFrame, involved: set[str]
+) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+    """Reported numerators of the items some rule involves, one row per return
+    (authority and period) and one column per item: (numerators, the position in
+    ``df`` of the row each comes from or -1, the items). A return giving an item
+    twice uses its first row, as the duplicate rule keeps the first copy."""
+    keep = ((df["numerator_state"] == REPORTED) & df["item_id"].isin(involved)).to_numpy()
+    pos = np.flatnonzero(keep)
+    if not len(pos):
+        return None
+    la_codes = pd.factorize(df["la_code_ons"], use_na_sentinel=False)[0][pos]
+    period_codes, periods = pd.factorize(df["period"], use_na_sentinel=False)
+    period_codes = period_codes[pos]
+    item_codes, items = pd.factorize(df["item_id"].iloc[pos], use_na_sentinel=False)
+    returns = la_codes.astype(np.int64) * (len(periods) + 1) + period_codes
+    return_codes, distinct = pd.factorize(returns)
+    key = return_codes.astype(np.int64) * len(items) + item_codes
+    _, first = np.unique(key, return_index=True)
+    numbers = np.full((len(distinct), len(items)), np.nan)
+    at = np.full((len(distinct), len(items)), -1, dtype=np.int64)
+    numbers[return_codes[first], item_codes[first]] = df["numerator"].to_numpy(dtype="float64")[
+        pos[first]
+    ]
+    at[return_codes[first], item_codes[first]] = pos[first]
+    return numbers, at, [str(i) for i in items]
+
+
+def _shown(numbers: np.ndarray) -> np.ndarray:
     """Numbers as ``{:g}`` writes them, each distinct number formatted once."""
-    codes, uniques = pd.factorize(numbers)
-    text = np.array([f"{u:g}" for u in uniques] + [""], dtype=object)
-    return pd.Series(text[codes], index=numbers.index)
+    uniques, codes = np.unique(numbers, return_inverse=True)
+    return np.array([f"{u:g}" for u in uniques.tolist()], dtype=object)[codes]

@@ -46,11 +46,11 @@ def unknown_authority(df: pd.DataFrame, ctx: ReturnContext) -> Finding:
 def authority_clash(df: pd.DataFrame) -> pd.Series:
     """Rows whose DfE code or name is not that of their ONS code's authority."""
     known = df["la_known"]
-    dfe = known & (df["old_la_code"] != "") & (df["old_la_code"] != df["la_expected_dfe"])
+    dfe = known & (df["old_la_code"] != "") & _differ(df["old_la_code"], df["la_expected_dfe"])
     name = (
         known
         & (df["la_name_raw"] != "")
-        & (_norm_name(df["la_name_raw"]) != _norm_name(df["la_expected_name"]))
+        & _differ(df["la_name_raw"], df["la_expected_name"], _norm_names)
     )
     return dfe | name
 
@@ -173,15 +173,23 @@ def identity_sound(df: pd.DataFrame) -> pd.Series:
     )
 
 
-def _norm_name(s: pd.Series) -> pd.Series:
-    """Names compared without case, spacing or punctuation ('&' is 'and'); each
-    distinct name is normalised once."""
-    codes, uniques = pd.factorize(s.astype("string").fillna(""))
-    normal = (
-        pd.Series(uniques, dtype="string")
-        .str.lower()
+def _norm_names(names: pd.Series) -> pd.Series:
+    """Names compared without case, spacing or punctuation ('&' is 'and')."""
+    return (
+        names.str.lower()
         .str.replace("&", "and", regex=False)
         .str.replace(r"[^a-z]", "", regex=True)
-        .to_numpy(dtype=object)
     )
-    return pd.Series(normal[codes], index=s.index, dtype=object)
+
+
+def _differ(left: pd.Series, right: pd.Series, normalise=None) -> pd.Series:
+    """Where two text columns differ (once ``normalise`` is applied to both). Each
+    distinct text is normalised once, and the rows compare integer codes, not text."""
+    sides = [pd.factorize(s, use_na_sentinel=False) for s in (left, right)]
+    texts = [pd.Series(uniques).astype("string").fillna("") for _, uniques in sides]
+    if normalise is not None:
+        texts = [normalise(t) for t in texts]
+    ids = pd.factorize(pd.concat(texts, ignore_index=True))[0]
+    left_ids = ids[: len(texts[0])][sides[0][0]]
+    right_ids = ids[len(texts[0]) :][sides[1][0]]
+    return pd.Series(left_ids != right_ids, index=left.index)
