@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from lscb_nb.core import display, periods
-from lscb_nb.pilot import comparators, figures, spine
+from lscb_nb.core import display, overlays, periods
+from lscb_nb.pilot import comparators, figures, funnels, spine
 from lscb_nb.pilot.context import Context, prepared_benchmarks
 from lscb_nb.pilot.stage import neighbour_codes
 
@@ -29,23 +29,14 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class View:
-    """What the explorer shows for one choice: figures (None where there is nothing
-    to draw) and one sentence that says what they show."""
-
-    funnel: plt.Figure | None
-    trend: plt.Figure | None
-    spine: plt.Figure | None
-    sentence: str
-
-
-@dataclass
 class Explorer:
-    """The explorer's state: the context it reads and the benchmark tables it kept."""
+    """The explorer's state: the context it reads and what it has worked out and drawn."""
 
     ctx: Context
     _tables: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
     _spines: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    _funnels: overlays.Recent = field(default_factory=lambda: overlays.Recent(24))
+    _trends: overlays.Recent = field(default_factory=lambda: overlays.Recent(48))
 
     def __post_init__(self) -> None:
         prepared = prepared_benchmarks(self.ctx)
@@ -53,6 +44,8 @@ class Explorer:
             latest = self.quarters()[0]
             for la, table in prepared.groupby("la_code_ons"):
                 self._tables[(la, latest)] = table.drop(columns="la_code_ons")
+        # the funnels keep room in their legend for the longest name
+        self._room = max((name for name, _ in self.boroughs()), key=len, default="")
 
     def draw_spines(self, period: str) -> None:
         """Draw every borough's spine chart for the quarter now, so that choosing a
@@ -75,7 +68,9 @@ class Explorer:
         return sorted(set(self.ctx.obs["period"]), key=periods.parse_period, reverse=True)
 
     def table(self, la_code: str, period: str) -> pd.DataFrame:
-        """The borough's benchmark table for the quarter, worked out once."""
+        """The borough's benchmark table for the quarter, worked out once. Outside the
+        prepared quarter it leaves out DfE's published neighbour figures: the spine
+        chart does not show them, and reading them costs most of a second."""
         key = (la_code, period)
         if key not in self._tables:
             self._tables[key] = comparators.borough_benchmark(
@@ -85,34 +80,48 @@ class Explorer:
                 self.ctx.authorities,
                 neighbour_codes(la_code),
                 exclude=self.ctx.flags,
-                items=self.ctx.items,
             )
         return self._tables[key]
 
-    def view(self, la_code: str, item_id: str, period: str) -> View:
-        """The three figures and the sentence for one borough, item and quarter."""
-        funnel, trend = self.item_figures(la_code, item_id, period)
-        spine_fig = self.spine_figure(la_code, period)
-        return View(funnel, trend, spine_fig, self.sentence(la_code, item_id, period))
+    def funnel_png(self, la_code: str, item_id: str, period: str) -> bytes:
+        """The item's funnel in the quarter with the borough marked: the funnel is
+        drawn once per item and quarter, the borough's point and name over it."""
+        kept, shown = self._funnels.get(
+            (item_id, period), lambda: self._draw_funnel(item_id, period)
+        )
+        mine = shown.loc[shown["la_code_ons"] == la_code]
+        name = self.ctx.name(la_code)
+        return overlays.png_with(kept, lambda fig: figures.mark_funnel(fig, mine, name))
 
-    def item_figures(self, la_code: str, item_id: str, period: str):
-        """The funnel and the trend: what a change of item redraws."""
+    def _draw_funnel(self, item_id: str, period: str) -> tuple[overlays.Kept, pd.DataFrame]:
         ctx = self.ctx
-        item = ctx.items.loc[item_id]
-        funnel = figures.plot_funnel(
-            ctx.obs,
-            item,
+        f = funnels.funnel(ctx.obs, item_id, period, ctx.funnel_adjustment, ctx.flags)
+        fig = figures.draw_funnel(
+            f,
+            ctx.items.loc[item_id],
             period,
             threshold=ctx.threshold,
-            adjustment=ctx.funnel_adjustment,
-            flags=ctx.flags,
-            highlight=la_code,
             name=ctx.name,
+            room_for=self._room,
         )
-        trend = figures.plot_trend(
-            ctx.obs, item, la_code, threshold=ctx.threshold, la_name=ctx.name(la_code)
-        )
-        return funnel, trend
+        return overlays.keep(fig), figures.shown_points(f, ctx.threshold)
+
+    def trend_png(self, la_code: str, item_id: str) -> bytes:
+        """The borough's trend on the item (every quarter: it does not depend on the
+        quarter chosen), drawn once per borough and item."""
+        ctx = self.ctx
+
+        def draw() -> bytes:
+            fig = figures.plot_trend(
+                ctx.obs,
+                ctx.items.loc[item_id],
+                la_code,
+                threshold=ctx.threshold,
+                la_name=ctx.name(la_code),
+            )
+            return _png(fig)
+
+        return self._trends.get((la_code, item_id), draw)
 
     def spine_figure(self, la_code: str, period: str) -> plt.Figure | None:
         """The borough's spine chart for the quarter (it does not depend on the item)."""
@@ -192,9 +201,11 @@ def widgets(ex: Explorer):
     def redraw(_change=None) -> None:
         la, item_id, period = borough.value, item.value, quarter.value
         text.value = f"<p>{display.esc(ex.sentence(la, item_id, period))}</p>"
-        drawn = ex.item_figures(la, item_id, period)
-        funnel.value, trend.value = (_png(f) for f in drawn)
-        if _change is None or _change["owner"] is not item:
+        owner = None if _change is None else _change["owner"]
+        funnel.value = ex.funnel_png(la, item_id, period)
+        if owner is not quarter:
+            trend.value = ex.trend_png(la, item_id)
+        if owner is not item:
             spine_img.value = ex.spine_png(la, period)
 
     for control in (borough, item, quarter):
