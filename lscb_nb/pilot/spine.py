@@ -11,6 +11,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 
 from lscb_nb.core import disclosure, display, periods
 from lscb_nb.core.labels import shorten
@@ -43,6 +44,85 @@ _SPINE_WIDTH = 12.5
 _SPINE_ROW = 0.25  # inches per item
 
 
+def _bars(ax: plt.Axes, y: np.ndarray, x0, x1, height: float, colour: str) -> None:
+    """Horizontal bars from ``x0`` to ``x1`` centred on ``y``, as one collection (a
+    patch per bar costs more to make than the chart costs to draw)."""
+    from matplotlib.collections import PolyCollection
+
+    x0, x1, h = np.asarray(x0, float), np.asarray(x1, float), height / 2
+    boxes = np.stack(
+        [
+            np.column_stack([x0, y - h]),
+            np.column_stack([x1, y - h]),
+            np.column_stack([x1, y + h]),
+            np.column_stack([x0, y + h]),
+        ],
+        axis=1,
+    )
+    ax.add_collection(PolyCollection(boxes, facecolors=colour, edgecolors="none"), autolim=False)
+
+
+# Item labels rendered so far, by (text, dpi): the pixels of each, in a strip one row
+# of the chart high with the text centred.
+_LABEL_PIXELS: dict[tuple[str, float], np.ndarray] = {}
+_LABEL_WIDTH = 5.3  # inches: the longest label, from the chart's left edge
+_LABEL_SIZE = 8
+
+
+def _label_strips(labels: list[str], dpi: float) -> list[np.ndarray]:
+    """Each label's pixels, rendering together (once) those not rendered before."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    missing = [t for t in dict.fromkeys(labels) if (t, dpi) not in _LABEL_PIXELS]
+    if missing:
+        rows = int(np.ceil(_SPINE_ROW * dpi))
+        fig = Figure(figsize=(_LABEL_WIDTH, rows * len(missing) / dpi), dpi=dpi)
+        fig.patch.set_alpha(0)
+        for k, text in enumerate(missing):
+            y = 1 - (k + 0.5) / len(missing)
+            fig.text(_SPINE_X["item"] / _LABEL_WIDTH, y, text, va="center", fontsize=_LABEL_SIZE)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        pixels = np.asarray(canvas.buffer_rgba())
+        for k, text in enumerate(missing):
+            _LABEL_PIXELS[(text, dpi)] = pixels[k * rows : (k + 1) * rows].copy()
+    return [_LABEL_PIXELS[(t, dpi)] for t in labels]
+
+
+class ItemLabels(Artist):
+    """The items' names down the left of the chart (``labels``, centred on the rows at
+    ``y``), drawn as the text would be but from pixels rendered once per name: the same
+    names recur in every borough's and quarter's chart, and rendering their letters
+    is most of the time a chart takes to draw."""
+
+    def __init__(self, x: float, y: np.ndarray, labels: list[str]):
+        super().__init__()
+        self.x, self.y, self.labels = x, np.asarray(y, float), labels
+
+    def draw(self, renderer) -> None:
+        if not self.get_visible() or not self.labels:
+            return
+        strips = _label_strips(self.labels, renderer.dpi)
+        rows, width = strips[0].shape[:2]
+        left, _ = self.axes.transData.transform((0, 0))
+        centres = self.axes.transData.transform(np.column_stack([np.zeros_like(self.y), self.y]))
+        high = int(renderer.height)
+        column = np.zeros((high, width, 4), np.uint8)
+        for strip, (_, centre) in zip(strips, centres, strict=True):
+            top = round(high - centre - rows / 2)
+            lo, hi = max(top, 0), min(top + rows, high)
+            if lo >= hi:
+                continue
+            part, ink = column[lo:hi], strip[lo - top : hi - top]
+            inked = ink[..., 3] > 0
+            part[inked] = ink[inked]
+        gc = renderer.new_gc()
+        # the renderer takes an image's rows bottom first
+        renderer.draw_image(gc, round(left), 0, np.ascontiguousarray(column[::-1]))
+        gc.restore()
+
+
 def _spine_rows(
     obs: pd.DataFrame, bb: pd.DataFrame, period: str, threshold: int, la_code: str | None
 ) -> pd.DataFrame:
@@ -64,8 +144,11 @@ def _spine_rows(
     spread = grouped.agg(["min", "max", "size"]).join(
         grouped.quantile([0.25, 0.75]).unstack().rename(columns={0.25: "q1", 0.75: "q3"})
     )
-    trends = {k: g.set_index("period")["value"] for k, g in own.groupby("item_id", observed=True)}
-    empty = pd.Series(dtype=float)
+    trends = own.drop_duplicates(["item_id", "period"]).pivot(
+        index="item_id", columns="period", values="value"
+    )
+    trends = trends.reindex(columns=past)
+    none = np.full(len(past), np.nan)
     table = bb.join(spread, on="item_id", how="inner")
     centre = table[comparators.AREA_AVERAGE].astype(float)
     table = table.loc[(table["size"] >= 4) & np.isfinite(centre)]
@@ -80,7 +163,6 @@ def _spine_rows(
     for i, (_, r) in enumerate(table.iterrows()):
         places = int(r["decimal_places"]) if pd.notna(r.get("decimal_places")) else 1
         low_first = flip[i] == 1
-        trend = trends.get(r["item_id"], empty)
         rows.append(
             {
                 "item_id": r["item_id"],
@@ -90,7 +172,9 @@ def _spine_rows(
                 "area": display.number(centre.iloc[i], places),
                 "worst": display.number(r["min"] if low_first else r["max"], places),
                 "best": display.number(r["max"] if low_first else r["min"], places),
-                "trend": trend[~trend.index.duplicated()].reindex(past).to_numpy(float),
+                "trend": trends.loc[r["item_id"]].to_numpy(float)
+                if r["item_id"] in trends.index
+                else none,
             }
         )
     out = pd.DataFrame(rows, index=table.index)
@@ -133,11 +217,11 @@ def plot_spine(
     def at(p: pd.Series) -> np.ndarray:
         return left + np.clip(p.to_numpy(float), -0.02, 1.02) * width
 
-    ax.barh(y, width, left=left, height=0.9, color="#f4f4f4")  # row bands
+    _bars(ax, y, np.full(n, left), np.full(n, left + width), 0.9, "#f4f4f4")  # row bands
     lo, hi = np.minimum(sp["min"], sp["max"]), np.maximum(sp["min"], sp["max"])
-    ax.barh(y, at(hi) - at(lo), left=at(lo), color="#d0d0d0", height=0.55)
+    _bars(ax, y, at(lo), at(hi), 0.55, "#d0d0d0")
     lo, hi = np.minimum(sp["q1"], sp["q3"]), np.maximum(sp["q1"], sp["q3"])
-    ax.barh(y, at(hi) - at(lo), left=at(lo), color="#8c8c8c", height=0.55)
+    _bars(ax, y, at(lo), at(hi), 0.55, "#8c8c8c")
     ax.vlines(left + 0.5 * width, -0.5, n - 0.5, color="#b2182b", lw=1.2)
     # A shape as well as a colour: better points right, worse left, similar is round.
     shapes = {"better": ">", "worse": "<", "similar": "o", "higher": "^", "lower": "v"}
@@ -153,10 +237,10 @@ def plot_spine(
             zorder=3,
             label=rag,
         )
+    ax.add_artist(ItemLabels(_SPINE_X["item"], y, list(sp["label"])))
     lines, ends = [], []
     t0, t1 = _SPINE_TREND
     for row, yy in zip(sp.itertuples(), y, strict=True):
-        ax.text(_SPINE_X["item"], yy, row.label, va="center", fontsize=8)
         for key in ("value", "area", "worst", "best"):
             weight = "bold" if key == "value" else "normal"
             ax.text(
