@@ -22,8 +22,7 @@ import pandas as pd
 
 from lscb_nb.core import display, overlays, periods
 from lscb_nb.pilot import comparators, figures, funnels, spine
-from lscb_nb.pilot.context import Context, prepared_benchmarks
-from lscb_nb.pilot.stage import neighbour_codes
+from lscb_nb.pilot.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +32,16 @@ class Explorer:
     """The explorer's state: the context it reads and what it has worked out and drawn."""
 
     ctx: Context
-    _tables: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
     _spines: dict[tuple[str, str], bytes] = field(default_factory=dict)
     _funnels: overlays.Recent = field(default_factory=lambda: overlays.Recent(24))
     _trends: overlays.Recent = field(default_factory=lambda: overlays.Recent(48))
 
     def __post_init__(self) -> None:
-        prepared = prepared_benchmarks(self.ctx)
-        if not prepared.empty and self.quarters():
-            latest = self.quarters()[0]
-            for la, table in prepared.groupby("la_code_ons"):
-                self._tables[(la, latest)] = table.drop(columns="la_code_ons")
+        # every borough's figures against the pilot average, every quarter, worked out
+        # once: a change of quarter only selects a borough's rows
+        ctx = self.ctx
+        area = comparators.area_benchmarks(ctx.obs, ctx.flags)
+        self._tables = dict(iter(area.groupby(["la_code_ons", "period"], observed=True)))
         # the funnels keep room in their legend for the longest name
         self._room = max((name for name, _ in self.boroughs()), key=len, default="")
 
@@ -68,20 +66,9 @@ class Explorer:
         return sorted(set(self.ctx.obs["period"]), key=periods.parse_period, reverse=True)
 
     def table(self, la_code: str, period: str) -> pd.DataFrame:
-        """The borough's benchmark table for the quarter, worked out once. Outside the
-        prepared quarter it leaves out DfE's published neighbour figures: the spine
-        chart does not show them, and reading them costs most of a second."""
-        key = (la_code, period)
-        if key not in self._tables:
-            self._tables[key] = comparators.borough_benchmark(
-                self.ctx.obs,
-                la_code,
-                period,
-                self.ctx.authorities,
-                neighbour_codes(la_code),
-                exclude=self.ctx.flags,
-            )
-        return self._tables[key]
+        """The borough's figures in the quarter against the pilot average (the part of
+        its benchmark table a spine chart shows); empty when it has none."""
+        return self._tables.get((la_code, period), pd.DataFrame())
 
     def funnel_png(self, la_code: str, item_id: str, period: str) -> bytes:
         """The item's funnel in the quarter with the borough marked: the funnel is
