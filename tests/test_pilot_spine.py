@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from lscb_nb.core import display
+from lscb_nb.core.textcolumns import TextColumn
 from lscb_nb.pilot import comparators, spine
 
 BOROUGHS = ["A", "B", "C", "D", "E"]
@@ -90,38 +91,12 @@ def test_the_chart_is_drawn_and_described_from_its_data(la_code):
     )
     alt = display.figure_alt(fig)
     assert "2 items for Cee" in alt and "1 worse" in alt and "Title of LO" in alt
-    texts = {t.get_text() for t in fig.axes[0].texts}
-    assert {"Cee", "London", "32.0"} <= texts
-    (labels,) = [a for a in fig.axes[0].artists if isinstance(a, spine.ItemLabels)]
-    assert labels.labels == ["Title of HI (HI)", "Title of LO (LO)"]
-
-
-def test_the_item_names_are_drawn_on_their_rows_as_text_would_be():
-    """The names come from pixels rendered once; they must land where ``ax.text``
-    would have put them: the same ink, within a pixel, in each row."""
-    import matplotlib.pyplot as plt
-
-    obs = _obs({"HI": [10, 20, 30, 40, 50], "LO": [5, 6, 7, 8, 9]})
-    bb = _bb(obs, "C", QUARTERS[-1], {"HI": "high", "LO": "low"})
-
-    def pixels(fig) -> np.ndarray:
-        fig.canvas.draw()
-        return np.asarray(fig.canvas.buffer_rgba())[..., :3].mean(axis=2)
-
-    fig = spine.plot_spine(obs, bb, QUARTERS[-1], threshold=5, area="L", la_name="Cee")
     ax = fig.axes[0]
-    (labels,) = [a for a in ax.artists if isinstance(a, spine.ItemLabels)]
-    drawn = pixels(fig)
-    labels.set_visible(False)
-    for y, text in zip(labels.y, labels.labels, strict=True):
-        ax.text(labels.x, y, text, va="center", fontsize=8)
-    written = pixels(fig)
-    plt.close(fig)
-    left = slice(0, int(spine._LABEL_WIDTH * fig.dpi))
-    a, b = drawn[:, left] < 128, written[:, left] < 128
-    assert a.sum() > 200 and abs(int(a.sum()) - int(b.sum())) < 0.1 * b.sum()
-    rows_a, rows_b = np.nonzero(a.any(axis=1))[0], np.nonzero(b.any(axis=1))[0]
-    assert abs(rows_a.min() - rows_b.min()) <= 1 and abs(rows_a.max() - rows_b.max()) <= 1
+    columns = [a for a in ax.artists if isinstance(a, TextColumn)]
+    printed = {t.get_text() for t in ax.texts} | {t for c in columns for t in c.texts}
+    assert {"Cee", "London", "32.0", "Title of HI (HI)", "Title of LO (LO)"} <= printed
+    # each row: the item's name, the borough's figure, the area's, the worst and best
+    assert [len(c.texts) for c in columns] == [2] * 5
 
 
 def test_too_few_boroughs_draw_nothing():

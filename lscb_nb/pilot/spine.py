@@ -11,10 +11,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.artist import Artist
 
 from lscb_nb.core import disclosure, display, periods
 from lscb_nb.core.labels import shorten
+from lscb_nb.core.textcolumns import TextColumn
 from lscb_nb.pilot import comparators
 
 # Spine-chart dot colours: significance against the pilot average, respecting the
@@ -62,65 +62,8 @@ def _bars(ax: plt.Axes, y: np.ndarray, x0, x1, height: float, colour: str) -> No
     ax.add_collection(PolyCollection(boxes, facecolors=colour, edgecolors="none"), autolim=False)
 
 
-# Item labels rendered so far, by (text, dpi): the pixels of each, in a strip one row
-# of the chart high with the text centred.
-_LABEL_PIXELS: dict[tuple[str, float], np.ndarray] = {}
-_LABEL_WIDTH = 5.3  # inches: the longest label, from the chart's left edge
-_LABEL_SIZE = 8
-
-
-def _label_strips(labels: list[str], dpi: float) -> list[np.ndarray]:
-    """Each label's pixels, rendering together (once) those not rendered before."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    missing = [t for t in dict.fromkeys(labels) if (t, dpi) not in _LABEL_PIXELS]
-    if missing:
-        rows = int(np.ceil(_SPINE_ROW * dpi))
-        fig = Figure(figsize=(_LABEL_WIDTH, rows * len(missing) / dpi), dpi=dpi)
-        fig.patch.set_alpha(0)
-        for k, text in enumerate(missing):
-            y = 1 - (k + 0.5) / len(missing)
-            fig.text(_SPINE_X["item"] / _LABEL_WIDTH, y, text, va="center", fontsize=_LABEL_SIZE)
-        canvas = FigureCanvasAgg(fig)
-        canvas.draw()
-        pixels = np.asarray(canvas.buffer_rgba())
-        for k, text in enumerate(missing):
-            _LABEL_PIXELS[(text, dpi)] = pixels[k * rows : (k + 1) * rows].copy()
-    return [_LABEL_PIXELS[(t, dpi)] for t in labels]
-
-
-class ItemLabels(Artist):
-    """The items' names down the left of the chart (``labels``, centred on the rows at
-    ``y``), drawn as the text would be but from pixels rendered once per name: the same
-    names recur in every borough's and quarter's chart, and rendering their letters
-    is most of the time a chart takes to draw."""
-
-    def __init__(self, x: float, y: np.ndarray, labels: list[str]):
-        super().__init__()
-        self.x, self.y, self.labels = x, np.asarray(y, float), labels
-
-    def draw(self, renderer) -> None:
-        if not self.get_visible() or not self.labels:
-            return
-        strips = _label_strips(self.labels, renderer.dpi)
-        rows, width = strips[0].shape[:2]
-        left, _ = self.axes.transData.transform((0, 0))
-        centres = self.axes.transData.transform(np.column_stack([np.zeros_like(self.y), self.y]))
-        high = int(renderer.height)
-        column = np.zeros((high, width, 4), np.uint8)
-        for strip, (_, centre) in zip(strips, centres, strict=True):
-            top = round(high - centre - rows / 2)
-            lo, hi = max(top, 0), min(top + rows, high)
-            if lo >= hi:
-                continue
-            part, ink = column[lo:hi], strip[lo - top : hi - top]
-            inked = ink[..., 3] > 0
-            part[inked] = ink[inked]
-        gc = renderer.new_gc()
-        # the renderer takes an image's rows bottom first
-        renderer.draw_image(gc, round(left), 0, np.ascontiguousarray(column[::-1]))
-        gc.restore()
+_LABEL_WIDTH = 5.2  # inches: the longest item label
+_NUMBER_WIDTH = 0.8  # inches: the widest figure beside the spine
 
 
 def _spine_rows(
@@ -237,21 +180,25 @@ def plot_spine(
             zorder=3,
             label=rag,
         )
-    ax.add_artist(ItemLabels(_SPINE_X["item"], y, list(sp["label"])))
+    # the names and figures down the rows, drawn from pixels kept between charts
+    ax.add_artist(
+        TextColumn(_SPINE_X["item"], y, sp["label"], width=_LABEL_WIDTH, row_height=_SPINE_ROW)
+    )
+    for key in ("value", "area", "worst", "best"):
+        ax.add_artist(
+            TextColumn(
+                _SPINE_X[key],
+                y,
+                sp[key],
+                width=_NUMBER_WIDTH,
+                row_height=_SPINE_ROW,
+                ha="right",
+                weight="bold" if key == "value" else "normal",
+            )
+        )
     lines, ends = [], []
     t0, t1 = _SPINE_TREND
     for row, yy in zip(sp.itertuples(), y, strict=True):
-        for key in ("value", "area", "worst", "best"):
-            weight = "bold" if key == "value" else "normal"
-            ax.text(
-                _SPINE_X[key],
-                yy,
-                getattr(row, key),
-                va="center",
-                ha="right",
-                fontsize=8,
-                fontweight=weight,
-            )
         values = row.trend[np.isfinite(row.trend)]
         if len(values) >= 2:
             span = float(values.max() - values.min()) or 1.0
