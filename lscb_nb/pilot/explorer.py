@@ -2,18 +2,20 @@
 quarter, and the funnel, the trend and the borough's spine chart redraw in place.
 
 The notebook shows it with ``explore=True``; the steering group's HTML never does
-(widgets need a kernel). Everything that does not change with a choice (the pilot's
-observations, the choices themselves) is read once from the report's context. A
-borough's benchmark table comes from the batch's preparation for the latest quarter
-(or is worked out the first time another quarter is chosen) and is kept. A spine
-chart depends on the borough and quarter only: every borough's is drawn for the
-starting quarter while the explorer is built, and any other once. A change of item
-redraws the funnel and the trend and nothing else (``benchmarks/bench_explorer.py``
-measures each kind of change).
+(widgets need a kernel). What every choice reads is worked out once while the
+explorer is built: every borough's figures against the pilot average in every
+quarter (a change of quarter only selects), every borough's spine chart for the
+starting quarter and the starting borough's for every quarter. A funnel is drawn
+once per item and quarter and the chosen borough marked over it
+(:mod:`lscb_nb.core.overlays`); a trend once per borough and item. So a change
+redraws only what depends on it: an item, the funnel and the trend; a borough, the
+marks, its trend and its spine chart; a quarter, the funnel and the spine chart.
+``benchmarks/bench_explorer.py`` measures each kind of change (target: 0.5 s).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -42,19 +44,24 @@ class Explorer:
         ctx = self.ctx
         area = comparators.area_benchmarks(ctx.obs, ctx.flags)
         self._tables = dict(iter(area.groupby(["la_code_ons", "period"], observed=True)))
+        self.name = functools.cache(ctx.name)  # a name is looked up on every change
         # the funnels keep room in their legend for the longest name
         self._room = max((name for name, _ in self.boroughs()), key=len, default="")
 
-    def draw_spines(self, period: str) -> None:
-        """Draw every borough's spine chart for the quarter now, so that choosing a
-        borough later only swaps a picture (the slowest figure to draw)."""
+    def draw_spines(self, la_code: str, period: str) -> None:
+        """Draw now every borough's spine chart for the quarter, and the borough's for
+        every quarter: choosing a borough later only swaps a picture, and a spine chart
+        of another quarter finds most of its names and figures already rendered
+        (:mod:`lscb_nb.core.textcolumns`)."""
         for _, la in self.boroughs():
             self.spine_png(la, period)
+        for quarter in self.quarters():
+            self.spine_png(la_code, quarter)
 
     def boroughs(self) -> list[tuple[str, str]]:
         """(name, code) for each pilot borough with returns, by name."""
-        codes = sorted(set(self.ctx.obs["la_code_ons"]), key=self.ctx.name)
-        return [(self.ctx.name(c), c) for c in codes]
+        codes = sorted(set(self.ctx.obs["la_code_ons"]), key=self.name)
+        return [(self.name(c), c) for c in codes]
 
     def items(self) -> list[tuple[str, str]]:
         """(title in words with its code, item id) for each item with figures."""
@@ -77,7 +84,7 @@ class Explorer:
             (item_id, period), lambda: self._draw_funnel(item_id, period)
         )
         mine = shown.loc[shown["la_code_ons"] == la_code]
-        name = self.ctx.name(la_code)
+        name = self.name(la_code)
         return overlays.png_with(kept, lambda fig: figures.mark_funnel(fig, mine, name))
 
     def _draw_funnel(self, item_id: str, period: str) -> tuple[overlays.Kept, pd.DataFrame]:
@@ -88,7 +95,7 @@ class Explorer:
             ctx.items.loc[item_id],
             period,
             threshold=ctx.threshold,
-            name=ctx.name,
+            name=self.name,
             room_for=self._room,
         )
         return overlays.keep(fig), figures.shown_points(f, ctx.threshold)
@@ -104,7 +111,7 @@ class Explorer:
                 ctx.items.loc[item_id],
                 la_code,
                 threshold=ctx.threshold,
-                la_name=ctx.name(la_code),
+                la_name=self.name(la_code),
             )
             return _png(fig)
 
@@ -121,7 +128,7 @@ class Explorer:
             period,
             threshold=self.ctx.threshold,
             area=self.ctx.area,
-            la_name=self.ctx.name(la_code),
+            la_name=self.name(la_code),
             la_code=la_code,
         )
 
@@ -139,7 +146,7 @@ class Explorer:
         chosen = (pos["la_code_ons"] == la_code) & (pos["item_id"] == item_id)
         row = pos.loc[chosen & (pos["period"] == period)]
         title = ctx.items.at[item_id, "title"]
-        who = ctx.name(la_code)
+        who = self.name(la_code)
         if row.empty or pd.isna(row["funnel"].iloc[0]):
             return f"{who} has no figure for {title} in {period} to place on the funnel."
         return f"{who}, {title}, {period}: {row['funnel'].iloc[0]} (against the pilot average)."
@@ -155,12 +162,7 @@ def explorer(ctx: Context, explore: bool = False):
 
 
 def _png(fig: plt.Figure | None) -> bytes:
-    if fig is None:
-        return b""
-    try:
-        return display.figure_bytes(fig)
-    finally:
-        plt.close(fig)
+    return b"" if fig is None else overlays.png(fig)
 
 
 def widgets(ex: Explorer):
@@ -179,7 +181,7 @@ def widgets(ex: Explorer):
     quarter = w.Dropdown(options=ex.quarters(), description="Quarter", style=wide, layout=layout)
     if ctx.period in quarter.options:
         quarter.value = ctx.period
-    ex.draw_spines(quarter.value)
+    ex.draw_spines(borough.value, quarter.value)
     text = w.HTML()
     funnel, trend, spine_img = (
         w.Image(format="png", layout=w.Layout(max_width="100%")) for _ in "fts"
