@@ -134,3 +134,30 @@ def test_the_notebook_shows_the_explorer_only_when_asked(ctx, tmp_path):
 
     assert widget_outputs(True) == 1
     assert widget_outputs(False) == 0
+
+
+def test_a_kept_funnel_marks_the_chosen_borough_over_room_kept_for_any_name(ctx):
+    """The funnel is drawn once per item and quarter; the borough's point and its name
+    in the legend are drawn over it, where the legend kept room for the longest name."""
+    from lscb_nb.pilot import figures
+
+    ex = explorer.Explorer(ctx)
+    kept, shown = ex._funnels.get(
+        ("CSC02", ctx.period), lambda: ex._draw_funnel("CSC02", ctx.period)
+    )
+    base_labels = [t.get_text() for t in kept.fig.axes[0].get_legend().get_texts()]
+    longest = max((name for name, _ in ex.boroughs()), key=len)
+    assert base_labels[-1] == longest and "Ealing" not in base_labels
+    mine = shown.loc[shown["la_code_ons"] == EALING]
+    blank, dot, legend = figures.mark_funnel(kept.fig, mine, "Ealing")
+    try:
+        assert [t.get_text() for t in legend.get_texts()] == [*base_labels[:-1], "Ealing"]
+        assert dot.get_offsets().tolist() == mine[["base", "value"]].to_numpy().tolist()
+        # the blank covers the kept legend, so its longest name never shows through
+        assert blank.get_window_extent().contains(
+            *kept.fig.axes[0].get_legend().get_window_extent().p1
+        )
+    finally:
+        for artist in (blank, dot, legend):
+            artist.remove()
+    assert ex.funnel_png(CROYDON, "CSC02", "1999-00 Q1") == b""  # a quarter with no figures

@@ -16,6 +16,7 @@ marks, its trend and its spine chart; a quarter, the funnel and the spine chart.
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 from dataclasses import dataclass, field
 
@@ -83,13 +84,17 @@ class Explorer:
         kept, shown = self._funnels.get(
             (item_id, period), lambda: self._draw_funnel(item_id, period)
         )
+        if kept is None:
+            return b""
         mine = shown.loc[shown["la_code_ons"] == la_code]
         name = self.name(la_code)
         return overlays.png_with(kept, lambda fig: figures.mark_funnel(fig, mine, name))
 
-    def _draw_funnel(self, item_id: str, period: str) -> tuple[overlays.Kept, pd.DataFrame]:
+    def _draw_funnel(self, item_id: str, period: str) -> tuple[overlays.Kept | None, pd.DataFrame]:
         ctx = self.ctx
         f = funnels.funnel(ctx.obs, item_id, period, ctx.funnel_adjustment, ctx.flags)
+        if f["points"].empty:  # no borough gave the item this quarter
+            return None, f["points"]
         fig = figures.draw_funnel(
             f,
             ctx.items.loc[item_id],
@@ -161,6 +166,15 @@ def explorer(ctx: Context, explore: bool = False):
     return widgets(Explorer(ctx))
 
 
+def _settle() -> None:
+    """Set aside for good what the kernel holds now (the report, its data, the
+    explorer's tables and pictures): Python's occasional full garbage collection
+    otherwise walks all of it, a fifth of a second added to whichever change it
+    falls in. Those objects are still freed when nothing refers to them."""
+    gc.collect()
+    gc.freeze()
+
+
 def _png(fig: plt.Figure | None) -> bytes:
     return b"" if fig is None else overlays.png(fig)
 
@@ -200,6 +214,7 @@ def widgets(ex: Explorer):
     for control in (borough, item, quarter):
         control.observe(redraw, names="value")
     redraw()
+    _settle()
     # side by side when the notebook is wide enough, else the trend wraps below
     pair = w.HBox([funnel, trend], layout=w.Layout(flex_flow="row wrap", max_width="100%"))
     box = w.VBox([borough, item, quarter, text, pair, spine_img])
