@@ -3,6 +3,8 @@ quarter redraws what depends on it, with the borough's own figures."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 from conftest import make_sample_project
 
@@ -33,9 +35,35 @@ def test_choices_are_in_words_with_the_code_beside(ctx):
     assert ex.quarters()[0] == ctx.period  # latest first
 
 
-def test_the_latest_quarter_uses_the_tables_the_batch_prepared(ctx):
+@pytest.mark.parametrize("latest", [True, False])
+def test_the_spine_rows_match_the_benchmark_tables_the_reports_use(ctx, latest):
+    """The explorer works out every quarter's figures at once; its spine chart must
+    show what the report's does: the batch's prepared table for the latest quarter,
+    ``borough_benchmark`` for another."""
+    from lscb_nb.pilot import comparators, spine
+    from lscb_nb.pilot.context import prepared_benchmarks
+    from lscb_nb.pilot.stage import neighbour_codes
+
     ex = explorer.Explorer(ctx)
-    assert (CROYDON, ctx.period) in ex._tables and (EALING, ctx.period) in ex._tables
+    period = ex.quarters()[0 if latest else 2]
+    for la in (CROYDON, EALING):
+        if latest:
+            prepared = prepared_benchmarks(ctx)
+            report = prepared.loc[prepared["la_code_ons"] == la].drop(columns="la_code_ons")
+        else:
+            report = comparators.borough_benchmark(
+                ctx.obs, la, period, ctx.authorities, neighbour_codes(la), exclude=ctx.flags
+            )
+        ours = spine._spine_rows(ctx.obs, ex.table(la, period), period, ctx.threshold, la)
+        theirs = spine._spine_rows(
+            ctx.obs, report.reset_index(drop=True), period, ctx.threshold, la
+        )
+        assert len(ours) > 10
+        pd.testing.assert_frame_equal(ours.drop(columns="trend"), theirs.drop(columns="trend"))
+        assert all(
+            np.array_equal(a, b, equal_nan=True)
+            for a, b in zip(ours.trend, theirs.trend, strict=True)
+        )
 
 
 def test_a_change_of_borough_redraws_the_funnel_trend_spine_and_sentence(ctx):
@@ -73,8 +101,6 @@ def test_the_sentence_places_the_borough_on_the_funnel(ctx):
 
 
 def test_the_trend_leaves_off_a_suppressed_figure(ctx):
-    import pandas as pd
-
     obs = ctx.obs.copy()
     item = ctx.items.loc["CSC01"]
     mine = (obs["la_code_ons"] == CROYDON) & (obs["item_id"] == "CSC01")
@@ -108,3 +134,30 @@ def test_the_notebook_shows_the_explorer_only_when_asked(ctx, tmp_path):
 
     assert widget_outputs(True) == 1
     assert widget_outputs(False) == 0
+
+
+def test_a_kept_funnel_marks_the_chosen_borough_over_room_kept_for_any_name(ctx):
+    """The funnel is drawn once per item and quarter; the borough's point and its name
+    in the legend are drawn over it, where the legend kept room for the longest name."""
+    from lscb_nb.pilot import figures
+
+    ex = explorer.Explorer(ctx)
+    kept, shown = ex._funnels.get(
+        ("CSC02", ctx.period), lambda: ex._draw_funnel("CSC02", ctx.period)
+    )
+    base_labels = [t.get_text() for t in kept.fig.axes[0].get_legend().get_texts()]
+    longest = max((name for name, _ in ex.boroughs()), key=len)
+    assert base_labels[-1] == longest and "Ealing" not in base_labels
+    mine = shown.loc[shown["la_code_ons"] == EALING]
+    blank, dot, legend = figures.mark_funnel(kept.fig, mine, "Ealing")
+    try:
+        assert [t.get_text() for t in legend.get_texts()] == [*base_labels[:-1], "Ealing"]
+        assert dot.get_offsets().tolist() == mine[["base", "value"]].to_numpy().tolist()
+        # the blank covers the kept legend, so its longest name never shows through
+        assert blank.get_window_extent().contains(
+            *kept.fig.axes[0].get_legend().get_window_extent().p1
+        )
+    finally:
+        for artist in (blank, dot, legend):
+            artist.remove()
+    assert ex.funnel_png(CROYDON, "CSC02", "1999-00 Q1") == b""  # a quarter with no figures

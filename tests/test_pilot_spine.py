@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from lscb_nb.core import display
+from lscb_nb.core.textcolumns import TextColumn
 from lscb_nb.pilot import comparators, spine
 
 BOROUGHS = ["A", "B", "C", "D", "E"]
@@ -90,8 +91,12 @@ def test_the_chart_is_drawn_and_described_from_its_data(la_code):
     )
     alt = display.figure_alt(fig)
     assert "2 items for Cee" in alt and "1 worse" in alt and "Title of LO" in alt
-    texts = {t.get_text() for t in fig.axes[0].texts}
-    assert {"Cee", "London", "32.0", "Title of HI (HI)"} <= texts
+    ax = fig.axes[0]
+    columns = [a for a in ax.artists if isinstance(a, TextColumn)]
+    printed = {t.get_text() for t in ax.texts} | {t for c in columns for t in c.texts}
+    assert {"Cee", "London", "32.0", "Title of HI (HI)", "Title of LO (LO)"} <= printed
+    # each row: the item's name, the borough's figure, the area's, the worst and best
+    assert [len(c.texts) for c in columns] == [2] * 5
 
 
 def test_too_few_boroughs_draw_nothing():

@@ -43,9 +43,15 @@ def keep(fig: plt.Figure) -> Kept:
     """Draw the figure once and keep its pixels; it leaves pyplot (never auto-shown)."""
     alt = figure_alt(fig)
     plt.close(fig)
-    canvas = FigureCanvasAgg(fig)
+    canvas = _canvas(fig)
     canvas.draw()
     return Kept(fig, canvas.copy_from_bbox(fig.bbox), alt)
+
+
+def _canvas(fig: plt.Figure) -> FigureCanvasAgg:
+    """The figure's own Agg canvas where it has one: its renderer already measured the
+    figure's texts while the figure was laid out, and it keeps those measures."""
+    return fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
 
 
 def png_with(kept: Kept, mark: Callable[[plt.Figure], Iterable[Artist]] | None = None) -> bytes:
@@ -62,6 +68,15 @@ def png_with(kept: Kept, mark: Callable[[plt.Figure], Iterable[Artist]] | None =
     finally:
         for artist in artists:
             artist.remove()
+
+
+def png(fig: plt.Figure) -> bytes:
+    """The figure as PNG, drawn once on the Agg canvas and encoded for speed rather
+    than size (an explorer's picture is shown once, never stored); closes it."""
+    plt.close(fig)
+    canvas = _canvas(fig)
+    canvas.draw()
+    return _encode(np.asarray(canvas.buffer_rgba()))
 
 
 def _encode(pixels: np.ndarray) -> bytes:

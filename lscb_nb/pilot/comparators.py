@@ -188,3 +188,22 @@ def borough_benchmark(
     out = out.join(change, how="left")
     out = out.join(trends(obs, la_code, min_points), how="left")
     return out.reset_index()
+
+
+def area_benchmarks(
+    obs: pd.DataFrame, exclude: pd.DataFrame | None = None, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Every borough's figures (``obs``' rows, in its order) against the pilot average
+    of their item and quarter, with ``lower``, ``upper``, ``AREA_AVERAGE``,
+    ``vs_london`` and ``rag`` worked out as :func:`borough_benchmark` does: what a
+    spine chart shows, for every borough and quarter at once, where
+    :func:`borough_benchmark` takes a quarter of a second for each."""
+    keys = ["item_id", "period"]
+    out = with_intervals(obs, confidence)
+    average = pooled(obs.loc[~excluded(obs, exclude)], keys).set_index(keys)["value"]
+    out[AREA_AVERAGE] = average.reindex(pd.MultiIndex.from_frame(out[keys])).to_numpy()
+    out["vs_london"] = stats.compare_to_benchmark(
+        out["lower"], out["upper"], out[AREA_AVERAGE]
+    ).to_numpy()
+    out["rag"] = stats.rag_label(out["vs_london"], out["polarity"]).to_numpy()
+    return out

@@ -2,68 +2,67 @@
 quarter, and the funnel, the trend and the borough's spine chart redraw in place.
 
 The notebook shows it with ``explore=True``; the steering group's HTML never does
-(widgets need a kernel). Everything that does not change with a choice (the pilot's
-observations, the choices themselves) is read once from the report's context. A
-borough's benchmark table comes from the batch's preparation for the latest quarter
-(or is worked out the first time another quarter is chosen) and is kept. A spine
-chart depends on the borough and quarter only: every borough's is drawn for the
-starting quarter while the explorer is built, and any other once. A change of item
-redraws the funnel and the trend and nothing else (``benchmarks/bench_explorer.py``
-measures each kind of change).
+(widgets need a kernel). What every choice reads is worked out once while the
+explorer is built: every borough's figures against the pilot average in every
+quarter (a change of quarter only selects), every borough's spine chart for the
+starting quarter and the starting borough's for every quarter. A funnel is drawn
+once per item and quarter and the chosen borough marked over it
+(:mod:`lscb_nb.core.overlays`); a trend once per borough and item. So a change
+redraws only what depends on it: an item, the funnel and the trend; a borough, the
+marks, its trend and its spine chart; a quarter, the funnel and the spine chart.
+``benchmarks/bench_explorer.py`` measures each kind of change (target: 0.5 s).
 """
 
 from __future__ import annotations
 
+import functools
+import gc
 import logging
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from lscb_nb.core import display, periods
-from lscb_nb.pilot import comparators, figures, spine
-from lscb_nb.pilot.context import Context, prepared_benchmarks
-from lscb_nb.pilot.stage import neighbour_codes
+from lscb_nb.core import display, overlays, periods
+from lscb_nb.pilot import comparators, figures, funnels, spine
+from lscb_nb.pilot.context import Context
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class View:
-    """What the explorer shows for one choice: figures (None where there is nothing
-    to draw) and one sentence that says what they show."""
-
-    funnel: plt.Figure | None
-    trend: plt.Figure | None
-    spine: plt.Figure | None
-    sentence: str
-
-
-@dataclass
 class Explorer:
-    """The explorer's state: the context it reads and the benchmark tables it kept."""
+    """The explorer's state: the context it reads and what it has worked out and drawn."""
 
     ctx: Context
-    _tables: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
     _spines: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    _funnels: overlays.Recent = field(default_factory=lambda: overlays.Recent(24))
+    _trends: overlays.Recent = field(default_factory=lambda: overlays.Recent(48))
 
     def __post_init__(self) -> None:
-        prepared = prepared_benchmarks(self.ctx)
-        if not prepared.empty and self.quarters():
-            latest = self.quarters()[0]
-            for la, table in prepared.groupby("la_code_ons"):
-                self._tables[(la, latest)] = table.drop(columns="la_code_ons")
+        # every borough's figures against the pilot average, every quarter, worked out
+        # once: a change of quarter only selects a borough's rows
+        ctx = self.ctx
+        area = comparators.area_benchmarks(ctx.obs, ctx.flags)
+        self._tables = dict(iter(area.groupby(["la_code_ons", "period"], observed=True)))
+        self.name = functools.cache(ctx.name)  # a name is looked up on every change
+        # the funnels keep room in their legend for the longest name
+        self._room = max((name for name, _ in self.boroughs()), key=len, default="")
 
-    def draw_spines(self, period: str) -> None:
-        """Draw every borough's spine chart for the quarter now, so that choosing a
-        borough later only swaps a picture (the slowest figure to draw)."""
+    def draw_spines(self, la_code: str, period: str) -> None:
+        """Draw now every borough's spine chart for the quarter, and the borough's for
+        every quarter: choosing a borough later only swaps a picture, and a spine chart
+        of another quarter finds most of its names and figures already rendered
+        (:mod:`lscb_nb.core.textcolumns`)."""
         for _, la in self.boroughs():
             self.spine_png(la, period)
+        for quarter in self.quarters():
+            self.spine_png(la_code, quarter)
 
     def boroughs(self) -> list[tuple[str, str]]:
         """(name, code) for each pilot borough with returns, by name."""
-        codes = sorted(set(self.ctx.obs["la_code_ons"]), key=self.ctx.name)
-        return [(self.ctx.name(c), c) for c in codes]
+        codes = sorted(set(self.ctx.obs["la_code_ons"]), key=self.name)
+        return [(self.name(c), c) for c in codes]
 
     def items(self) -> list[tuple[str, str]]:
         """(title in words with its code, item id) for each item with figures."""
@@ -75,44 +74,53 @@ class Explorer:
         return sorted(set(self.ctx.obs["period"]), key=periods.parse_period, reverse=True)
 
     def table(self, la_code: str, period: str) -> pd.DataFrame:
-        """The borough's benchmark table for the quarter, worked out once."""
-        key = (la_code, period)
-        if key not in self._tables:
-            self._tables[key] = comparators.borough_benchmark(
-                self.ctx.obs,
-                la_code,
-                period,
-                self.ctx.authorities,
-                neighbour_codes(la_code),
-                exclude=self.ctx.flags,
-                items=self.ctx.items,
-            )
-        return self._tables[key]
+        """The borough's figures in the quarter against the pilot average (the part of
+        its benchmark table a spine chart shows); empty when it has none."""
+        return self._tables.get((la_code, period), pd.DataFrame())
 
-    def view(self, la_code: str, item_id: str, period: str) -> View:
-        """The three figures and the sentence for one borough, item and quarter."""
-        funnel, trend = self.item_figures(la_code, item_id, period)
-        spine_fig = self.spine_figure(la_code, period)
-        return View(funnel, trend, spine_fig, self.sentence(la_code, item_id, period))
+    def funnel_png(self, la_code: str, item_id: str, period: str) -> bytes:
+        """The item's funnel in the quarter with the borough marked: the funnel is
+        drawn once per item and quarter, the borough's point and name over it."""
+        kept, shown = self._funnels.get(
+            (item_id, period), lambda: self._draw_funnel(item_id, period)
+        )
+        if kept is None:
+            return b""
+        mine = shown.loc[shown["la_code_ons"] == la_code]
+        name = self.name(la_code)
+        return overlays.png_with(kept, lambda fig: figures.mark_funnel(fig, mine, name))
 
-    def item_figures(self, la_code: str, item_id: str, period: str):
-        """The funnel and the trend: what a change of item redraws."""
+    def _draw_funnel(self, item_id: str, period: str) -> tuple[overlays.Kept | None, pd.DataFrame]:
         ctx = self.ctx
-        item = ctx.items.loc[item_id]
-        funnel = figures.plot_funnel(
-            ctx.obs,
-            item,
+        f = funnels.funnel(ctx.obs, item_id, period, ctx.funnel_adjustment, ctx.flags)
+        if f["points"].empty:  # no borough gave the item this quarter
+            return None, f["points"]
+        fig = figures.draw_funnel(
+            f,
+            ctx.items.loc[item_id],
             period,
             threshold=ctx.threshold,
-            adjustment=ctx.funnel_adjustment,
-            flags=ctx.flags,
-            highlight=la_code,
-            name=ctx.name,
+            name=self.name,
+            room_for=self._room,
         )
-        trend = figures.plot_trend(
-            ctx.obs, item, la_code, threshold=ctx.threshold, la_name=ctx.name(la_code)
-        )
-        return funnel, trend
+        return overlays.keep(fig), figures.shown_points(f, ctx.threshold)
+
+    def trend_png(self, la_code: str, item_id: str) -> bytes:
+        """The borough's trend on the item (every quarter: it does not depend on the
+        quarter chosen), drawn once per borough and item."""
+        ctx = self.ctx
+
+        def draw() -> bytes:
+            fig = figures.plot_trend(
+                ctx.obs,
+                ctx.items.loc[item_id],
+                la_code,
+                threshold=ctx.threshold,
+                la_name=self.name(la_code),
+            )
+            return _png(fig)
+
+        return self._trends.get((la_code, item_id), draw)
 
     def spine_figure(self, la_code: str, period: str) -> plt.Figure | None:
         """The borough's spine chart for the quarter (it does not depend on the item)."""
@@ -125,7 +133,7 @@ class Explorer:
             period,
             threshold=self.ctx.threshold,
             area=self.ctx.area,
-            la_name=self.ctx.name(la_code),
+            la_name=self.name(la_code),
             la_code=la_code,
         )
 
@@ -143,7 +151,7 @@ class Explorer:
         chosen = (pos["la_code_ons"] == la_code) & (pos["item_id"] == item_id)
         row = pos.loc[chosen & (pos["period"] == period)]
         title = ctx.items.at[item_id, "title"]
-        who = ctx.name(la_code)
+        who = self.name(la_code)
         if row.empty or pd.isna(row["funnel"].iloc[0]):
             return f"{who} has no figure for {title} in {period} to place on the funnel."
         return f"{who}, {title}, {period}: {row['funnel'].iloc[0]} (against the pilot average)."
@@ -158,13 +166,17 @@ def explorer(ctx: Context, explore: bool = False):
     return widgets(Explorer(ctx))
 
 
+def _settle() -> None:
+    """Set aside for good what the kernel holds now (the report, its data, the
+    explorer's tables and pictures): Python's occasional full garbage collection
+    otherwise walks all of it, a fifth of a second added to whichever change it
+    falls in. Those objects are still freed when nothing refers to them."""
+    gc.collect()
+    gc.freeze()
+
+
 def _png(fig: plt.Figure | None) -> bytes:
-    if fig is None:
-        return b""
-    try:
-        return display.figure_bytes(fig)
-    finally:
-        plt.close(fig)
+    return b"" if fig is None else overlays.png(fig)
 
 
 def widgets(ex: Explorer):
@@ -183,7 +195,7 @@ def widgets(ex: Explorer):
     quarter = w.Dropdown(options=ex.quarters(), description="Quarter", style=wide, layout=layout)
     if ctx.period in quarter.options:
         quarter.value = ctx.period
-    ex.draw_spines(quarter.value)
+    ex.draw_spines(borough.value, quarter.value)
     text = w.HTML()
     funnel, trend, spine_img = (
         w.Image(format="png", layout=w.Layout(max_width="100%")) for _ in "fts"
@@ -192,14 +204,17 @@ def widgets(ex: Explorer):
     def redraw(_change=None) -> None:
         la, item_id, period = borough.value, item.value, quarter.value
         text.value = f"<p>{display.esc(ex.sentence(la, item_id, period))}</p>"
-        drawn = ex.item_figures(la, item_id, period)
-        funnel.value, trend.value = (_png(f) for f in drawn)
-        if _change is None or _change["owner"] is not item:
+        owner = None if _change is None else _change["owner"]
+        funnel.value = ex.funnel_png(la, item_id, period)
+        if owner is not quarter:
+            trend.value = ex.trend_png(la, item_id)
+        if owner is not item:
             spine_img.value = ex.spine_png(la, period)
 
     for control in (borough, item, quarter):
         control.observe(redraw, names="value")
     redraw()
+    _settle()
     # side by side when the notebook is wide enough, else the trend wraps below
     pair = w.HBox([funnel, trend], layout=w.Layout(flex_flow="row wrap", max_width="100%"))
     box = w.VBox([borough, item, quarter, text, pair, spine_img])

@@ -129,6 +129,15 @@ def plot_timeliness(by_agency: pd.DataFrame) -> plt.Figure:
     )
 
 
+# Outside the plot, so the legend never covers a borough's point.
+_FUNNEL_LEGEND = {
+    "fontsize": 7,
+    "loc": "upper left",
+    "bbox_to_anchor": (1.01, 1.0),
+    "frameon": False,
+}
+
+
 def plot_funnel(
     obs: pd.DataFrame,
     item: pd.Series,
@@ -144,9 +153,32 @@ def plot_funnel(
     its id) in one quarter: every pilot borough against the pilot average with 95% and
     99.8% limits, figures counted to a different definition hollow, ``highlight`` (a
     borough code) in colour; ``name`` turns a code into a borough's name."""
+    f = funnels.funnel(obs, item.name, period, adjustment, flags)
+    return draw_funnel(f, item, period, threshold=threshold, highlight=highlight, name=name)
+
+
+def shown_points(f: dict, threshold: int) -> pd.DataFrame:
+    """The funnel's points a figure may show: none resting on a suppressed count."""
+    pts = f["points"]
+    return pts.loc[~_hidden(pts["count"], threshold).to_numpy()]
+
+
+def draw_funnel(
+    f: dict,
+    item: pd.Series,
+    period: str,
+    *,
+    threshold: int,
+    highlight: str | None = None,
+    name: Callable[[str], str] = str,
+    room_for: str | None = None,
+) -> plt.Figure:
+    """:func:`plot_funnel` from the funnel already worked out (``funnels.funnel``).
+    With ``room_for`` (a borough's name) and no ``highlight``, the legend keeps an
+    entry of that name in the highlight's place, so that :func:`mark_funnel` can
+    later show any borough no longer than it without moving the plot."""
     item_id = item.name
-    f = funnels.funnel(obs, item_id, period, adjustment, flags)
-    pts, lim = f["points"], f["limits"]
+    lim = f["limits"]
     how = f.get("dispersion")
     widened = how is not None and how.applied != "none"
     fig, ax = plt.subplots(figsize=(10, 4.4))
@@ -164,8 +196,7 @@ def plot_funnel(
         ax.plot(lim["base"], lim["upper_95"], color="#ef8a62", lw=1, label="95% limits" + tag)
         ax.plot(lim["base"], lim["lower_95"], color="#ef8a62", lw=1)
         ax.axhline(f["target"], color="#444", lw=1, label="pilot average")
-    hidden = _hidden(pts["count"], threshold).to_numpy()
-    shown = pts.loc[~hidden]
+    shown = shown_points(f, threshold)
     kept = shown.loc[~shown["excluded"]]
     ax.scatter(kept["base"], kept["value"], color="#4d4d4d", s=28, zorder=3, label="pilot boroughs")
     other = shown.loc[shown["excluded"]]
@@ -181,16 +212,9 @@ def plot_funnel(
             label="different definition (not in the average)",
         )
     if highlight is not None:
-        mine = shown.loc[shown["la_code_ons"] == highlight]
-        ax.scatter(
-            mine["base"],
-            mine["value"],
-            color="#d6604d",
-            marker="D" if mine["excluded"].any() else "o",
-            s=80,
-            zorder=4,
-            label=name(highlight),
-        )
+        _highlight(ax, shown.loc[shown["la_code_ons"] == highlight], name(highlight))
+    elif room_for is not None:
+        _highlight(ax, shown.iloc[0:0], room_for)
     labelling.label_points(
         ax, shown["base"], shown["value"], [name(c) for c in shown["la_code_ons"]]
     )
@@ -200,8 +224,7 @@ def plot_funnel(
     title = f"{item_id} {item['title']} ({period})"
     ax.set_title(title if how is None else f"{title}\n{how.short()}", fontsize=10)
     ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    # Outside the plot, so the legend never covers a borough's point.
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.legend(**_FUNNEL_LEGEND)
     fig.tight_layout()
     outside = [
         name(row.la_code_ons)
@@ -218,6 +241,46 @@ def plot_funnel(
             else "No borough is outside the 99.8% limits."
         ),
     )
+
+
+def _highlight(ax: plt.Axes, mine: pd.DataFrame, label: str):
+    return ax.scatter(
+        mine["base"],
+        mine["value"],
+        color="#d6604d",
+        marker="D" if mine["excluded"].any() else "o",
+        s=80,
+        zorder=4,
+        label=label,
+    )
+
+
+def mark_funnel(fig: plt.Figure, mine: pd.DataFrame, label: str) -> list:
+    """The artists that show one borough on a funnel drawn with ``room_for`` (for
+    :func:`lscb_nb.core.overlays.png_with`): its point in colour (``mine``: its row
+    of :func:`shown_points`, if any), and the legend again with its name, over a
+    blank where the kept legend was."""
+    from matplotlib.legend import Legend
+    from matplotlib.patches import Rectangle
+    from matplotlib.transforms import IdentityTransform
+
+    ax = fig.axes[0]
+    old = ax.get_legend()
+    box = old.get_window_extent()
+    blank = Rectangle(
+        (box.x0, box.y0),
+        box.width,
+        box.height,
+        transform=IdentityTransform(),
+        facecolor=fig.get_facecolor(),
+        edgecolor="none",
+    )
+    fig.add_artist(blank)
+    handles, labels = ax.get_legend_handles_labels()
+    dot = _highlight(ax, mine, label)
+    legend = Legend(ax, [*handles[:-1], dot], [*labels[:-1], label], **_FUNNEL_LEGEND)
+    ax.add_artist(legend)
+    return [blank, dot, legend]
 
 
 def plot_pilot_vs_published(check: pd.DataFrame, far: pd.DataFrame) -> plt.Figure:

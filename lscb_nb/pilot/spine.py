@@ -14,6 +14,7 @@ import pandas as pd
 
 from lscb_nb.core import disclosure, display, periods
 from lscb_nb.core.labels import shorten
+from lscb_nb.core.textcolumns import TextColumn
 from lscb_nb.pilot import comparators
 
 # Spine-chart dot colours: significance against the pilot average, respecting the
@@ -43,6 +44,28 @@ _SPINE_WIDTH = 12.5
 _SPINE_ROW = 0.25  # inches per item
 
 
+def _bars(ax: plt.Axes, y: np.ndarray, x0, x1, height: float, colour: str) -> None:
+    """Horizontal bars from ``x0`` to ``x1`` centred on ``y``, as one collection (a
+    patch per bar costs more to make than the chart costs to draw)."""
+    from matplotlib.collections import PolyCollection
+
+    x0, x1, h = np.asarray(x0, float), np.asarray(x1, float), height / 2
+    boxes = np.stack(
+        [
+            np.column_stack([x0, y - h]),
+            np.column_stack([x1, y - h]),
+            np.column_stack([x1, y + h]),
+            np.column_stack([x0, y + h]),
+        ],
+        axis=1,
+    )
+    ax.add_collection(PolyCollection(boxes, facecolors=colour, edgecolors="none"), autolim=False)
+
+
+_LABEL_WIDTH = 5.2  # inches: the longest item label
+_NUMBER_WIDTH = 0.8  # inches: the widest figure beside the spine
+
+
 def _spine_rows(
     obs: pd.DataFrame, bb: pd.DataFrame, period: str, threshold: int, la_code: str | None
 ) -> pd.DataFrame:
@@ -64,8 +87,11 @@ def _spine_rows(
     spread = grouped.agg(["min", "max", "size"]).join(
         grouped.quantile([0.25, 0.75]).unstack().rename(columns={0.25: "q1", 0.75: "q3"})
     )
-    trends = {k: g.set_index("period")["value"] for k, g in own.groupby("item_id", observed=True)}
-    empty = pd.Series(dtype=float)
+    trends = own.drop_duplicates(["item_id", "period"]).pivot(
+        index="item_id", columns="period", values="value"
+    )
+    trends = trends.reindex(columns=past)
+    none = np.full(len(past), np.nan)
     table = bb.join(spread, on="item_id", how="inner")
     centre = table[comparators.AREA_AVERAGE].astype(float)
     table = table.loc[(table["size"] >= 4) & np.isfinite(centre)]
@@ -80,7 +106,6 @@ def _spine_rows(
     for i, (_, r) in enumerate(table.iterrows()):
         places = int(r["decimal_places"]) if pd.notna(r.get("decimal_places")) else 1
         low_first = flip[i] == 1
-        trend = trends.get(r["item_id"], empty)
         rows.append(
             {
                 "item_id": r["item_id"],
@@ -90,7 +115,9 @@ def _spine_rows(
                 "area": display.number(centre.iloc[i], places),
                 "worst": display.number(r["min"] if low_first else r["max"], places),
                 "best": display.number(r["max"] if low_first else r["min"], places),
-                "trend": trend[~trend.index.duplicated()].reindex(past).to_numpy(float),
+                "trend": trends.loc[r["item_id"]].to_numpy(float)
+                if r["item_id"] in trends.index
+                else none,
             }
         )
     out = pd.DataFrame(rows, index=table.index)
@@ -133,11 +160,11 @@ def plot_spine(
     def at(p: pd.Series) -> np.ndarray:
         return left + np.clip(p.to_numpy(float), -0.02, 1.02) * width
 
-    ax.barh(y, width, left=left, height=0.9, color="#f4f4f4")  # row bands
+    _bars(ax, y, np.full(n, left), np.full(n, left + width), 0.9, "#f4f4f4")  # row bands
     lo, hi = np.minimum(sp["min"], sp["max"]), np.maximum(sp["min"], sp["max"])
-    ax.barh(y, at(hi) - at(lo), left=at(lo), color="#d0d0d0", height=0.55)
+    _bars(ax, y, at(lo), at(hi), 0.55, "#d0d0d0")
     lo, hi = np.minimum(sp["q1"], sp["q3"]), np.maximum(sp["q1"], sp["q3"])
-    ax.barh(y, at(hi) - at(lo), left=at(lo), color="#8c8c8c", height=0.55)
+    _bars(ax, y, at(lo), at(hi), 0.55, "#8c8c8c")
     ax.vlines(left + 0.5 * width, -0.5, n - 0.5, color="#b2182b", lw=1.2)
     # A shape as well as a colour: better points right, worse left, similar is round.
     shapes = {"better": ">", "worse": "<", "similar": "o", "higher": "^", "lower": "v"}
@@ -153,21 +180,25 @@ def plot_spine(
             zorder=3,
             label=rag,
         )
+    # the names and figures down the rows, drawn from pixels kept between charts
+    ax.add_artist(
+        TextColumn(_SPINE_X["item"], y, sp["label"], width=_LABEL_WIDTH, row_height=_SPINE_ROW)
+    )
+    for key in ("value", "area", "worst", "best"):
+        ax.add_artist(
+            TextColumn(
+                _SPINE_X[key],
+                y,
+                sp[key],
+                width=_NUMBER_WIDTH,
+                row_height=_SPINE_ROW,
+                ha="right",
+                weight="bold" if key == "value" else "normal",
+            )
+        )
     lines, ends = [], []
     t0, t1 = _SPINE_TREND
     for row, yy in zip(sp.itertuples(), y, strict=True):
-        ax.text(_SPINE_X["item"], yy, row.label, va="center", fontsize=8)
-        for key in ("value", "area", "worst", "best"):
-            weight = "bold" if key == "value" else "normal"
-            ax.text(
-                _SPINE_X[key],
-                yy,
-                getattr(row, key),
-                va="center",
-                ha="right",
-                fontsize=8,
-                fontweight=weight,
-            )
         values = row.trend[np.isfinite(row.trend)]
         if len(values) >= 2:
             span = float(values.max() - values.min()) or 1.0
