@@ -295,3 +295,21 @@ def test_a_title_row_is_not_taken_for_the_header():
     from lscb_nb.mapping.localdata import find_header
 
     assert find_header([["Name", "Leeds"], ["Referrals", "monthly"]]) is None
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|", ","])
+def test_a_catalogue_csv_is_read_whatever_its_separator(tmp_path, sep):
+    """Excel in many locales saves CSVs with semicolons; a comma inside a definition
+    must not be taken for the separator."""
+    from lscb_nb.mapping import localdata
+
+    rows = [
+        ["KPI", "Definition", "Data source", "Periodicity"],
+        ["Referrals", "Referrals to CSC, accepted", "Mosaic", "Monthly"],
+        ["Children in care", "CLA at month end", "Mosaic", "Monthly"],
+    ]
+    text = "\n".join(sep.join(f'"{c}"' if sep == "," and "," in c else c for c in r) for r in rows)
+    (tmp_path / "Camden.csv").write_text(text + "\n", encoding="utf-8")
+    local = localdata.read_local_datasets(tmp_path)
+    assert local.items["local_name"].tolist() == ["Referrals", "Children in care"]
+    assert local.items["local_definition"].iloc[0] == "Referrals to CSC, accepted"

@@ -156,10 +156,10 @@ def draft_datamodel(
         released=released,
         description=(
             f"The draft dataset collated from what the authorities already collect: the "
-            f"candidate items collected by at least {min_boroughs} of the {replied} authorities "
-            "that sent their current dataset (core), plus items required by statute or Working "
-            "Together, and items on children's views and participation, whatever boroughs "
-            "collect today (to develop)."
+            f"candidate items collected by at least {min_boroughs} of the {replied} "
+            f"{'authority' if replied == 1 else 'authorities'} that sent their current dataset "
+            "(core), plus items required by statute or Working Together, and items on "
+            "children's views and participation, whatever boroughs collect today (to develop)."
         ),
     )
     return from_dict(raw)

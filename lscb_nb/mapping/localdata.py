@@ -26,7 +26,7 @@ from lscb_nb.core.inputfiles import (
     read_head,
 )
 from lscb_nb.core.rules import file_issue, get, issue_frame
-from lscb_nb.core.texttables import read_text_table
+from lscb_nb.core.texttables import HEADER_SCAN_LINES, read_text_table
 from lscb_nb.core.workbooks import check_sheet_sizes, open_workbook, sheet_rows
 
 log = logging.getLogger(__name__)
@@ -204,6 +204,14 @@ def _text(value: object) -> object:
     return text or pd.NA
 
 
+def _likely_delimiters(path: Path) -> tuple[str, ...]:
+    """Separators most used in the file's first lines first: a borough's CSV may be
+    separated by semicolons (Excel in many locales), tabs or bars, not commas."""
+    head = read_head(path, 1 << 16).decode("utf-8", errors="replace")
+    head = "\n".join(head.splitlines()[:HEADER_SCAN_LINES])
+    return tuple(sorted((",", ";", "\t", "|"), key=lambda d: -head.count(d)))
+
+
 def _sheets(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> dict[str, object]:
     """Every sheet's cell values (rows of values), or the problem that stopped one
     sheet (a string); raises ValueError saying why when the whole file fails."""
@@ -215,7 +223,10 @@ def _sheets(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> dict[str, object
         raise ValueError("the file is empty")
     if path.suffix.lower() in (".csv", ".tsv", ".txt") and not head.startswith(b"PK"):
         try:
-            table = read_text_table(path, lambda cells: True, limits, delimiters=(",",))
+            delims = _likely_delimiters(path)
+            table = read_text_table(path, lambda cells: True, limits, delimiters=delims)
+            if table is None:  # one column: no separator on any line
+                table = read_text_table(path, lambda cells: True, limits, delimiters=(",",))
         except InputFileError as exc:
             raise ValueError(_problem_text(exc)) from exc
         if table is None:

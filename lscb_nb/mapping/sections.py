@@ -123,9 +123,10 @@ def section_matching(ctx: Context) -> Section:
         f"Boroughs named the same measure in many ways. The toolkit normalised every one of "
         f"the {len(ctx.matches):,} local names (case, punctuation, shorthand such as CSC, CPP, "
         "LAC, ICPC, YOT and NI codes) and scored it against each data-model item. "
-        f"{waiting} suggestions still wait for the consultant's review and are not counted "
-        "below; reviewed decisions are kept in the crosswalk file and applied first on every "
-        "run.",
+        f"{labels.counted(waiting, 'suggestion')} "
+        f"{'still waits' if waiting == 1 else 'still wait'} for the consultant's review and "
+        f"{'is' if waiting == 1 else 'are'} not counted below; reviewed decisions are kept in "
+        "the crosswalk file and applied first on every run.",
         table(counts, caption="Matching of local names to data-model items"),
     )
 
@@ -223,7 +224,8 @@ def section_draft_dataset(ctx: Context) -> Section:
     shown = chosen.reset_index()[["item_id", "title", "agency", "boroughs", "tier", "reason"]]
     return Section().add(
         f"The draft dataset keeps the {int((chosen['tier'] == 'core').sum())} items collected "
-        f"by at least {ctx.min_boroughs} of the {len(ctx.readable)} boroughs (a third, so "
+        f"by at least {ctx.min_boroughs} of the {labels.counted(len(ctx.readable), 'borough')} "
+        "(a third, so "
         "there is a common base to agree on), plus "
         f"{int((chosen['tier'] == 'develop').sum())} items that fewer boroughs collect but that "
         "statute or Working Together requires, or that cover children's views and "
