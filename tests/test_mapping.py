@@ -90,6 +90,8 @@ def test_a_sheet_without_a_header_is_refused_with_the_reason():
         ("NI68 IA's", "initial assessment"),
         ("LAC w/in 12 months", "look after child within 12 month"),
         ("A&E admissions", "accident emergency admission"),
+        ("Children on a CP plan at month end", "child child protection plan"),
+        ("LAC at period end", "look after child"),
     ],
 )
 def test_normalise_expands_the_fields_shorthand(local, expected):

@@ -58,3 +58,16 @@ def test_a_hidden_column_draws_nothing():
         ax.add_artist(column)
 
     assert not _ink(hidden).any()
+
+
+def test_a_column_of_another_size_drawn_before_does_not_lend_its_pixels():
+    """Strips are kept per text: one kept for a narrower, taller column (or another
+    dpi or font) must not be reused for this one."""
+
+    def other(ax):
+        ax.add_artist(
+            textcolumns.TextColumn(0.1, ROWS, TEXTS, width=3.0, row_height=0.3, ha="left")
+        )
+
+    _ink(other)
+    test_a_column_prints_what_ax_text_prints_where_it_prints_it(0.1, "left", "normal")

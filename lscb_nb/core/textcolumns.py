@@ -30,7 +30,7 @@ def _strips(texts: Sequence[str], key: tuple, width: int, rows: int, anchor: flo
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    ha, weight, size, colour, dpi, _ = key
+    ha, weight, size, colour, dpi = key[:5]
     missing = [t for t in dict.fromkeys(texts) if (t, *key) not in _PIXELS]
     if missing:
         if len(_PIXELS) > _MAX_KEPT:
@@ -89,7 +89,10 @@ class TextColumn(Artist):
         whole, fraction = math.floor(at), round(at % 1, 2)
         inside = _PAD if self.ha == "left" else width - _PAD  # the anchor in the strip
         colour = mpl.rcParams["text.color"]
-        key = (self.ha, self.weight, self.size, colour, dpi, fraction)
+        # everything the pixels depend on: a strip drawn for another size of column,
+        # another dpi or another font is never reused
+        font = (str(mpl.rcParams["font.family"]), str(mpl.rcParams["font.sans-serif"][:1]))
+        key = (self.ha, self.weight, self.size, colour, dpi, fraction, width, rows, font)
         strips = _strips(self.texts, key, width, rows, inside + fraction)
         xy = np.column_stack([np.full_like(self.y, self.x), self.y])
         centres = self.axes.transData.transform(xy)[:, 1]
