@@ -9,6 +9,17 @@ import pytest
 
 from lscb_nb.core import textcolumns
 
+
+@pytest.fixture(autouse=True)
+def _default_style():
+    """Matplotlib's own defaults: earlier tests leave a seaborn theme set, under
+    which ax.text's ink differs from the kept strips by a few percent (noted)."""
+    import matplotlib as mpl
+
+    with mpl.rc_context(rc=mpl.rcParamsDefault):
+        yield
+
+
 ROWS = [0.0, 1.0, 2.0, 3.0]
 TEXTS = ["Referrals to children's social care (CSC01)", "14.8", "1,234.5", "c"]
 
