@@ -153,7 +153,9 @@ def plot_spine(
     ax = fig.add_axes((0, 0.7 / height, 1, (height - 0.7) / height))
     ax.set_axis_off()
     ax.set_xlim(0, _SPINE_WIDTH)
-    ax.set_ylim(-0.7, n + 1.9)
+    # one unit of y to a row's height exactly, so every chart puts its rows on the
+    # same pixel grid and the text columns' kept pixels serve all of them
+    ax.set_ylim(-0.7, -0.7 + (height - 0.7) / _SPINE_ROW)
     y = np.arange(n)[::-1].astype(float)
     left, width = _SPINE_BAR[0], _SPINE_BAR[1] - _SPINE_BAR[0]
 
