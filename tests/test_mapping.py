@@ -315,3 +315,31 @@ def test_a_catalogue_csv_is_read_whatever_its_separator(tmp_path, sep):
     local = localdata.read_local_datasets(tmp_path)
     assert local.items["local_name"].tolist() == ["Referrals", "Children in care"]
     assert local.items["local_definition"].iloc[0] == "Referrals to CSC, accepted"
+
+
+def test_the_heatmap_text_names_the_darkest_and_lightest_panels_from_the_data():
+    """The sentence under the coverage heatmap says which agency's items are most and
+    least collected in this project, not what the sample happens to show."""
+    from lscb_nb.mapping import sections
+
+    items = pd.DataFrame(
+        {
+            "title": ["Referrals", "CP plans", "Missing children", "Youth offending"],
+            "agency": ["childrens_social_care", "childrens_social_care", "police", "youth_justice"],
+            "theme": ["referral_and_assessment", "child_protection", "youth_justice", "other"],
+        },
+        index=pd.Index(["CSC01", "CSC17", "POL03", "YJS01"], name="item_id"),
+    )
+    # the police collect everywhere, children's social care hardly at all
+    matrix = pd.DataFrame(
+        [[False, False, True, True], [True, False, True, False]],
+        index=["E08000001", "E08000006"],
+        columns=items.index,
+    )
+    by_agency, _ = coverage.coverage_tables(matrix, items)
+    text = sections.panel_contrast(by_agency)
+    darkest, lightest = text.split("the lightest")
+    assert "Police" in darkest and "100%" in darkest
+    assert "social care" in lightest.lower()
+    same = pd.DataFrame(True, index=matrix.index, columns=items.index)
+    assert sections.panel_contrast(coverage.coverage_tables(same, items)[0]) == ""

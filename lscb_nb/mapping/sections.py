@@ -131,15 +131,28 @@ def section_matching(ctx: Context) -> Section:
     )
 
 
+def panel_contrast(by_agency: pd.DataFrame) -> str:
+    """Which agency's panel of the coverage heatmap is darkest and which lightest, from
+    :func:`coverage.coverage_tables` (sorted by share); empty when they do not differ."""
+    shares = by_agency["share"]
+    if len(by_agency) < 2 or shares.iloc[-1] <= shares.iloc[0]:
+        return ""
+    return (
+        f"The darkest panel is {esc(by_agency.index[-1])} (a typical item collected by "
+        f"{shares.iloc[-1]:.0f}% of these boroughs), the lightest {esc(by_agency.index[0])} "
+        f"({shares.iloc[0]:.0f}%). "
+    )
+
+
 def section_coverage_matrix(ctx: Context) -> Section:
     if ctx.matrix.empty:
         return nothing_to_show("No borough's dataset could be read.")
+    contrast = panel_contrast(coverage.coverage_tables(ctx.matrix, ctx.items)[0])
     return Section().add(
         "Each row is a candidate item, named by its title and grouped in panels by the "
         "agency that supplies it; each column is a borough that sent a readable dataset. "
         "Dark cells are items the borough already collects, white cells items it does not. "
-        "The children's social care panel is mostly dark: those figures exist everywhere. "
-        "White blocks are where boards know little today.",
+        f"{contrast}White blocks are where boards know little today.",
         shared_figure(ctx, "coverage_matrix.png"),
     )
 
