@@ -140,3 +140,32 @@ def test_every_finding_points_to_a_heading_of_the_notebook():
     for name in ("REPLIES", "MATCHING", "GAPS", "NEVER", "BOROUGH", "DRAFT"):
         assert getattr(findings, name) in headings, name
     assert "For the board" in headings
+
+
+def test_measures_the_model_lacks_are_listed_even_when_no_two_boroughs_share_one():
+    """Each unmatched local measure is in the table, those kept by two or more boroughs
+    first; with none shared the text says so rather than showing an empty table."""
+    from types import SimpleNamespace
+
+    from lscb_nb.mapping import sections
+
+    def section(rows):
+        matches = pd.DataFrame(
+            rows, columns=["la_code_ons", "local_name", "normalised_name", "status"]
+        ).assign(item_id=None, source_agency="Police")
+        sec = sections.section_unmatched(SimpleNamespace(matches=matches))
+        return sec.parts[0], str(getattr(sec.parts[1], "data", sec.parts[1]))
+
+    text, html = section([("A", "Gang nominals", "gang nominals", "unmatched")])
+    assert text.startswith("1 local measure matches nothing")
+    assert "None is kept by more than one borough" in text
+    assert "Gang nominals" in html
+    text, html = section(
+        [
+            ("A", "Gang nominals", "gang nominals", "unmatched"),
+            ("A", "Knife crime", "knife crime", "unmatched"),
+            ("B", "Knife crime (u18)", "knife crime", "unmatched"),
+        ]
+    )
+    assert "The 1 measure kept by two or more boroughs" in text and "one borough's own" in text
+    assert html.index("Knife crime") < html.index("Gang nominals")

@@ -212,20 +212,28 @@ def section_unmatched(ctx: Context) -> Section:
     local = coverage.unmatched_local_items(ctx.matches)
     if local.empty:
         return Section().add("Every local item matched a data-model item.")
-    shown = local.loc[local["boroughs"] >= 2]
+    shared = int((local["boroughs"] >= 2).sum())
+    verb = "matches" if len(local) == 1 else "match"
+    lead = f"{plural(len(local), 'local measure')} {verb} nothing in the data model. " + (
+        f"The {plural(shared, 'measure')} kept by two or more boroughs, first in the table, "
+        f"{'is a candidate' if shared == 1 else 'are candidates'} the model lacks, worth the "
+        "steering group's consideration"
+        + ("; the rest are each one borough's own." if shared < len(local) else ".")
+        if shared
+        else "None is kept by more than one borough: each is one borough's own measure, "
+        "listed so the steering group sees what boroughs count that the model does not."
+    )
     return Section().add(
-        f"{plural(len(local), 'local measure')} match nothing in the data model. Those kept "
-        f"by two or more boroughs ({len(shown)}) are candidates the model lacks and are worth "
-        "the steering group's consideration:",
+        lead,
         table(
-            shown.rename(
+            local.rename(
                 columns={
                     "local_name": "Local name (example)",
                     "boroughs": "Boroughs",
                     "agency_words": "Source named",
                 }
             ),
-            caption="Local measures kept by two or more boroughs with no data-model item",
+            caption="Local measures with no data-model item, those most boroughs keep first",
             max_rows=25,
         ),
     )
