@@ -343,3 +343,27 @@ def test_the_heatmap_text_names_the_darkest_and_lightest_panels_from_the_data():
     assert "social care" in lightest.lower()
     same = pd.DataFrame(True, index=matrix.index, columns=items.index)
     assert sections.panel_contrast(coverage.coverage_tables(same, items)[0]) == ""
+
+
+def test_the_draft_keeps_the_denominator_of_every_rate_it_keeps(items):
+    """A rate kept without its denominator could not be computed: when only CSC32
+    (care leavers in education, employment or training) is collected widely, its
+    denominator (care leavers reaching 19, 20 or 21) goes into the draft with why."""
+    rate = next(
+        i for i, d in items["denominator_item"].dropna().items() if not items.at[d, "essential"]
+    )
+    den = items.at[rate, "denominator_item"]
+    counts = pd.Series(0, index=items.index)
+    counts[rate] = 3
+    selection = coverage.draft_selection(items, counts, 2, priority_themes=())
+    assert selection.at[rate, "in_draft"] and selection.at[rate, "tier"] == "core"
+    assert selection.at[den, "in_draft"] and selection.at[den, "tier"] == "develop"
+    assert selection.at[den, "reason"].startswith(f"the denominator of {rate}")
+    # every kept item's denominator is kept, so the draft keeps the link
+    kept = selection.index[selection["in_draft"]]
+    needed = items.loc[kept, "denominator_item"].dropna()
+    assert needed.isin(kept).all()
+    draft = coverage.draft_datamodel(
+        load_datamodel(config.CANDIDATE_VERSION), selection, 2, 3, "2007-12-31", "1.1-draft"
+    )
+    assert draft.items.at[rate, "denominator_item"] == den

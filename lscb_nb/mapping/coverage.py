@@ -121,7 +121,7 @@ def draft_selection(
         else f"collected by only {boroughs(k)}"
         for k, c, e, st in zip(n, common, essential, by_statute, strict=True)
     ]
-    return pd.DataFrame(
+    selection = pd.DataFrame(
         {
             "title": items["title"],
             "agency": items["agency"],
@@ -132,6 +132,32 @@ def draft_selection(
         },
         index=items.index,
     )
+    return _with_denominators(selection, items)
+
+
+def _with_denominators(selection: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """A kept rate needs its denominator: an item that is the denominator of a kept
+    item goes into the draft too (following chains), saying which item needs it."""
+    if "denominator_item" not in items:
+        return selection
+    denominators = items["denominator_item"].dropna()
+    while True:
+        kept = selection.index[selection["in_draft"]]
+        needed = denominators.reindex(kept).dropna()
+        missing = needed[
+            needed.isin(selection.index) & ~selection["in_draft"].reindex(needed.values).to_numpy()
+        ]
+        if missing.empty:
+            return selection
+        for needing, item_id in missing.items():
+            if selection.at[item_id, "in_draft"]:  # needed by two kept items
+                continue
+            selection.loc[item_id, "in_draft"] = True
+            k = int(selection.at[item_id, "boroughs"])
+            selection.loc[item_id, "reason"] = (
+                f"the denominator of {needing} ({selection.at[needing, 'title']}), which the "
+                f"draft keeps; collected by {k} borough{'s' if k != 1 else ''}"
+            )
 
 
 def draft_datamodel(

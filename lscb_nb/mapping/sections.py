@@ -243,15 +243,27 @@ def section_draft_dataset(ctx: Context) -> Section:
     sel = ctx.selection
     chosen = sel.loc[sel["in_draft"]]
     shown = chosen.reset_index()[["item_id", "title", "agency", "boroughs", "tier", "reason"]]
+    core = int((chosen["tier"] == "core").sum())
+    denominators = int(chosen["reason"].str.startswith("the denominator of").sum())
+    develop = len(chosen) - core - denominators
+    readable = len(ctx.readable)
+    share = (
+        "a third, so there is a common base to agree on"
+        if ctx.min_boroughs == coverage.default_min_boroughs(readable)
+        else "the project's threshold"
+    )
     return Section().add(
-        f"The draft dataset keeps the {int((chosen['tier'] == 'core').sum())} items collected "
-        f"by at least {ctx.min_boroughs} of the {labels.counted(len(ctx.readable), 'borough')} "
-        "(a third, so "
-        "there is a common base to agree on), plus "
-        f"{int((chosen['tier'] == 'develop').sum())} items that fewer boroughs collect but that "
-        "statute or Working Together requires, or that cover children's views and "
-        "participation (a theme the steering group asked for), marked to develop. It is "
-        f"written out as data-model version {esc(ctx.draft.version)} "
+        f"The draft dataset keeps the {plural(core, 'item')} collected by at least "
+        f"{ctx.min_boroughs} of the {labels.counted(readable, 'borough')} ({share}), plus "
+        f"{plural(develop, 'item')} that fewer boroughs collect but that statute or Working "
+        "Together requires, or that cover children's views and participation (a theme the "
+        "steering group asked for), marked to develop"
+        + (
+            f", and the {plural(denominators, 'item')} a kept rate needs as its denominator"
+            if denominators
+            else ""
+        )
+        + f". It is written out as data-model version {esc(ctx.draft.version)} "
         f"({len(ctx.draft.items)} items) for phase 2 to assess.",
         table(
             labels.relabel(shown, {"boroughs": "Boroughs collecting", "reason": "Why it is in"}),
