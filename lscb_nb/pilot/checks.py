@@ -17,6 +17,7 @@ import pandas as pd
 from lscb_nb.core import periods, units
 from lscb_nb.core.rules import ERROR, concat_issues, issues_for, rules_for
 from lscb_nb.core.rules.figure_rules import zero_of_zero
+from lscb_nb.core.rules.identity_rules import authority_clash
 from lscb_nb.core.rules.row_context import DEFAULT_PLAUSIBLE_COUNT, ReturnContext
 from lscb_nb.core.values import NOT_APPLICABLE, REPORTED, parse_values
 from lscb_nb.pilot.rawrows import PROVENANCE, RAW_FIELDS
@@ -107,14 +108,15 @@ def prepare_rows(
     df = raw.reset_index(drop=True)  # a new frame: the caller's is left as it was
     if "input_row_id" not in df.columns:
         df["input_row_id"] = np.arange(len(df))
-    for col in RAW_FIELDS:  # each distinct text stripped once
+    for col in RAW_FIELDS:  # each distinct text stripped (an item id upper-cased) once
         text = df[col].astype("string").fillna("")
         codes, uniques = pd.factorize(text)
         stripped = pd.Series(uniques, dtype="string").str.strip()
+        if col == "item_id":
+            stripped = stripped.str.upper()
         if (stripped != pd.Series(uniques, dtype="string")).any():
             text = pd.Series(stripped.to_numpy()[codes], index=df.index, dtype="string")
         df[col] = text
-    df["item_id"] = df["item_id"].str.upper()
     for col in ("numerator", "denominator", "value"):
         df[f"{col}_raw"] = df[col]
 
@@ -133,7 +135,9 @@ def prepare_rows(
 
     # Authority
     la = authorities.set_index("la_code_ons")
-    df["la_code_ons"] = df["new_la_code"].str.upper()
+    codes, uniques = pd.factorize(df["new_la_code"])  # each distinct code upper-cased once
+    upper = pd.Series(uniques, dtype="string").str.upper().to_numpy()
+    df["la_code_ons"] = pd.Series(upper[codes], index=df.index, dtype="string")
     la_keys = pd.factorize(df["la_code_ons"], use_na_sentinel=False)
     df["la_known"] = _taken(pd.Series(la_keys[1].isin(la.index)), la_keys[0], df.index)
     df["la_expected_dfe"] = _lookup(la_keys, la["la_code_dfe"].astype(str), df.index).fillna("")
@@ -141,6 +145,7 @@ def prepare_rows(
     df["la_name_raw"] = df["la_name"]
     df["la_code_dfe"] = _lookup(la_keys, la["la_code_dfe"], df.index, "Int64")
     df["la_name"] = df["la_expected_name"].where(df["la_known"], df["la_name"])
+    df["la_clash"] = authority_clash(df)  # read by R03 and by the duplicate rule
 
     # Item
     item_keys = pd.factorize(df["item_id"], use_na_sentinel=False)

@@ -44,7 +44,11 @@ def unknown_authority(df: pd.DataFrame, ctx: ReturnContext) -> Finding:
 
 
 def authority_clash(df: pd.DataFrame) -> pd.Series:
-    """Rows whose DfE code or name is not that of their ONS code's authority."""
+    """Rows whose DfE code or name is not that of their ONS code's authority (the
+    ``la_clash`` column where the rows were prepared with it: R03 and the duplicate
+    rule both ask)."""
+    if "la_clash" in df.columns:
+        return df["la_clash"]
     known = df["la_known"]
     dfe = known & (df["old_la_code"] != "") & _differ(df["old_la_code"], df["la_expected_dfe"])
     name = (
