@@ -168,7 +168,7 @@ def weakest_agency(matrix: pd.DataFrame, items: pd.DataFrame) -> Finding | None:
         return None
     low, high = by_agency.index[0], by_agency.index[-1]
     return Finding(
-        f"{low} items are the least collected today: a typical one by "
+        f"{low} items are the least collected today: on average each by "
         f"{by_agency['share'].iloc[0]:.0f}% of the authorities that replied, against "
         f"{by_agency['share'].iloc[-1]:.0f}% for {high} items.",
         GAPS,

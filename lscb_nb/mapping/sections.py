@@ -138,9 +138,9 @@ def panel_contrast(by_agency: pd.DataFrame) -> str:
     if len(by_agency) < 2 or shares.iloc[-1] <= shares.iloc[0]:
         return ""
     return (
-        f"The darkest panel is {esc(by_agency.index[-1])} (a typical item collected by "
-        f"{shares.iloc[-1]:.0f}% of these boroughs), the lightest {esc(by_agency.index[0])} "
-        f"({shares.iloc[0]:.0f}%). "
+        f"The darkest panel is {esc(by_agency.index[-1])} (each item collected by "
+        f"{shares.iloc[-1]:.0f}% of these boroughs on average), the lightest "
+        f"{esc(by_agency.index[0])} ({shares.iloc[0]:.0f}%). "
     )
 
 
@@ -162,7 +162,7 @@ def section_coverage_by_agency_theme(ctx: Context) -> Section:
     fig = shared_figure(ctx, "coverage_by_agency_theme.png")
     low_a, low_t = by_agency.index[0], by_theme.index[0]
     return Section().add(
-        "The share of replying boroughs that already collect a typical item, by supplying "
+        "The share of replying boroughs that already collect an item, on average, by supplying "
         f"agency and by theme. The gaps are plain: {esc(low_a)} items are collected by "
         f"{by_agency['share'].iloc[0]:.0f}% of boroughs and {esc(low_t).lower()} items by "
         f"{by_theme['share'].iloc[0]:.0f}%, against {by_agency['share'].iloc[-1]:.0f}% for "
