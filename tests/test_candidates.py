@@ -237,9 +237,7 @@ def test_init_gives_the_current_candidate_and_the_sample_keeps_the_2007_one(tmp_
 
 
 def test_datamodel_diff_runs_and_the_change_log_matches_it(capsys):
-    assert (
-        cli.main(["datamodel", "diff", "--version", HISTORY, "--other", CURRENT]) == 0
-    )
+    assert cli.main(["datamodel", "diff", "--version", HISTORY, "--other", CURRENT]) == 0
     out = capsys.readouterr().out
     summary = next(line for line in out.splitlines() if "items added" in line)
     assert "**CSC07** Initial assessments completed" in out  # removed
@@ -251,8 +249,7 @@ def test_datamodel_diff_runs_and_the_change_log_matches_it(capsys):
 
 def test_the_change_log_names_every_removed_item():
     diff = datamodel.diff_datamodels(_model(HISTORY), _model(CURRENT))
-    removed = diff.loc[(diff["change"] == "removed") & diff["item_id"].str.match(r"^[A-Z]"), "item_id"]
-    removed = [i for i in removed if not i.startswith("XR")]
+    removed = [i for i in diff.loc[diff["change"] == "removed", "item_id"] if i[:2] != "XR"]
     assert removed
     changes = CHANGES_FILE.read_text(encoding="utf-8")
     assert [i for i in removed if i not in changes] == []

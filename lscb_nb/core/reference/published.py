@@ -128,5 +128,7 @@ def unresolved_measures(
                 if source not in SOURCES
                 else f"{source} has no measure {measure!r}"
             )
-            rows.append({"item_id": item_id, "source": source, "measure": measure, "reason": reason})
+            rows.append(
+                {"item_id": item_id, "source": source, "measure": measure, "reason": reason}
+            )
     return pd.DataFrame(rows, columns=["item_id", "source", "measure", "reason"])
