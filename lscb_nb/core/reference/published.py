@@ -29,7 +29,7 @@ def published(measure: str | None = None, source: str | None = None) -> pd.DataF
     """DfE's published national series for England, its regions and every authority.
 
     One tidy shape across the bundled sources (``source``): the children in need
-    census tables ``dfe_cin_b1``, ``dfe_cin_c1``, ``dfe_cin_c4``, ``dfe_cin_d3``,
+    census tables ``dfe_cin_b1``, ``dfe_cin_c1``, ``dfe_cin_c3``, ``dfe_cin_c4``, ``dfe_cin_d3``,
     ``dfe_cin_d5``; children looked after ``dfe_ssda903``; the social work
     workforce ``dfe_csww``; and LAIT's big data set ``lait``.
 
