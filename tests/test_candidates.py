@@ -257,3 +257,33 @@ def test_the_change_log_names_every_removed_item():
 
 def test_the_change_log_ships_with_the_data_model():
     assert Path(CHANGES_FILE).is_file()
+
+
+OFFICIAL_SOURCE_TYPES = {
+    "dfe_benchmarking_tool",
+    "statistical_release",
+    "cin_census_guidance",
+    "national_indicator",
+}
+
+
+@pytest.mark.parametrize("version", SHIPPED)
+def test_no_alias_is_taken_from_a_local_source_of_the_evaluation_set(version):
+    """Aliases are official names (SCHEMA.md, *Aliases*): one that a council scorecard or
+    board report in evaluation/real_names also writes would let phase 1's matching be
+    scored on names copied into the model."""
+    real = pd.read_csv(Path(__file__).parents[1] / "evaluation" / "real_names" / "real_names.csv")
+    real["key"] = real["local_name"].map(lambda n: " ".join(str(n).casefold().split()))
+    local = set(real.loc[~real["source_type"].isin(OFFICIAL_SOURCE_TYPES), "key"])
+    official = set(real.loc[real["source_type"].isin(OFFICIAL_SOURCE_TYPES), "key"])
+    # LAIT's chart titles are official names too, whoever else writes them.
+    lait = pd.read_csv(config.REFERENCE_DIR / reference.LAIT_DICTIONARY_FILE, encoding="utf-8-sig")
+    for column in ("Measure", "Chart_title"):
+        official |= {" ".join(str(n).casefold().split()) for n in lait[column].dropna()}
+    copied = [
+        (item_id, alias)
+        for item_id, aliases in _model(version).items["aliases"].items()
+        for alias in aliases
+        if (key := " ".join(alias.casefold().split())) in local and key not in official
+    ]
+    assert copied == []
