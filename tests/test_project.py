@@ -141,13 +141,15 @@ def test_phases_and_the_version_chain_are_declared_once(tmp_path):
     keys = [p.key for p in phases.all_phases()]
     assert keys == ["mapping", "assessment", "pilot", "final"]
     assert phases.chain() == ["candidate", "draft", "pilot", "refined"]
-    project = init_project(tmp_path / "p")
+    project = init_project(tmp_path / "p")  # init's default: the current candidate
     assert [phases.version_name(project, r) for r in phases.chain()] == [
-        "1.0-candidate",
-        "1.1-draft",
-        "1.2-pilot",
-        "1.3-refined",
+        "2.0-candidate",
+        "2.1-draft",
+        "2.2-pilot",
+        "2.3-refined",
     ]
+    history = init_project(tmp_path / "h", candidate="1.0-candidate")  # the 2007 project's
+    assert phases.version_name(history, "pilot") == "1.2-pilot"
     basis = phases.basis(project, "pilot")  # nothing written yet: the candidate
     assert basis.role == "candidate" and not basis.as_planned
     assert "Phase 1: Mapping and Phase 2: Assessment" in basis.note()

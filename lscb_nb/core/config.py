@@ -21,8 +21,12 @@ DATAMODEL_DIR = SHIPPED_DIR / "datamodel"
 INSTRUMENT_DIR = SHIPPED_DIR / "instrument"
 NOTEBOOKS_DIR = PACKAGE_DIR / "notebooks"
 
-# The candidate dataset shipped with the toolkit; a project may name another.
+# The 2007 London project's candidate dataset, kept as history: the bundled sample and
+# the tests of its items use it; a project may name any shipped version or its own file.
 CANDIDATE_VERSION = "1.0-candidate"
+# The candidate a project made with `lscb-nb init` starts from: today's collections and
+# the partners of Working Together 2023 (lscb_nb/data/datamodel/CHANGES-2.0.md).
+CURRENT_CANDIDATE_VERSION = "2.0-candidate"
 
 # DfE / GSS convention: counts 1..5 are suppressed in published tables. A project
 # sets its own in project.yaml (suppression_threshold).

@@ -62,5 +62,5 @@ AGENCIES: dict[str, str] = {
     "probation": "Probation",
     "cafcass": "CAFCASS",
     "voluntary_sector": "Voluntary sector",
-    "lscb": "LSCB",
+    "lscb": "Safeguarding partnership",
 }

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from lscb_nb.core import reference
+from lscb_nb.core import config, reference
 from lscb_nb.core.project import (
     PROJECT_FILE,
     RAW_FOLDERS,
@@ -41,7 +41,7 @@ def render_settings(
     last_period: str = "",
     deadline_days: object = 30,
     suppression_threshold: int = 5,
-    candidate: str = "1.0-candidate",
+    candidate: str = config.CURRENT_CANDIDATE_VERSION,
     released: Mapping | None = None,
     title: str = "",
     synthetic: bool = False,

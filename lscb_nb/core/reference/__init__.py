@@ -59,6 +59,7 @@ from lscb_nb.core.reference.published import (
     SOURCES,
     published,
     published_for_items,
+    unresolved_measures,
 )
 from lscb_nb.core.reference.rates import dfe_rate_per_10k, rate_per_10k
 from lscb_nb.core.stats import round_half_up
@@ -103,4 +104,5 @@ __all__ = [
     "sources",
     "sources_markdown",
     "statistical_neighbours",
+    "unresolved_measures",
 ]

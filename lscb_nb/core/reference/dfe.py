@@ -46,6 +46,74 @@ DFE_MEASURE_TITLES: dict[str, dict[str, str]] = {
         "rereferral_child_count": "Children re-referred within 12 months",
         "rereferral_child_percent": "Children re-referred within 12 months (% of children)",
     },
+    "dfe_cin_c3": {
+        "Episodes_with_assessment_factor": "Episodes of need with assessment factor information",
+        "Alcohol_Misuse_child": "Factor at end of assessment: alcohol misuse by the child",
+        "Alcohol_Misuse_parent": "Factor at end of assessment: alcohol misuse by a parent or carer",
+        "Alcohol_Misuse_person": "Factor at end of assessment: alcohol misuse by another person",
+        "Drug_Misuse_child": "Factor at end of assessment: drug misuse by the child",
+        "Drug_Misuse_parent": "Factor at end of assessment: drug misuse by a parent or carer",
+        "Drug_Misuse_person": "Factor at end of assessment: drug misuse by another person",
+        "Domestic_Abuse_child": "Factor at end of assessment: domestic abuse, the child as subject",
+        "Domestic_Abuse_parent": (
+            "Factor at end of assessment: domestic abuse, a parent or carer as subject"
+        ),
+        "Domestic_Abuse_person": (
+            "Factor at end of assessment: domestic abuse, another person as subject"
+        ),
+        "Mental_Health_child": "Factor at end of assessment: mental health of the child",
+        "Mental_Health_parent": "Factor at end of assessment: mental health of a parent or carer",
+        "Mental_Health_person": "Factor at end of assessment: mental health of another person",
+        "Learning_Disability_child": (
+            "Factor at end of assessment: learning disability of the child"
+        ),
+        "Learning_Disability_parent": (
+            "Factor at end of assessment: learning disability of a parent or carer"
+        ),
+        "Learning_Disability_person": (
+            "Factor at end of assessment: learning disability of another person"
+        ),
+        "Physical_Disability_child": (
+            "Factor at end of assessment: physical disability or illness of the child"
+        ),
+        "Physical_Disability_parent": (
+            "Factor at end of assessment: physical disability or illness of a parent or carer"
+        ),
+        "Physical_Disability_person": (
+            "Factor at end of assessment: physical disability or illness of another person"
+        ),
+        "Young_Carer": "Factor at end of assessment: young carer",
+        "Privately_fostered": "Factor at end of assessment: privately fostered",
+        "Unaccompanied_asylum_seeker": (
+            "Factor at end of assessment: unaccompanied asylum-seeking child"
+        ),
+        "Going_missing": "Factor at end of assessment: going or being missing",
+        "Child_sexual_exploitation": "Factor at end of assessment: child sexual exploitation",
+        "Trafficking": "Factor at end of assessment: trafficking",
+        "Gangs": "Factor at end of assessment: gangs",
+        "Socially_unacceptable_behaviour": (
+            "Factor at end of assessment: socially unacceptable behaviour"
+        ),
+        "Self_harm": "Factor at end of assessment: self-harm",
+        "Neglect": "Factor at end of assessment: neglect",
+        "Emotional_Abuse": "Factor at end of assessment: emotional abuse",
+        "Physical_Abuse_unknown": (
+            "Factor at end of assessment: physical abuse (who by not recorded)"
+        ),
+        "Physical_Abuse_child_on_child": (
+            "Factor at end of assessment: physical abuse, child on child"
+        ),
+        "Physical_Abuse_adult_on_child": (
+            "Factor at end of assessment: physical abuse, adult on child"
+        ),
+        "Sexual_Abuse_unknown": "Factor at end of assessment: sexual abuse (who by not recorded)",
+        "Sexual_Abuse_child_on_child": "Factor at end of assessment: sexual abuse, child on child",
+        "Sexual_Abuse_adult_on_child": "Factor at end of assessment: sexual abuse, adult on child",
+        "Female_Genital_Mutilation": "Factor at end of assessment: female genital mutilation",
+        "Faith_linked_abuse": "Factor at end of assessment: abuse linked to faith or belief",
+        "Child_criminal_exploitation": "Factor at end of assessment: child criminal exploitation",
+        "Other": "Factor at end of assessment: other",
+    },
     "dfe_cin_c4": {
         "Section47": "Section 47 enquiries starting in the year",
         "Section47_child": "Children subject to a section 47 enquiry starting in the year",

@@ -29,7 +29,7 @@ def published(measure: str | None = None, source: str | None = None) -> pd.DataF
     """DfE's published national series for England, its regions and every authority.
 
     One tidy shape across the bundled sources (``source``): the children in need
-    census tables ``dfe_cin_b1``, ``dfe_cin_c1``, ``dfe_cin_c4``, ``dfe_cin_d3``,
+    census tables ``dfe_cin_b1``, ``dfe_cin_c1``, ``dfe_cin_c3``, ``dfe_cin_c4``, ``dfe_cin_d3``,
     ``dfe_cin_d5``; children looked after ``dfe_ssda903``; the social work
     workforce ``dfe_csww``; and LAIT's big data set ``lait``.
 
@@ -103,3 +103,32 @@ def published_for_items(
     out = wanted.merge(pub, on=["source", "measure"], how="inner").dropna(subset=["year"])
     out["year"] = out["year"].astype("int64")
     return out.rename(columns={"value": "published"})[columns]
+
+
+def unresolved_measures(
+    items: pd.DataFrame, published_frame: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The ``published_measures`` links of ``items`` that name no bundled table and measure.
+
+    A link resolves when ``published()`` holds rows for its source and measure (a
+    DfE table's column, SSDA903's population type or its rate, a LAIT ``Short Desc``).
+    Columns: item_id, source, measure, reason; empty when every link resolves, so a
+    data model's pilot-against-published comparison can find each figure it names.
+    """
+    published_frame = published() if published_frame is None else published_frame
+    known = set(zip(published_frame["source"], published_frame["measure"], strict=True))
+    rows = []
+    for item_id, measures in items["published_measures"].items():
+        for m in measures or []:
+            source, measure = m.get("source"), m.get("measure")
+            if (source, measure) in known:
+                continue
+            reason = (
+                f"source {source!r} is not a bundled published table"
+                if source not in SOURCES
+                else f"{source} has no measure {measure!r}"
+            )
+            rows.append(
+                {"item_id": item_id, "source": source, "measure": measure, "reason": reason}
+            )
+    return pd.DataFrame(rows, columns=["item_id", "source", "measure", "reason"])
