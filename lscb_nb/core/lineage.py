@@ -221,11 +221,13 @@ def find_version(project: Project | None, ref: str) -> DataModel:
 
 
 def project_versions(project: Project) -> list[dict]:
-    """Every version the project wrote, oldest first: the ledger's entries, and any
-    file in the versions folder the ledger lacks (written by an older toolkit)."""
+    """Every version the project wrote, in chain order (1.1-draft, 1.1-draft.2,
+    1.2-pilot): the ledger's entries, and any file in the versions folder the ledger
+    lacks (written by an older toolkit)."""
     entries = list(load_ledger(project)["versions"])
     listed = {e["version"] for e in entries}
-    for name in available_versions(project.datamodel_dir):
+    on_disk = available_versions(project.datamodel_dir)
+    for name in on_disk:
         if name in listed:
             continue
         dm = load_datamodel(name, project.datamodel_dir)
@@ -243,7 +245,8 @@ def project_versions(project: Project) -> list[dict]:
                 "rules": len(dm.rules),
             }
         )
-    return entries
+    order = {name: i for i, name in enumerate(on_disk)}
+    return sorted(entries, key=lambda e: order.get(e["version"], len(order)))
 
 
 # --------------------------------------------------------------------------------------

@@ -58,9 +58,10 @@ def versions_status(project: Project) -> dict:
             {
                 "phase": phase.key,
                 "number": phase.number,
+                "starts_from": phase.starts_from,
                 "version": version,
-                "pinned_since": pin["since"] if pin and phase.starts_from != "candidate" else None,
-                "how": pin["how"] if pin else None,
+                "pinned_since": pin["since"] if pin and version == pin["version"] else None,
+                "how": pin["how"] if pin and version == pin["version"] else None,
                 "newer_upstream": newer,
             }
         )
@@ -69,7 +70,7 @@ def versions_status(project: Project) -> dict:
                 f"Newer evidence upstream: {newer} written "
                 f"{when.get(newer) or '(time not recorded)'}; {phase.title} still works on "
                 f"{version}. Move it with `lscb-nb datamodel adopt --phase {phase.number}` "
-                f"(its templates, returns and reports so far rest on {version})."
+                f"(what it has sent out and reported so far rests on {version})."
             )
     sent: dict[tuple, dict] = {}
     for record in ledger["sent"]:
@@ -144,6 +145,15 @@ def project_status(project: Project) -> dict:
         out["phases"].append(entry)
     out["versions"] = versions_status(project)
     out["next_step"] = next_step(project, out["phases"])
+    waiting = [w for w in out["versions"]["works_on"] if w["newer_upstream"]]
+    if waiting:
+        out["next_step"] += (
+            " Newer evidence waits upstream (above): move "
+            + ", ".join(f"phase {w['number']}" for w in waiting)
+            + " on with `lscb-nb datamodel adopt --phase NN`, or keep "
+            + ("it" if len(waiting) == 1 else "them")
+            + " on the version already sent out."
+        )
     return out
 
 
@@ -243,7 +253,11 @@ def format_versions(versions: dict | None) -> list[str]:
     for w in versions["works_on"]:
         if w["version"] is None:
             continue
-        how = f" (since {w['pinned_since']}, {w['how']})" if w.get("pinned_since") else ""
+        how = (
+            f" (since {w['pinned_since']}, {w['how']})"
+            if w.get("pinned_since")
+            else (" (project.yaml's candidate)" if w["starts_from"] == phases.CANDIDATE else "")
+        )
         lines.append(f"   phase {w['number']} works on {w['version']}{how}")
     for g in versions["sent"]:
         span = f" for {', '.join(g['periods'])}" if g["periods"] else ""
