@@ -1,0 +1,332 @@
+"""Released data-model versions never change (lscb_nb/core/lineage.py, core/phases.py):
+a phase re-run writes the next revision, later phases keep their version until it is
+adopted, templates are recorded by version, and `lscb-nb datamodel` and `status` act
+on the project's versions. Small projects made with `init_project`; one end-to-end
+case of issue 23 on a small synthetic project with the real stages."""
+
+from __future__ import annotations
+
+import hashlib
+
+import nbformat
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from lscb_nb import cli
+from lscb_nb.core import datamodel, fingerprints, lineage, phases
+from lscb_nb.core.datamodel import VersionReleasedError, from_dict, keep_items, to_dict
+from lscb_nb.core.project import PROJECT_FILE, ProjectError, load_project
+from lscb_nb.core.workspace import copy_candidate, init_project
+from lscb_nb.output import chrome, status
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def project(tmp_path):
+    return init_project(tmp_path / "proj", name="Testshire", pilots=["Camden", "Islington"])
+
+
+def _derived(project, role: str, n: int, based_on: str | None = None, note: str = "") -> object:
+    """A version of ``role`` keeping the candidate's first ``n`` items, as a phase
+    would derive it (named by the chain, based on ``based_on``)."""
+    candidate = phases.load_candidate(project)
+    raw = keep_items(to_dict(candidate), candidate.item_ids[:n])
+    raw.update(
+        version=phases.version_name(project, role),
+        status=role,
+        based_on=based_on or candidate.version,
+        description=f"{role} with {n} items. {note}".strip(),
+    )
+    return from_dict(raw)
+
+
+def _prepare(project, key: str, n: int):
+    """Do what a phase's stage does with the data model: work on its basis, release
+    a version of ``n`` items of its role."""
+    phase = phases.get(key)
+    based = phases.basis(project, phase)
+    dm = _derived(project, phase.writes_version, n, based.datamodel.version)
+    return phases.release(project, phase, based, dm)
+
+
+# --------------------------------------------------------------------------------------
+# save_datamodel: a written version is released
+# --------------------------------------------------------------------------------------
+
+
+def test_save_never_replaces_a_written_version_with_other_content(project, tmp_path):
+    dm = _derived(project, "draft", 5)
+    path = datamodel.save_datamodel(dm, tmp_path)
+    before = path.read_bytes()
+    assert datamodel.save_datamodel(dm, tmp_path) == path  # the same again: nothing to do
+    changed = to_dict(dm) | {"description": "something else"}
+    with pytest.raises(VersionReleasedError, match="never changed"):
+        datamodel.save_datamodel(changed, tmp_path)
+    assert path.read_bytes() == before
+
+
+def test_save_accepts_the_same_version_written_by_an_older_toolkit(project, tmp_path):
+    raw = to_dict(_derived(project, "draft", 3))
+    del raw["revises"]  # files from before `revises` existed lack the key
+    path = tmp_path / f"{raw['version']}.yaml"
+    path.write_text("# hand-made\n" + yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    before = path.read_bytes()
+    assert datamodel.save_datamodel(from_dict(raw), tmp_path) == path
+    assert path.read_bytes() == before
+
+
+# --------------------------------------------------------------------------------------
+# Revisions and pins
+# --------------------------------------------------------------------------------------
+
+
+def test_a_changed_rerun_writes_the_next_revision_beside_the_first(project):
+    first, path = _prepare(project, "mapping", 62)
+    assert first.version == "1.1-draft" and first.meta["revises"] is None
+    original = _sha(path)
+    again, _ = _prepare(project, "mapping", 62)
+    assert again.version == "1.1-draft"
+    assert [v["version"] for v in lineage.load_ledger(project)["versions"]] == ["1.1-draft"]
+
+    second, path2 = _prepare(project, "mapping", 28)
+    assert second.version == "1.1-draft.2"
+    assert second.meta["revises"] == "1.1-draft"
+    assert second.meta["based_on"] == first.meta["based_on"]
+    assert len(second.items) == 28 and path2.name == "1.1-draft.2.yaml"
+    assert _sha(path) == original
+    assert len(datamodel.load_datamodel("1.1-draft", project.datamodel_dir).items) == 62
+    entry = lineage.entry(project, "1.1-draft.2")
+    assert entry["label"] == "second draft" and entry["items"] == 28
+    assert phases.newest(project, "draft") == "1.1-draft.2"
+
+    back, _ = _prepare(project, "mapping", 62)  # the evidence went back: no third draft
+    assert back.version == "1.1-draft"
+    assert phases.newest(project, "draft") == "1.1-draft"
+    assert not (project.datamodel_dir / "1.1-draft.3.yaml").exists()
+
+
+def test_a_later_phase_keeps_its_version_until_the_consultant_moves_it(project):
+    _prepare(project, "mapping", 62)
+    pilot, pilot_path = _prepare(project, "assessment", 62)
+    assert pilot.meta["based_on"] == "1.1-draft"
+    assert lineage.pin_of(project, "assessment")["version"] == "1.1-draft"
+    pilot_sha = _sha(pilot_path)
+
+    _prepare(project, "mapping", 28)  # phase 1 again, on new evidence
+    based = phases.basis(project, "assessment")
+    assert based.datamodel.version == "1.1-draft" and based.pinned
+    assert len(based.datamodel.items) == 62
+    assert phases.newer_upstream(project, phases.get("assessment")) == "1.1-draft.2"
+    _prepare(project, "assessment", 62)  # re-prepared on its pin: the same pilot
+    assert _sha(pilot_path) == pilot_sha
+    assert phases.newest(project, "pilot") == "1.2-pilot"
+
+    text = status.format_status(status.project_status(project))
+    assert "1.1-draft.2: second draft from 1.0-candidate, revises 1.1-draft, 28 items" in text
+    assert "phase 02 works on 1.1-draft (since" in text
+    assert "Newer evidence upstream: 1.1-draft.2 written" in text
+    assert "`lscb-nb datamodel adopt --phase 02`" in text
+
+    key = fingerprints.prepare_key(project, phases.get("assessment"))
+    assert phases.adopt(project, "02") == ("1.1-draft", "1.1-draft.2")
+    assert phases.basis(project, "assessment").datamodel.version == "1.1-draft.2"
+    assert fingerprints.prepare_key(project, phases.get("assessment")) != key  # re-prepares
+    moves = lineage.load_ledger(project)["moves"]
+    assert [(m["phase"], m["from"], m["to"]) for m in moves] == [
+        ("assessment", "1.1-draft", "1.1-draft.2")
+    ]
+    moved, _ = _prepare(project, "assessment", 20)
+    assert (moved.version, moved.meta["revises"]) == ("1.2-pilot.2", "1.2-pilot")
+    assert moved.meta["based_on"] == "1.1-draft.2"
+    assert "Newer evidence" not in status.format_status(status.project_status(project))
+
+
+def test_a_phase_never_pinned_starts_from_the_newest_version_of_its_role(project):
+    _prepare(project, "mapping", 62)
+    _prepare(project, "mapping", 30)
+    based = phases.basis(project, "assessment")
+    assert (based.datamodel.version, based.role, based.pinned) == ("1.1-draft.2", "draft", False)
+    # Phase 3 before phase 2: it falls back to the draft, and says so.
+    fallback = phases.basis(project, "pilot")
+    assert fallback.role == "draft" and "Phase 2: Assessment" in fallback.note()
+
+
+def test_adopt_refuses_what_a_phase_cannot_work_on(project):
+    _prepare(project, "mapping", 62)
+    _prepare(project, "assessment", 40)
+    _prepare(project, "pilot", 30)
+    with pytest.raises(ValueError, match=r"candidate project\.yaml names"):
+        phases.adopt(project, "01")
+    with pytest.raises(ValueError, match="refined version, written after Phase 2"):
+        phases.adopt(project, "02", "1.3-refined")
+    with pytest.raises(FileNotFoundError, match=r"'9\.9-nope'"):
+        phases.adopt(project, "02", "9.9-nope")
+
+
+def test_a_pinned_version_that_went_missing_is_a_clear_error(project):
+    _prepare(project, "mapping", 62)
+    _prepare(project, "assessment", 40)
+    (project.datamodel_dir / "1.1-draft.yaml").unlink()
+    with pytest.raises(FileNotFoundError, match=r"1\.1-draft.*adopt --phase 02"):
+        phases.basis(project, "assessment")
+
+
+# --------------------------------------------------------------------------------------
+# Templates and instruments are recorded by version
+# --------------------------------------------------------------------------------------
+
+
+def _meta(path) -> dict:
+    ws = load_workbook(path)["_meta"]
+    return {row[0]: row[1] for row in ws.iter_rows(values_only=True) if row and row[0]}
+
+
+def test_a_template_records_its_version_and_keeps_phase_3_on_it(project, tmp_path):
+    _prepare(project, "mapping", 62)
+    _prepare(project, "assessment", 62)
+    first = tmp_path / "camden-q1.xlsx"
+    args = ["template", "--project", str(project.root), "--la", "Camden"]
+    assert cli.main([*args, "--period", "2025-26 Q1", "--out", str(first)]) == 0
+    assert _meta(first)["datamodel_version"] == "1.2-pilot"
+    sent = lineage.load_ledger(project)["sent"]
+    assert [(s["kind"], s["version"], s["items"], s["period"]) for s in sent] == [
+        ("template", "1.2-pilot", 62, "2025-26 Q1")
+    ]
+    assert lineage.pin_of(project, "pilot")["how"] == "template sent"
+
+    _prepare(project, "mapping", 28)  # new evidence upstream, and phase 2 moved on to it
+    phases.adopt(project, "02")
+    _prepare(project, "assessment", 20)
+    later = tmp_path / "camden-q2.xlsx"
+    assert cli.main([*args, "--period", "2025-26 Q2", "--out", str(later)]) == 0
+    assert _meta(later)["datamodel_version"] == "1.2-pilot"  # still the piloted version
+    assert phases.basis(project, "pilot").datamodel.version == "1.2-pilot"
+    text = status.format_status(status.project_status(project))
+    assert "templates of 1.2-pilot (62 items): 1 authority for 2025-26 Q1, 2025-26 Q2" in text
+    assert "Phase 3: Pilot evaluation still works on 1.2-pilot" in text
+
+
+def test_an_instrument_records_its_version(project, tmp_path):
+    _prepare(project, "mapping", 40)
+    out = tmp_path / "inst.xlsx"
+    assert (
+        cli.main(
+            ["instrument", "--project", str(project.root), "--la", "Camden", "--out", str(out)]
+        )
+        == 0
+    )
+    sent = lineage.load_ledger(project)["sent"]
+    assert [(s["kind"], s["phase"], s["version"], s["items"]) for s in sent] == [
+        ("instrument", "assessment", "1.1-draft", 40)
+    ]
+    assert lineage.pin_of(project, "assessment")["version"] == "1.1-draft"
+
+
+# --------------------------------------------------------------------------------------
+# lscb-nb datamodel acts on the project
+# --------------------------------------------------------------------------------------
+
+
+def test_datamodel_versions_lists_shipped_and_project_versions(project, capsys):
+    _prepare(project, "mapping", 62)
+    _prepare(project, "mapping", 28)
+    assert cli.main(["datamodel", "versions", "--project", str(project.root)]) == 0
+    out = capsys.readouterr().out
+    assert "Shipped with the toolkit:\n  1.0-candidate  candidate" in out
+    assert "1.1-draft  draft, based on 1.0-candidate, 62 items" in out
+    assert "1.1-draft.2  second draft, based on 1.0-candidate, revises 1.1-draft, 28 items" in out
+
+
+def test_datamodel_commands_open_the_project_versions(project, tmp_path, capsys):
+    _prepare(project, "mapping", 62)
+    _prepare(project, "assessment", 40)
+    _prepare(project, "pilot", 30)
+    where = ["--project", str(project.root)]
+    out = tmp_path / "dict.md"
+    assert (
+        cli.main(["datamodel", "dictionary", *where, "--version", "1.3-refined", "--out", str(out)])
+        == 0
+    )
+    assert out.read_text(encoding="utf-8").count("\n") > 30
+    assert cli.main(["datamodel", "validate", *where, "--version", "1.2-pilot"]) == 0
+    assert "1.2-pilot: 40 items" in capsys.readouterr().out
+    assert (
+        cli.main(["datamodel", "diff", *where, "--version", "1.2-pilot", "--other", "1.3-refined"])
+        == 0
+    )
+    diff = capsys.readouterr().out
+    assert diff.count("removed") >= 1 and "CSC" in diff
+    file = project.datamodel_dir / "1.2-pilot.yaml"
+    for ref in (str(file), str(file.with_suffix(""))):
+        assert cli.main(["datamodel", "validate", *where, "--version", ref]) == 0
+        assert "1.2-pilot: 40 items" in capsys.readouterr().out
+    assert cli.main(["datamodel", "validate", *where, "--version", "nope.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert "'nope.yaml'" in err and "nope.yaml.yaml" not in err and "1.3-refined" in err
+
+
+def test_load_datamodel_takes_a_name_with_its_suffix(tmp_path):
+    with pytest.raises(FileNotFoundError) as caught:
+        datamodel.load_datamodel("9.9-x.yaml", tmp_path)
+    assert "9.9-x.yaml.yaml" not in str(caught.value)
+    assert datamodel.load_datamodel("1.0-candidate.yaml").version == "1.0-candidate"
+
+
+def test_copy_puts_an_editable_candidate_in_the_project(project, capsys):
+    before = (project.root / PROJECT_FILE).read_text(encoding="utf-8")
+    assert cli.main(["datamodel", "copy", "--project", str(project.root)]) == 0
+    after = (project.root / PROJECT_FILE).read_text(encoding="utf-8")
+    changed = [
+        (a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b
+    ]
+    assert changed == [
+        ('  candidate: "1.0-candidate"', '  candidate: "datamodel/1.0-candidate.yaml"')
+    ]
+    reloaded = load_project(project.root)
+    assert phases.load_candidate(reloaded).version == "1.0-candidate"
+    copy = reloaded.root / "datamodel" / "1.0-candidate.yaml"
+    raw = yaml.safe_load(copy.read_text(encoding="utf-8"))
+    raw["description"] = "Edited. " + raw["description"]
+    copy.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    assert phases.basis(reloaded, "mapping").datamodel.meta["description"].startswith("Edited.")
+    with pytest.raises(ProjectError, match="already exists"):
+        copy_candidate(reloaded)
+
+
+def test_init_with_a_datamodel_copies_it(tmp_path, capsys):
+    folder = tmp_path / "new"
+    assert cli.main(["init", str(folder), "--datamodel", "1.0-candidate"]) == 0
+    project = load_project(folder)
+    assert project.candidate == "datamodel/1.0-candidate.yaml"
+    assert (folder / "datamodel" / "1.0-candidate.yaml").is_file()
+    assert "# The candidate dataset the project starts from" in (folder / PROJECT_FILE).read_text()
+
+
+# --------------------------------------------------------------------------------------
+# Reports state the versions they rest on
+# --------------------------------------------------------------------------------------
+
+
+def test_reports_state_the_versions_they_rest_on(project, tmp_path):
+    from lscb_nb.core.fileio import write_json_atomic
+
+    _prepare(project, "mapping", 62)
+    pilot, _ = _prepare(project, "assessment", 40)
+    write_json_atomic(
+        project.processed / "assessment" / "summary.json",
+        {"based_on": "1.1-draft", "writes": pilot.version},
+    )
+    note = phases.versions_note(project, "assessment")
+    assert note == "Data-model versions: works on 1.1-draft (62 items); wrote 1.2-pilot (40 items)."
+    assert phases.versions_note(project, "final") == "Data-model version: 1.2-pilot (40 items)."
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A report")])
+    path = tmp_path / "r.ipynb"
+    nbformat.write(nb, path)
+    page = chrome.Page(versions="Data-model versions: works on <1.1-draft>")
+    html = chrome.render_html(path, "A report", page)
+    assert 'class="lscb-versions">Data-model versions: works on &lt;1.1-draft&gt;</p>' in html
