@@ -330,3 +330,58 @@ def test_reports_state_the_versions_they_rest_on(project, tmp_path):
     page = chrome.Page(versions="Data-model versions: works on <1.1-draft>")
     html = chrome.render_html(path, "A report", page)
     assert 'class="lscb-versions">Data-model versions: works on &lt;1.1-draft&gt;</p>' in html
+
+
+# --------------------------------------------------------------------------------------
+# Issue 23, end to end: phase 1 re-run after phases 2 and 3, with the real stages
+# --------------------------------------------------------------------------------------
+
+
+def test_phase_1_rerun_after_phase_3_leaves_the_pilot_and_its_templates_alone(tmp_path):
+    from lscb_nb.output import pipeline
+    from lscb_nb.synthetic import SAMPLE_SETTINGS, generate_sample_data
+
+    project = init_project(tmp_path / "small", **SAMPLE_SETTINGS)
+    generate_sample_data(project)
+    for path in sorted(project.returns.rglob("*.*"))[16:]:  # a few returns keep it quick
+        if path.is_file() and path.name.lower() != "readme.md":
+            path.unlink()
+    first = pipeline.prepare(project)
+    assert {k: v["status"] for k, v in first.items()} == dict.fromkeys(
+        ("mapping", "assessment", "pilot"), "prepared"
+    )
+    folder = project.datamodel_dir
+    pilot_name = phases.summary(project, phases.get("assessment"))["writes"]
+    refined_name = phases.summary(project, phases.get("pilot"))["writes"]
+    pilot_items = len(datamodel.load_datamodel(pilot_name, folder).items)
+    kept = {name: _sha(folder / f"{name}.yaml") for name in ("1.1-draft", pilot_name)}
+    template = ["template", "--project", str(project.root), "--la", "Camden"]
+    sent = tmp_path / "sent.xlsx"
+    assert cli.main([*template, "--period", "2024-25 Q1", "--out", str(sent)]) == 0
+
+    # New evidence for phase 1 (most boroughs' catalogues withdrawn), then a plain run.
+    for path in sorted(project.catalogues.iterdir())[6:]:
+        if path.name.lower() != "readme.md":
+            path.unlink()
+    again = pipeline.prepare(project)
+    assert again["mapping"]["status"] == "prepared"
+    draft2 = phases.summary(project, phases.get("mapping"))["writes"]
+    assert draft2 == "1.1-draft.2"
+    assert datamodel.load_datamodel(draft2, folder).meta["revises"] == "1.1-draft"
+    assert {name: _sha(folder / f"{name}.yaml") for name in kept} == kept
+    assert phases.summary(project, phases.get("assessment"))["based_on"] == "1.1-draft"
+    assert phases.summary(project, phases.get("pilot"))["based_on"] == pilot_name
+    assert phases.summary(project, phases.get("pilot"))["writes"] == refined_name
+    assert sorted(p.stem for p in folder.glob("*.yaml")) == sorted(
+        ["1.1-draft", "1.1-draft.2", pilot_name, refined_name]
+    )
+
+    later = tmp_path / "later.xlsx"
+    assert cli.main([*template, "--period", "2024-25 Q2", "--out", str(later)]) == 0
+    for path in (sent, later):
+        assert _meta(path)["datamodel_version"] == pilot_name
+    assert lineage.load_ledger(project)["sent"][-1]["items"] == pilot_items
+    text = status.format_status(status.project_status(project))
+    assert "Newer evidence upstream: 1.1-draft.2 written" in text
+    assert "Phase 2: Assessment still works on 1.1-draft" in text
+    assert f"phase 03 works on {pilot_name} (since" in text
