@@ -78,7 +78,9 @@ def render_settings(
 
 _OTHER_FOLDERS = {
     "processed": "Derived by `lscb-nb run` from data/raw; safe to delete, rebuilt on the next "
-    "run. Never edit these files: change the inputs in data/raw instead.",
+    "run, except datamodel/: the released data-model versions and their ledger "
+    "(lineage.json) are a record that templates, returns and reports name. Never edit these "
+    "files: change the inputs in data/raw instead.",
     "crosswalk": "The reviewed phase 1 crosswalk (`phase1_crosswalk.csv`): the consultant's "
     "decisions about which local measure is which data-model item, saved by the review panel "
     "of the phase 1 notebook (`review = True` in JupyterLab).",
