@@ -385,3 +385,13 @@ def test_phase_1_rerun_after_phase_3_leaves_the_pilot_and_its_templates_alone(tm
     assert "Newer evidence upstream: 1.1-draft.2 written" in text
     assert "Phase 2: Assessment still works on 1.1-draft" in text
     assert f"phase 03 works on {pilot_name} (since" in text
+
+
+def test_the_final_report_rests_on_the_chain_not_on_every_revision(project):
+    _prepare(project, "mapping", 62)
+    _prepare(project, "assessment", 40)
+    _prepare(project, "mapping", 28)  # a second draft nothing was built on
+    refined, _ = _prepare(project, "pilot", 30)
+    chain = [dm.version for dm in phases.rests_on(project, refined)]
+    assert chain == ["1.1-draft", "1.2-pilot", "1.3-refined"]
+    assert phases.latest(project).datamodel.version == "1.3-refined"

@@ -321,6 +321,21 @@ def latest(project: Project) -> Basis:
     raise FileNotFoundError("no candidate data model")
 
 
+def rests_on(project: Project, dm: DataModel) -> list[DataModel]:
+    """The versions ``dm`` was derived through (``based_on``), back to the candidate
+    and without it, oldest first, ``dm`` last: a draft that was revised but never
+    built on is not among them."""
+    found: dict[str, DataModel] = {}
+    candidate = load_candidate(project).version
+    current: DataModel | None = dm
+    while current is not None and current.version != candidate and current.version not in found:
+        found[current.version] = current
+        based = current.meta.get("based_on")
+        on_file = bool(based) and (project.datamodel_dir / f"{based}.yaml").is_file()
+        current = load_datamodel(based, project.datamodel_dir) if on_file else None
+    return list(reversed(found.values()))
+
+
 def versions_note(project: Project, phase: Phase | str) -> str:
     """The data-model versions a phase's reports rest on, for their banner."""
     phase = get(phase) if isinstance(phase, str) else phase
