@@ -395,3 +395,14 @@ def test_the_final_report_rests_on_the_chain_not_on_every_revision(project):
     chain = [dm.version for dm in phases.rests_on(project, refined)]
     assert chain == ["1.1-draft", "1.2-pilot", "1.3-refined"]
     assert phases.latest(project).datamodel.version == "1.3-refined"
+
+
+def test_a_pinned_phase_says_in_its_report_that_newer_evidence_waits(project):
+    _prepare(project, "mapping", 62)
+    _prepare(project, "assessment", 40)
+    assert phases.basis(project, "assessment").note() == ""
+    _prepare(project, "mapping", 28)
+    note = phases.basis(project, "assessment").note()
+    assert note.startswith("This phase works on 1.1-draft (62 items), the version it started")
+    assert "1.1-draft.2 has been written upstream since" in note
+    assert "`lscb-nb datamodel adopt --phase 02`" in note

@@ -173,13 +173,22 @@ class Basis:
     role: str
     expected_role: str
     pinned: bool = False
+    newer: str | None = None  # a newer version upstream the phase has not adopted
+    number: str = ""  # the phase's number, for the command that moves it on
 
     @property
     def as_planned(self) -> bool:
         return self.role == self.expected_role
 
     def note(self) -> str:
-        """A sentence for the report when the phase starts from another version."""
+        """A sentence for the report when the phase works on another version than the
+        newest of the role it expects."""
+        if self.newer:
+            return (
+                f"This phase works on {self.datamodel.version} ({len(self.datamodel.items)} "
+                f"items), the version it started from; {self.newer} has been written "
+                f"upstream since. `lscb-nb datamodel adopt --phase {self.number}` moves it on."
+            )
         if self.as_planned:
             return ""
         missing = [
@@ -229,7 +238,8 @@ def basis(project: Project, phase: Phase | str) -> Basis:
                 f"in {project.datamodel_dir}: restore the file, or move the phase on with "
                 f"`lscb-nb datamodel adopt --phase {phase.number}`."
             ) from exc
-        return Basis(dm, pin["role"], expected, pinned=True)
+        newer = newer_upstream(project, phase)
+        return Basis(dm, pin["role"], expected, True, newer, phase.number)
     for role in _newest_basis(phase):
         dm = load_version(project, role)
         if dm is not None:
