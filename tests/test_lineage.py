@@ -7,6 +7,7 @@ case of issue 23 on a small synthetic project with the real stages."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 import nbformat
 import pytest
@@ -385,6 +386,18 @@ def test_phase_1_rerun_after_phase_3_leaves_the_pilot_and_its_templates_alone(tm
     assert "Newer evidence upstream: 1.1-draft.2 written" in text
     assert "Phase 2: Assessment still works on 1.1-draft" in text
     assert f"phase 03 works on {pilot_name} (since" in text
+
+    # The final report's advice for the refined version's dictionary works as written.
+    from lscb_nb.final import context as final_context
+    from lscb_nb.final import sections as final_sections
+
+    section = final_sections.section_dataset(final_context.load_context(project))
+    advice = next(p for p in section.parts if isinstance(p, str) and "datamodel dictionary" in p)
+    command = re.search(r"`lscb-nb (datamodel dictionary --version \S+)`", advice)[1].split()
+    out = tmp_path / "dictionary.md"
+    assert command[-1] == refined_name
+    assert cli.main([*command, "--project", str(project.root), "--out", str(out)]) == 0
+    assert out.is_file()
 
 
 def test_the_final_report_rests_on_the_chain_not_on_every_revision(project):

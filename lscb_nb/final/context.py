@@ -85,3 +85,15 @@ def load_context(project: Project | Path | str | None = None) -> Context:
         assessment=_read_phase(processed / "assessment"),
         final=final,
     )
+
+
+def collected_by(ctx: Context) -> pd.Series | None:
+    """How many boroughs said (phase 1) they already collect each item."""
+    if ctx.mapping is None:
+        return None
+    for name in ("matches", "catalogue"):
+        frame = ctx.mapping.get(name)
+        if frame is not None and {"la_code_ons", "item_id"} <= set(frame.columns):
+            used = frame.dropna(subset=["item_id"])
+            return used.groupby("item_id")["la_code_ons"].nunique()
+    return None
