@@ -87,7 +87,7 @@ def test_the_pilot_leads_to_recommendations_each_linked_to_evidence():
             "item_id": ["X0", "X1", "X2", "X0"],
             "period": "Q1",
             "agency": ["health", "health", "police", "police"],
-            "status": ["late", "missing", "on time", "on time"],
+            "status": ["late", "not supplied", "on time", "on time"],
         }
     )
     recs = pd.DataFrame({"disposition": ["keep", "amend definition", "local option"]})

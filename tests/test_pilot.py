@@ -3,12 +3,14 @@ find what the generator planted, and the functions behave on small frames."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import make_sample_project
 
-from lscb_nb.core import config, reference
+from lscb_nb.core import config, reference, states
 from lscb_nb.core.datamodel import validate_datamodel
 from lscb_nb.pilot import (
     change,
@@ -86,12 +88,43 @@ def test_cell_status_distinguishes_every_status():
         "I2": "on time",
         "I3": "suppressed",
         "I4": "quarantined",
-        "I5": "missing",
+        "I5": "not supplied",  # the return came (A sent Q1), the figure did not
     }
     assert cells.loc[cells["item_id"] == "I1", "days_late"].item() == 10
     # A longer deadline turns the late return into an on-time one.
     relaxed = completeness.cell_status(expected, accepted, quarantined, receipts, 45)
     assert relaxed.loc[relaxed["item_id"] == "I1", "status"].item() == "on time"
+
+
+def test_a_figure_with_no_return_is_not_yet_due_or_not_received_by_the_calendar():
+    expected = pd.DataFrame(
+        {
+            "la_code_ons": ["A", "B", "B"],
+            "period": ["2024-25 Q1"] * 3,
+            "item_id": ["I1", "I1", "I2"],
+            "agency": ["police"] * 3,
+        }
+    )
+    accepted = pd.DataFrame(
+        {
+            "la_code_ons": ["A"],
+            "period": ["2024-25 Q1"],
+            "item_id": ["I1"],
+            "value_state": ["zero_denominator"],  # 0 of 0: a figure, supplied
+        }
+    )
+    none = pd.DataFrame(columns=["la_code_ons", "period", "item_id"])
+    # Due 30 July 2024: before then B's return is not yet due, after it not received.
+    early = completeness.cell_status(expected, accepted, none, None, 30, as_of=date(2024, 7, 1))
+    assert early["status"].tolist() == ["on time", "not yet due", "not yet due"]
+    later = completeness.cell_status(expected, accepted, none, None, 30, as_of=date(2024, 8, 9))
+    assert later["status"].tolist() == ["on time", "not received", "not received"]
+    assert later["days_late"].tolist()[1:] == [10, 10]
+    counts = completeness.summarise(early, "la_code_ons")
+    assert counts.at["B", "expected"] == 0 and counts.at["A", "supplied_pct"] == 100
+    late = completeness.summarise(later, "la_code_ons")
+    assert late.at["B", "expected"] == 2 and late.at["B", "received"] == 0
+    assert pd.isna(late.at["B", "supplied_received_pct"])
 
 
 def test_completeness_on_sample_finds_missing_return_and_health_lateness(london, sample):
@@ -102,7 +135,8 @@ def test_completeness_on_sample_finds_missing_return_and_health_lateness(london,
     gone = cells.loc[
         (cells["la_code_ons"] == missing["la_code_ons"]) & (cells["period"] == missing["period"])
     ]
-    assert (gone["status"] == "missing").all() and len(gone) > 50
+    assert (gone["status"] == "not received").all() and len(gone) > 50
+    assert (gone["days_late"] > 0).all()
     by_agency = completeness.summarise(cells, "agency")
     assert by_agency["on_time_pct"].idxmin() == "health"
     assert by_agency["expected"].sum() == len(cells)
@@ -316,7 +350,7 @@ def test_recommend_never_drops_an_essential_item():
 
 
 def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.map(lambda v: v if v in ("c", "x", "q") else float(str(v).replace(",", "")))
+    return frame.map(lambda v: v if v in states.MEANING else float(str(v).replace(",", "")))
 
 
 def test_count_table_hides_small_counts_and_cannot_be_undone(london):
@@ -339,7 +373,7 @@ def test_count_table_hides_small_counts_and_cannot_be_undone(london):
 
 
 def test_count_table_never_shows_a_missing_figure_as_zero(london):
-    """A figure a borough did not return shows x and stays out of the pilot total,
+    """A figure a borough left blank shows ns (not supplied) and stays out of the pilot total,
     which adds up the reported figures and says how many boroughs it covers."""
     display, _ = count_table(london)
     raw = london.returns.accepted
@@ -347,7 +381,7 @@ def test_count_table_never_shows_a_missing_figure_as_zero(london):
     missing = raw.loc[raw["value_state"] == "missing"]
     assert not missing.empty
     for row in missing.itertuples():
-        assert display.at[row.item_id, london.name(row.la_code_ons)] == "x"
+        assert display.at[row.item_id, london.name(row.la_code_ons)] == "ns"
     reported = raw.loc[raw["value_state"] == "reported"]
     sums = reported.groupby("item_id")["numerator"].sum()
     counted = reported.groupby("item_id").size()

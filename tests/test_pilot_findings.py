@@ -20,7 +20,7 @@ def test_supply_counts_late_figures_as_supplied_but_not_on_time():
         [
             ("A", "X1", "Q1", "health", "on time"),
             ("A", "X2", "Q1", "health", "late"),
-            ("A", "X3", "Q1", "police", "missing"),
+            ("A", "X3", "Q1", "police", "not supplied"),
             ("A", "X4", "Q1", "police", "on time"),
         ]
     )

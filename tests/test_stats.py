@@ -421,20 +421,72 @@ def test_trend_scores_and_series_inputs():
     assert reversed_scores["direction"] == "increasing"
 
 
-def test_trend_needs_five_points_by_default_and_takes_another_minimum():
-    # R's own prop.trend.test example (smokers 83/86, 90/93, 129/136, 70/82) has only
-    # four groups: Fingertips would not report a trend on it by default ...
-    with pytest.raises(ValueError, match="at least 5 periods"):
-        stats.chi_square_trend([83, 90, 129, 70], [86, 93, 136, 82])
-    with pytest.raises(ValueError, match="at least 5 periods"):
-        stats.chi_square_trend([5, 7, np.nan, 7, 8], [22, 35, 42, 48, 54])
-    # ... but the test is valid on four points. R's documentation for prop.trend.test
-    # (example(prop.trend.test)) prints X-squared = 8.2249, df = 1, p-value = 0.004132.
-    four = stats.chi_square_trend([83, 90, 129, 70], [86, 93, 136, 82], min_points=4)
+def test_trend_works_from_two_groups_and_leaves_fingertips_five_points_to_the_report():
+    # R's documentation for prop.trend.test (example(prop.trend.test): smokers 83/86,
+    # 90/93, 129/136, 70/82) prints X-squared = 8.2249, df = 1, p-value = 0.004132: four
+    # groups, and the test needs no minimum beyond two.
+    four = stats.chi_square_trend([83, 90, 129, 70], [86, 93, 136, 82])
     assert four["chi2"] == pytest.approx(8.2249, abs=5e-5)
     assert four["p_value"] == pytest.approx(0.004132, abs=5e-7)
-    with pytest.raises(ValueError, match="min_points must be at least 3"):
-        stats.chi_square_trend([1, 2], [10, 10], min_points=2)
+    # Two groups: the trend test is the 2 x 2 chi-square (without continuity correction).
+    two = stats.chi_square_trend([10, 20], [50, 50])
+    assert two["chi2"] == pytest.approx(stats.chi_square_homogeneity([10, 20], [50, 50])["chi2"])
+    # Fingertips' rule (five points before a trend is called) is the report's, asked for
+    # explicitly; the test itself refuses only fewer than two groups.
+    with pytest.raises(ValueError, match="at least 5 periods"):
+        stats.chi_square_trend([5, 7, np.nan, 7, 8], [22, 35, 42, 48, 54], min_points=5)
+    with pytest.raises(ValueError, match="at least 2 periods"):
+        stats.chi_square_trend([1], [10])
+    with pytest.raises(ValueError, match="min_points must be at least 2"):
+        stats.chi_square_trend([1, 2], [10, 10], min_points=1)
+    assert stats.TREND_MIN_POINTS == 5
+
+
+def test_chi_square_homogeneity_matches_r_prop_test():
+    # R's documentation for prop.test, the same smokers data on four groups:
+    # "4-sample test for equality of proportions without continuity correction",
+    # X-squared = 12.6, df = 3, p-value = 0.005585.
+    result = stats.chi_square_homogeneity([83, 90, 129, 70], [86, 93, 136, 82])
+    assert result["chi2"] == pytest.approx(12.6, abs=0.005)
+    assert result["df"] == 3
+    assert result["p_value"] == pytest.approx(0.005585, abs=5e-6)
+    # Nothing varies (every group all events), or one group: nothing to test.
+    assert math.isnan(stats.chi_square_homogeneity([5, 6], [5, 6])["p_value"])
+    assert math.isnan(stats.chi_square_homogeneity([5], [9])["chi2"])
+
+
+# A Mann-Kendall example worked by hand (Holy Cross College, "A Mann-Kendall Example
+# (By Hand)", after Gilbert 1987): 14 values, one pair tied, S = 54,
+# VAR(S) = 14·13·33/18 - 2·1·9/18, Z = (S - 1)/sqrt(VAR) = 2.9058, one-sided p = .0018.
+MK_SERIES = [12.9, 14.8, 13.2, 15.7, 13.8, 15.6, 12.9, 11.0, 17.3, 15.9, 19.0, 18.3, 20.1, 21.7]
+
+
+def test_mann_kendall_matches_the_worked_example():
+    result = stats.mann_kendall(MK_SERIES)
+    assert result["s"] == 54
+    assert result["var_s"] == pytest.approx(14 * 13 * 33 / 18 - 2 * 1 * 9 / 18)
+    assert result["z"] == pytest.approx(2.9058, abs=5e-5)
+    assert result["p_value"] / 2 == pytest.approx(0.0018, abs=5e-5)  # two-sided here
+    assert result["direction"] == "increasing"
+    assert result["tau"] == pytest.approx(54 / 91)
+    falling = stats.mann_kendall(MK_SERIES[::-1])
+    assert falling["s"] == -54 and falling["z"] == pytest.approx(-2.9058, abs=5e-5)
+    assert stats.mann_kendall([1, np.nan])["direction"] == "not computable"
+    flat = stats.mann_kendall([3, 3, 3, 3])
+    assert flat["s"] == 0 and math.isnan(flat["p_value"])
+
+
+def test_sens_slope_is_the_median_pairwise_slope_with_its_interval():
+    from scipy.stats import theilslopes
+
+    # By hand: 1, 2, 4 at times 1, 2, 3 give slopes 1, 1.5 and 3; the median is 1.5.
+    assert stats.sens_slope([1, 2, 4])["slope"] == 1.5
+    # Uneven times are used as given: 0 at t=0 and 10 at t=5 is 2 per unit.
+    assert stats.sens_slope([0, 10], times=[0, 5])["slope"] == 2
+    result = stats.sens_slope(MK_SERIES)
+    assert result["slope"] == pytest.approx(theilslopes(MK_SERIES).slope)
+    assert result["lower"] <= result["slope"] <= result["upper"]
+    assert result["lower"] > 0  # the Mann-Kendall test finds a rise; so does the interval
 
 
 def test_trend_on_a_constant_full_series_is_not_computable():

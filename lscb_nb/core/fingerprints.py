@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from lscb_nb import __version__
-from lscb_nb.core import config, lineage, phases
+from lscb_nb.core import config, lineage, periods, phases
 from lscb_nb.core.fileio import file_sha256
 from lscb_nb.core.project import PROJECT_FILE, Project
 
@@ -86,8 +86,25 @@ def prepare_key(project: Project, phase: phases.Phase) -> str:
             "earlier": {p.key: outputs(project, p) for p in earlier if p.writes},
             # The version it works on: a move (`lscb-nb datamodel adopt`) re-prepares it.
             "basis": phases.basis_version(project, phase),
+            # A return falls due with the calendar, not with any file: the quarters
+            # whose deadline has passed change what phase 3 concludes.
+            "due": _due_periods(project) if "returns" in phase.inputs else [],
         }
     )
+
+
+def _due_periods(project: Project) -> list[str]:
+    """Each collection quarter and deadline (days; agencies may differ) that has
+    passed by the project's ``as_of`` date (today unless project.yaml sets one)."""
+    from datetime import timedelta
+
+    deadlines = sorted({project.deadline_days, *project.deadline_overrides.values()})
+    return [
+        f"{p}+{d}"
+        for p in project.periods
+        for d in deadlines
+        if periods.period_end(p) + timedelta(days=d) <= project.as_of
+    ]
 
 
 def report_basis(project: Project, phase: phases.Phase, notebook: Path) -> dict:

@@ -15,6 +15,7 @@ Every command and notebook acts on one :class:`Project`, found by
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -141,6 +142,36 @@ class Project:
         if not (self.first_period and self.last_period):
             return []
         return periods.period_range(self.first_period, self.last_period)
+
+    @property
+    def as_of(self) -> date:
+        """The date deadlines are judged on: ``collection.as_of``, else today."""
+        value = self.settings.get("collection", {}).get("as_of")
+        return date.fromisoformat(str(value)) if value else date.today()
+
+    @property
+    def quorum(self) -> float:
+        """``benchmark.quorum``: a share of the pilots (0 < q <= 1) or, from 2, a number."""
+        return float(self.settings.get("benchmark", {}).get("quorum", 0.5))
+
+    def quorum_count(self, pilots: int | None = None) -> int:
+        """How many authorities a quarter's benchmark, an average or a rank needs: the
+        quorum as a number of the ``pilots`` (the project's pilots by default), at least 1."""
+        n = len(self.pilots) if pilots is None else pilots
+        q = self.quorum
+        needed = math.ceil(q * n - 1e-9) if q <= 1 else int(q)
+        return max(1, needed)
+
+    @property
+    def min_quarters(self) -> int:
+        """Quarters of returns an item needs before phase 3 decides anything about it."""
+        return int(self.settings.get("refinement", {}).get("min_quarters", 2))
+
+    @property
+    def min_pilots(self) -> int:
+        """Pilots whose returns must carry an item before phase 3 decides about it."""
+        value = self.settings.get("refinement", {}).get("min_pilots")
+        return int(value) if value else self.quorum_count()
 
     @property
     def deadline_days(self) -> int:
@@ -304,6 +335,9 @@ def validate_settings(settings: object, source: str = PROJECT_FILE) -> dict:
     """
     if not isinstance(settings, dict):
         raise ProjectError(f"{source}: expected keys such as `name:`, found {type(settings)}.")
+    as_of = (settings.get("collection") or {}).get("as_of")
+    if isinstance(as_of, date):  # YAML reads an unquoted date as a date
+        settings["collection"]["as_of"] = as_of.isoformat()
     jsonschema = jsonschemas.jsonschema()
     validator = jsonschema.Draft202012Validator(
         _schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER

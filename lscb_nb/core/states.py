@@ -1,11 +1,20 @@
 """How each value state is shown: one place for tables, charts and downloads.
 
-A figure is *reported* (a number), or it is in a state that has no number the
-board can use: suppressed (``c``), not available or not returned (``x``), not
-applicable (``z``), low reliability (``u``), rounds to zero (``low``), or
-quarantined (``q``: sent, but it failed validation and awaits correction). Every
-report shows these the same way, with :func:`key` explaining the symbols a table
-uses, and a missing figure is never a zero.
+A figure is *reported* (a number, zero included), or it is in a state that has
+no number the board can use: 0 of 0 (``0/0``: supplied, a percentage or rate whose
+denominator is zero, so none is defined), suppressed (``c``), not available
+(``x``: the authority said so), not collected by the agency (``nc``), not
+applicable (``z``), low reliability (``u``), rounds to zero (``low``), quarantined
+(``q``: sent, but it failed validation and awaits correction) or not supplied
+(``ns``: left blank). Where a figure was expected of a return, two more: not yet
+due (``nd``: the item's frequency or the collection's calendar has not reached it)
+and not received (``nr``: the return is overdue). Every report shows these the same
+way, with :func:`key` explaining the symbols a table uses, and a missing figure is
+never a zero.
+
+:data:`FIGURE_STATUSES` declares, once, what happened to each figure a return was
+expected to carry, with its symbol and whether it counts as expected, supplied and
+received: completeness, timeliness and refinement all count from it.
 
 Totals add up reported figures only (:func:`total`) and say what they leave out
 (:func:`total_note`), so a reader never takes a partial sum for the whole.
@@ -15,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,7 +40,12 @@ LOW_RELIABILITY = values.LOW_RELIABILITY
 NOT_APPLICABLE = values.NOT_APPLICABLE
 ROUNDS_TO_ZERO = values.ROUNDS_TO_ZERO
 MISSING = values.MISSING
+ZERO_DENOMINATOR = values.ZERO_DENOMINATOR
+NOT_COLLECTED = values.NOT_COLLECTED
 QUARANTINED = "quarantined"
+# A figure expected of a return that is not due yet, or whose return is overdue.
+NOT_DUE = "not_due"
+NOT_RECEIVED = "not_received"
 # Hidden by this report's small-number suppression (shown like the borough's own c).
 WITHHELD = "withheld"
 
@@ -39,35 +54,49 @@ ORDER: tuple[str, ...] = (
     REPORTED,
     LOW_RELIABILITY,
     ROUNDS_TO_ZERO,
+    ZERO_DENOMINATOR,
     SUPPRESSED,
     WITHHELD,
     NOT_AVAILABLE,
+    NOT_COLLECTED,
     MISSING,
     NOT_APPLICABLE,
     QUARANTINED,
+    NOT_RECEIVED,
+    NOT_DUE,
 )
 
 # What a table shows instead of a number (DfE/GSS codes where one exists).
 SYMBOL: dict[str, str] = {
+    ZERO_DENOMINATOR: "0/0",
     SUPPRESSED: "c",
     WITHHELD: "c",
     NOT_AVAILABLE: "x",
-    MISSING: "x",
+    NOT_COLLECTED: "nc",
+    MISSING: "ns",
     NOT_APPLICABLE: "z",
     LOW_RELIABILITY: "u",
     ROUNDS_TO_ZERO: "low",
     QUARANTINED: "q",
+    NOT_RECEIVED: "nr",
+    NOT_DUE: "nd",
 }
 
 # What each symbol means, in the key.
 MEANING: dict[str, str] = {
-    "c": "suppressed: a small number, or a figure that would reveal one (by the borough "
+    "0/0": "0 of 0: supplied, but the denominator is zero, so no rate or percentage is "
+    "defined (not a gap)",
+    "c": "suppressed: a small number, or a figure that would reveal one (by the authority "
     "or in this report)",
-    "x": "not available: not returned, or returned as not available",
+    "x": "not available: the return says the figure cannot be given",
+    "nc": "not collected: the return says the agency does not collect it",
+    "ns": "not supplied: the return came but the cell was left blank",
     "z": "not applicable",
     "u": "low reliability (the figure follows the u)",
     "low": "rounds to zero",
-    "q": "held back: the figure failed validation and awaits correction",
+    "q": "quarantined: the figure failed validation and awaits correction",
+    "nr": "not received: the return is overdue",
+    "nd": "not yet due: the item's frequency or the collection's calendar has not reached it",
 }
 
 # Colours for charts, one per state; reported figures are drawn in the chart's own colours.
@@ -75,24 +104,74 @@ COLOUR: dict[str, str] = {
     REPORTED: "#1b7837",
     LOW_RELIABILITY: "#7fbf7b",
     ROUNDS_TO_ZERO: "#a6dba0",
+    ZERO_DENOMINATOR: "#5aae61",
     SUPPRESSED: "#8073ac",
     WITHHELD: "#8073ac",
-    NOT_AVAILABLE: "#bdbdbd",
+    NOT_AVAILABLE: "#969696",
+    NOT_COLLECTED: "#737373",
     MISSING: "#bdbdbd",
     NOT_APPLICABLE: "#f0f0f0",
     QUARANTINED: "#d73027",
+    NOT_RECEIVED: "#fdae61",
+    NOT_DUE: "#ffffff",
 }
 
 # States whose number goes into totals and comparisons.
 USABLE: frozenset[str] = frozenset({REPORTED, LOW_RELIABILITY, ROUNDS_TO_ZERO})
+# States of a figure that was supplied: a number (zero included), or 0 of 0.
+SUPPLIED_STATES: frozenset[str] = USABLE | {ZERO_DENOMINATOR}
+
+
+@dataclass(frozen=True)
+class FigureStatus:
+    """What happened to one figure a return was expected to carry."""
+
+    name: str  # as ``cells.parquet``'s ``status`` column holds it
+    mark: str  # the mark a status grid prints in its cell ('' for on time)
+    colour: str
+    expected: bool  # counts among the figures expected so far
+    supplied: bool  # a figure the board can use (on time or late)
+    received: bool  # the return it belongs to has arrived
+    meaning: str
+
+
+# Every status, in the order tables and keys list them. Completeness counts the
+# expected ones; refinement judges an item only on figures whose return arrived.
+FIGURE_STATUSES: tuple[FigureStatus, ...] = (
+    FigureStatus("on time", "", COLOUR[REPORTED], True, True, True, "supplied by the deadline"),
+    FigureStatus("late", "L", "#f1a340", True, True, True, "supplied after the deadline"),
+    FigureStatus(
+        "suppressed", "c", COLOUR[SUPPRESSED], True, False, True, "suppressed by the authority"
+    ),
+    FigureStatus("not available", "x", COLOUR[NOT_AVAILABLE], True, False, True, MEANING["x"]),
+    FigureStatus("not collected", "nc", COLOUR[NOT_COLLECTED], True, False, True, MEANING["nc"]),
+    FigureStatus("quarantined", "q", COLOUR[QUARANTINED], True, False, True, MEANING["q"]),
+    FigureStatus("not supplied", "ns", COLOUR[MISSING], True, False, True, MEANING["ns"]),
+    FigureStatus("not received", "nr", COLOUR[NOT_RECEIVED], True, False, False, MEANING["nr"]),
+    FigureStatus("not applicable", "z", COLOUR[NOT_APPLICABLE], False, False, True, MEANING["z"]),
+    FigureStatus("not yet due", "nd", COLOUR[NOT_DUE], False, False, False, MEANING["nd"]),
+)
+FIGURE_STATUS: dict[str, FigureStatus] = {s.name: s for s in FIGURE_STATUSES}
+
+
+def figure_statuses(**flags: bool) -> tuple[str, ...]:
+    """The status names with the given flags, e.g. ``figure_statuses(expected=True)``."""
+    return tuple(
+        s.name for s in FIGURE_STATUSES if all(getattr(s, k) == v for k, v in flags.items())
+    )
+
 
 # Plain words for a total's note ("excludes 2 not returned").
 _WORDS: dict[str, str] = {
-    SUPPRESSED: "suppressed by the borough",
+    ZERO_DENOMINATOR: "0 of 0",
+    SUPPRESSED: "suppressed by the authority",
     NOT_AVAILABLE: "not available",
-    MISSING: "not returned",
+    NOT_COLLECTED: "not collected",
+    MISSING: "not supplied",
     NOT_APPLICABLE: "not applicable",
-    QUARANTINED: "held back by validation",
+    QUARANTINED: "quarantined by validation",
+    NOT_RECEIVED: "not received",
+    NOT_DUE: "not yet due",
 }
 
 
@@ -186,7 +265,6 @@ def key(symbols: Iterable[str] | None = None, total_excludes: bool = False) -> s
 def key_plain() -> str:
     """Every symbol and its meaning in one plain line, for every report's header."""
     short = {s: MEANING[s].split(":")[0].split(" (")[0] for s in MEANING}
-    short["x"] = "not available or not returned"
     return "; ".join(f"{s} {short[s]}" for s in MEANING) + (
         "; – nothing to show. A figure not returned is never shown as 0."
     )

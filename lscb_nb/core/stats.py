@@ -69,11 +69,13 @@ POLARITIES: tuple[str, ...] = ("high", "low", "neutral")
 
 # Fingertips uses the exact method below this many events and Byar's from it.
 BYARS_MIN_COUNT = 10
-# Fingertips reports a recent trend only over at least this many points (a reporting
-# choice, not a condition of the test: callers may pass another ``min_points``).
+# Fingertips reports a recent trend only over at least this many points: a rule of the
+# report, applied by the report (callers check it before asking for a test), never a
+# condition of the test itself.
 TREND_MIN_POINTS = 5
-# Fewer points than this and a test for linear trend has nothing to test.
-TREND_MIN_VALID = 3
+# Fewer groups than this and a test for linear trend has nothing to test: the chi-square
+# test for trend in proportions is defined from two groups.
+TREND_MIN_VALID = 2
 # Spiegelhalter (2005, QSHC) winsorises 10% of z-scores at each end before estimating phi.
 WINSORISE = 0.1
 ADJUSTMENTS: tuple[str, ...] = ("none", "multiplicative", "additive")
@@ -663,7 +665,7 @@ def chi_square_trend(
     denominators: ArrayLike,
     scores: ArrayLike | None = None,
     kind: Literal["proportion", "rate"] = "proportion",
-    min_points: int = TREND_MIN_POINTS,
+    min_points: int = TREND_MIN_VALID,
 ) -> dict[str, float | str]:
     """Chi-square test for linear trend over periods, as Fingertips' recent trends.
 
@@ -677,9 +679,10 @@ def chi_square_trend(
 
     ``scores`` default to 1, 2, ... (equally spaced periods). Periods with a missing
     numerator or denominator are left out but keep their scores. Fewer than
-    ``min_points`` periods with data raise ValueError: 5 by default, as Fingertips
-    reports a trend (a reporting choice); the test itself is valid from 3
-    (``TREND_MIN_VALID``), the smallest ``min_points`` accepted. Returns ``chi2``, ``p_value``
+    ``min_points`` periods with data raise ValueError: the test is defined from 2
+    (``TREND_MIN_VALID``, the default and the smallest accepted). Fingertips' rule of
+    five points before a trend is called (``TREND_MIN_POINTS``) belongs to the report,
+    which checks it before asking. Returns ``chi2``, ``p_value``
     and ``direction`` (``increasing``/``decreasing``/``flat`` by the sign of the trend,
     significant or not: read it with ``p_value``), or ``not computable`` with NaNs
     when there is no variation to test (no events, or every period the same score).
@@ -727,6 +730,108 @@ def chi_square_trend(
         "p_value": float(chi2.sf(statistic, 1)),
         "direction": direction,
     }
+
+
+def chi_square_homogeneity(
+    numerators: ArrayLike, denominators: ArrayLike
+) -> dict[str, float | int]:
+    """Pearson's chi-square test that k proportions are equal (no continuity
+    correction), on the k × 2 table of events and non-events: the test R's
+    ``prop.test`` runs on k groups. Groups with a missing figure are left out; fewer
+    than two groups, or no variation (no events, or all events), are not computable
+    (NaNs). Returns ``chi2``, ``df`` (k - 1) and ``p_value``. Use it where the question
+    is whether groups differ at all; :func:`chi_square_trend` where they are ordered.
+    """
+    (o, n), _ = _inputs(numerators, denominators)
+    keep = np.isfinite(o) & np.isfinite(n)
+    o, n = o[keep], n[keep]
+    _check_proportion_inputs(o, n)
+    k = int(o.size)
+    total_o, total_n = o.sum(), n.sum()
+    if k < 2 or total_n <= 0 or total_o in (0, total_n):
+        return {"chi2": math.nan, "df": max(k - 1, 0), "p_value": math.nan}
+    table = np.column_stack([o, n - o])
+    expected = np.outer(n, [total_o, total_n - total_o]) / total_n
+    statistic = float(np.sum((table - expected) ** 2 / expected))
+    return {"chi2": statistic, "df": k - 1, "p_value": float(chi2.sf(statistic, k - 1))}
+
+
+def mann_kendall(values: ArrayLike) -> dict[str, float | int | str]:
+    """The Mann-Kendall test for a monotonic trend in a short series (Mann 1945;
+    Kendall 1975), as Gilbert (1987, Statistical Methods for Environmental Pollution
+    Monitoring, §16.4) sets it out: S = Σ sign(x_j - x_i) over every later pair, its
+    variance corrected for ties, VAR(S) = [n(n-1)(2n+5) - Σ t(t-1)(2t+5)] / 18, and
+    Z = (S - 1)/√VAR(S) for S > 0, (S + 1)/√VAR(S) for S < 0 (a continuity
+    correction), with a two-sided p-value from the normal distribution. Missing values
+    are left out. It needs no distribution and no equal spacing of the changes, so it
+    suits the few quarters a pilot has; from 3 values. Returns ``s``, ``var_s``, ``z``,
+    ``p_value``, ``tau`` (S over the number of pairs) and ``direction``.
+    """
+    (x,), _ = _inputs(values)
+    x = x[np.isfinite(x)]
+    n = int(x.size)
+    if n < 3:
+        return {
+            "s": 0,
+            "var_s": math.nan,
+            "z": math.nan,
+            "p_value": math.nan,
+            "tau": math.nan,
+            "direction": "not computable",
+        }
+    diffs = np.sign(x[None, :] - x[:, None])
+    s = int(np.triu(diffs, k=1).sum())
+    _, ties = np.unique(x, return_counts=True)
+    ties = ties[ties > 1]
+    var_s = (n * (n - 1) * (2 * n + 5) - float(np.sum(ties * (ties - 1) * (2 * ties + 5)))) / 18
+    if var_s <= 0:
+        z = math.nan
+    else:
+        z = (s - 1) / math.sqrt(var_s) if s > 0 else (s + 1) / math.sqrt(var_s) if s < 0 else 0.0
+    p_value = float(2 * norm.sf(abs(z))) if np.isfinite(z) else math.nan
+    direction = "increasing" if s > 0 else "decreasing" if s < 0 else "flat"
+    return {
+        "s": s,
+        "var_s": float(var_s),
+        "z": float(z),
+        "p_value": p_value,
+        "tau": s / (n * (n - 1) / 2),
+        "direction": direction,
+    }
+
+
+def sens_slope(
+    values: ArrayLike, times: ArrayLike | None = None, confidence: float = 0.95
+) -> dict[str, float]:
+    """Sen's estimate of the slope (Sen 1968, JASA 63:1379-1389): the median of the
+    slopes (x_j - x_i)/(t_j - t_i) over every later pair, robust to an outlying
+    quarter, with Gilbert's (1987, §16.5) nonparametric confidence interval from the
+    Mann-Kendall variance: C = z·√VAR(S), the limits the M1-th and (M2+1)-th ordered
+    slopes, M1 = (N' - C)/2, M2 = (N' + C)/2. ``times`` default to 1, 2, ... Returns
+    ``slope`` (per unit of time), ``lower`` and ``upper`` (NaN when the series is too
+    short for an interval)."""
+    (x,), _ = _inputs(values)
+    t = np.arange(1, x.size + 1, dtype=float) if times is None else _inputs(times)[0][0]
+    if t.size != x.size:
+        raise ValueError("times must have one value per value.")
+    keep = np.isfinite(x) & np.isfinite(t)
+    x, t = x[keep], t[keep]
+    i, j = np.triu_indices(x.size, k=1)
+    apart = t[j] != t[i]
+    slopes = np.sort((x[j] - x[i])[apart] / (t[j] - t[i])[apart])
+    if slopes.size == 0:
+        return {"slope": math.nan, "lower": math.nan, "upper": math.nan}
+    slope = float(np.median(slopes))
+    var_s = mann_kendall(x)["var_s"]
+    lower = upper = math.nan
+    if np.isfinite(var_s):
+        c = _z(confidence) * math.sqrt(var_s)
+        m1 = (slopes.size - c) / 2
+        m2 = (slopes.size + c) / 2
+        lo, hi = round(m1) - 1, round(m2)  # M1-th and (M2 + 1)-th, 1-based
+        if lo >= 0 and hi < slopes.size:
+            lower, upper = float(slopes[lo]), float(slopes[hi])
+    return {"slope": slope, "lower": lower, "upper": upper}
 
 
 def _mover_difference(

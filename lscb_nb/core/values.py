@@ -29,6 +29,11 @@ NOT_APPLICABLE = "not_applicable"
 ROUNDS_TO_ZERO = "rounds_to_zero"
 MISSING = "missing"
 INVALID = "invalid"
+# A percentage of 0 out of 0 (a rare event that did not happen): the figure was
+# supplied, but no percentage is defined. Counted as supplied, never as a gap.
+ZERO_DENOMINATOR = "zero_denominator"
+# The authority says the agency does not collect this figure at all.
+NOT_COLLECTED = "not_collected"
 
 STATES: tuple[str, ...] = (
     REPORTED,
@@ -39,6 +44,8 @@ STATES: tuple[str, ...] = (
     ROUNDS_TO_ZERO,
     MISSING,
     INVALID,
+    ZERO_DENOMINATOR,
+    NOT_COLLECTED,
 )
 
 # The DfE code shown for each state in published tables.
@@ -66,6 +73,8 @@ CODES: dict[str, tuple[str, str]] = {
     "u": (LOW_RELIABILITY, "low reliability (DfE code u)"),
     "z": (NOT_APPLICABLE, "not applicable (DfE code z)"),
     "low": (ROUNDS_TO_ZERO, "rounds to zero (DfE code low)"),
+    "nc": (NOT_COLLECTED, "not collected by this agency (nc)"),
+    "not collected": (NOT_COLLECTED, "not collected by this agency"),
 }
 _LESS_THAN = re.compile(r"^<\s*(\d+)$")
 # Forms a number may take that are not plain numbers. Each keeps its own rule code

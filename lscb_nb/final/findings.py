@@ -198,6 +198,17 @@ def recommendations(ctx: Context) -> list[Finding]:
                 GAPS,
             )
         )
+    waiting = int((disposition == refinement.NOT_ENOUGH).sum())
+    if waiting:
+        out.append(
+            Finding(
+                f"Decide on {plural(waiting, 'item')} only when the pilot's returns for them are "
+                "in: their quarters are not yet due, or too few quarters or pilots have sent "
+                "them, so the pilot's evidence does not yet support keeping, changing or "
+                "dropping them.",
+                DATASET,
+            )
+        )
     local = int((disposition == refinement.LOCAL).sum())
     if local:
         out.append(

@@ -81,7 +81,14 @@ def section_dataset(ctx: Context) -> Section:
             f"The pilot's evidence kept {recs.get(refinement.KEEP, 0)} items as they were, asked "
             f"for {recs.get(refinement.AMEND, 0)} definitions to be amended, moved "
             f"{recs.get(refinement.LOCAL, 0)} to local option and dropped "
-            f"{recs.get(refinement.DROP, 0)}."
+            f"{recs.get(refinement.DROP, 0)}"
+            + (
+                f"; {plural(recs[refinement.NOT_ENOUGH], 'item')} had not enough evidence yet "
+                "(returns for too few quarters or pilots, or not yet due) and go forward "
+                "unchanged until the pilot's returns are in."
+                if recs.get(refinement.NOT_ENOUGH, 0)
+                else "."
+            )
         )
     sec.add(esc(findings.rated(ctx.assessment).text))
     versions = [("candidate", ctx.candidate)] + [

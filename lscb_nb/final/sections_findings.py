@@ -104,30 +104,21 @@ def section_sharing(ctx: Context) -> Section:
     by_agency = completeness.summarise(cells, "agency")
     labels = {AGENCY_LABELS.get(a, a): a for a in by_agency.index}
     by_agency.index = _labels(by_agency.index.to_series(), AGENCY_LABELS)
-    never = cells.loc[cells["status"] == completeness.MISSING]
+    never = cells.loc[cells["status"].isin([completeness.NOT_SUPPLIED, completeness.NOT_RECEIVED])]
     whole = never.groupby(["la_code_ons", "period", "agency"]).size()
-    expected = cells.groupby(["la_code_ons", "period", "agency"]).size()
+    due = cells.loc[cells["status"].isin(completeness.EXPECTED)]
+    expected = due.groupby(["la_code_ons", "period", "agency"]).size()
     failed = (whole / expected.reindex(whole.index)) == 1
     failures = failed[failed].reset_index()[["la_code_ons", "period", "agency"]]
     worst = by_agency["supplied_pct"].idxmin()
-    headers = {
-        "expected": "Expected",
-        "on time": "On time",
-        "late": "Late",
-        "suppressed": "Suppressed",
-        "quarantined": "Held back",
-        "missing": "Missing",
-    }
-    shown = (
-        by_agency.reset_index()
-        .rename(columns={"index": "Agency", "agency": "Agency"})[["Agency", *headers]]
-        .rename(columns=headers)
-        .assign(**{"% supplied": by_agency["supplied_pct"].to_numpy()})
-    )
+    headers = {**completeness.STATUS_HEADERS, "expected": "Expected"}
+    shown = completeness.status_counts_table(by_agency, "Agency")
     sec = Section().add(
         "Every agency's share of the figures expected of it across the pilot: each row adds "
-        "up, as figures supplied on time or late, suppressed by the borough, held back by "
-        "validation, or missing. Where a whole agency's part of a quarter's return never "
+        "up, as figures supplied on time or late, suppressed by the authority, not available, "
+        "not collected, quarantined by validation, not supplied (left blank) or not received "
+        "(the return is overdue); figures not yet due are counted apart. Where a whole "
+        "agency's part of a quarter's return never "
         "arrived, the partnership's information sharing failed that quarter: "
         f"{plural(len(failures), 'time')} in all. {esc(worst)} supplied the smallest share "
         f"({by_agency.loc[worst, 'supplied_pct']:.0f}%).",

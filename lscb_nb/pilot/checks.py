@@ -19,7 +19,7 @@ from lscb_nb.core.rules import ERROR, concat_issues, issues_for, rules_for
 from lscb_nb.core.rules.figure_rules import zero_of_zero
 from lscb_nb.core.rules.identity_rules import authority_clash
 from lscb_nb.core.rules.row_context import DEFAULT_PLAUSIBLE_COUNT, ReturnContext
-from lscb_nb.core.values import NOT_APPLICABLE, REPORTED, parse_values
+from lscb_nb.core.values import REPORTED, ZERO_DENOMINATOR, parse_values
 from lscb_nb.pilot.rawrows import PROVENANCE, RAW_FIELDS
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,8 @@ def prepare_rows(
     rate = (unit == "rate_per_10k").to_numpy()
     df["value"] = np.where(rate, units.scaled(num, pop, "rate_per_10k"), value)
     # A percentage with a reported numerator takes its denominator's state, and
-    # 0 out of 0 is not applicable: no percentage exists (rather than a bare NaN).
+    # 0 out of 0 is its own state: supplied (a rare event that did not happen), with
+    # no percentage defined (rather than a bare NaN or a gap).
     df["value_state"] = _value_state(
         df["numerator_state"], df["denominator_state"], pct & num_ok & ~den_ok, zero_of_zero(df)
     )
@@ -294,15 +295,16 @@ def _value_state(
     numerator: pd.Series, denominator: pd.Series, from_denominator: np.ndarray, none: pd.Series
 ) -> pd.Series:
     """The value's state as a category: the numerator's, the denominator's where
-    ``from_denominator``, not applicable where ``none``; only states in use are kept."""
+    ``from_denominator``, zero denominator where ``none`` (0 out of 0); only states in
+    use are kept."""
     num, den = numerator.astype("category"), denominator.astype("category")
-    states = sorted({*num.cat.categories, *den.cat.categories, NOT_APPLICABLE})
+    states = sorted({*num.cat.categories, *den.cat.categories, ZERO_DENOMINATOR})
     codes = np.where(
         from_denominator,
         den.cat.set_categories(states).cat.codes.to_numpy(),
         num.cat.set_categories(states).cat.codes.to_numpy(),
     )
-    codes[none.to_numpy(dtype=bool)] = states.index(NOT_APPLICABLE)
+    codes[none.to_numpy(dtype=bool)] = states.index(ZERO_DENOMINATOR)
     state = pd.Categorical.from_codes(codes, categories=states).remove_unused_categories()
     return pd.Series(state, index=numerator.index)
 

@@ -131,6 +131,7 @@ def borough_benchmark(
     exclude: pd.DataFrame | None = None,
     items: pd.DataFrame | None = None,
     min_points: int = stats.TREND_MIN_POINTS,
+    min_authorities: int = 1,
 ) -> pd.DataFrame:
     """One row per item: the borough's value and CI in ``period``, its comparators
     (without the figures in ``exclude``, and how many boroughs each rests on),
@@ -139,7 +140,9 @@ def borough_benchmark(
     among the pilot boroughs (none for items with no better direction), change on
     the same quarter last year and the trend over the pilot. With ``items``, DfE's
     published neighbour figure is added where fewer than ``MIN_NEIGHBOURS`` pilot
-    neighbours reported."""
+    neighbours reported. An average over fewer than ``min_authorities`` authorities (the
+    project's quorum) is not shown, so nothing is compared with it, and no rank or
+    quartile is given among fewer."""
     now = with_intervals(obs.loc[obs["period"] == period], confidence)
     mine = now.loc[now["la_code_ons"] == la_code].set_index("item_id")
     if mine.empty:
@@ -160,6 +163,10 @@ def borough_benchmark(
     out["neighbours_excluded"] = dropped.reindex(out.index)[near] if near in dropped else 0
     for c in ("london_boroughs", "london_excluded", "neighbours_n", "neighbours_excluded"):
         out[c] = out[c].fillna(0).astype(int)
+    thin = out["london_boroughs"] < min_authorities
+    for c in COMPARATORS[:3]:
+        if c in out:
+            out[c] = out[c].where(~thin)
     mine_out = excluded(mine.reset_index().assign(period=period), exclude).to_numpy()
     out["own_excluded"] = mine_out
     if items is not None:
@@ -175,11 +182,15 @@ def borough_benchmark(
     ranks, bands, ranked_of = [], [], []
     for item_id, row in out.iterrows():
         values = now.loc[now["item_id"] == item_id].set_index("la_code_ons")["value"]
+        ranked_of.append(int(values.notna().sum()))
+        if ranked_of[-1] < min_authorities:
+            ranks.append(pd.NA)
+            bands.append(stats.NOT_RANKED)
+            continue
         r = stats.rank_with_polarity(values, row["polarity"])
         b = stats.quartile_band(values, row["polarity"])
         ranks.append(r.get(la_code, pd.NA))
         bands.append(b.get(la_code, stats.NOT_RANKED))
-        ranked_of.append(int(values.notna().sum()))
     out["rank"] = pd.array(ranks, dtype="Int64")
     out["ranked_of"] = ranked_of
     out["quartile_band"] = bands

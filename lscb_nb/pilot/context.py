@@ -59,6 +59,36 @@ class Context(AreaReport):
     standing: pd.DataFrame | None = None
     # Funnel limits: "additive" (default), "multiplicative" or "none" (unadjusted).
     funnel_adjustment: str = "additive"
+    # The quarter benchmarked and what it rests on (lscb_nb.pilot.quarters), and the
+    # number of authorities an average or rank needs (the project's quorum).
+    benchmark: dict = field(default_factory=dict)
+    quorum: int = 1
+
+    @property
+    def judged(self) -> bool:
+        """The report's authority has a return for the quarter benchmarked (the area
+        report always does): otherwise it is told so and not judged."""
+        if self.is_london:
+            return self.benchmark.get("period") is not None
+        return self.la_code in set(self.obs.loc[self.obs["period"] == self.period, "la_code_ons"])
+
+    @property
+    def benchmark_sentence(self) -> str:
+        """Which quarter is benchmarked and how many pilots it rests on, in words."""
+        from lscb_nb.pilot import quarters
+
+        if not self.benchmark:
+            return ""
+        bq = quarters.BenchmarkQuarter(**self.benchmark)
+        text = quarters.sentence(bq, self.la_name, self.area)
+        if not self.is_london and bq.period is not None and self.period != bq.period:
+            text += f" This report was asked for {self.period} instead."
+        if not self.is_london and not self.judged:
+            text += (
+                f" {self.la_name} has no return for {self.period} on file, so it is not "
+                "judged on that quarter."
+            )
+        return text
 
     @property
     def base_version(self) -> str:
@@ -119,8 +149,24 @@ def load_context(
     all_periods = prepared.get("periods") or stage.collection_periods(project, returns)
     labels = periods_shown or all_periods
     latest = max(labels, key=periods.parse_period)
-    period = period or latest
+    quarter = (
+        prepared.get("benchmark_quarter", {})
+        if la_code == AREA
+        else prepared.get("benchmark_quarters", {}).get(la_code, {})
+    )
+    prepared_period = quarter.get("period")
+    area_period = prepared.get("benchmark_quarter", {}).get("period")
     pilots = prepared.get("pilots") or store.pilot_authorities(project)
+    quorum = int(prepared.get("quorum") or project.quorum_count(len(pilots)))
+    if periods_shown and labels != all_periods:  # the quarter benchmarked within the span
+        from lscb_nb.pilot import quarters
+
+        received = stage.received_returns(project, returns)
+        own = None if la_code == AREA else la_code
+        quarter = quarters.benchmark_quarter(received, pilots, quorum, own, labels).as_dict()
+        area_period = quarters.benchmark_quarter(received, pilots, quorum, None, labels).period
+        prepared_period = quarter.get("period")
+    period = period or prepared_period or area_period or latest
     flags = pd.read_parquet(folder / "definition_flags.parquet")
     deadline = stage.deadlines(project) if deadline_days is None else deadline_days
     # The batch prepares everything for the project's settings once; other choices
@@ -140,8 +186,10 @@ def load_context(
     bench = standing = None
     if la_code != AREA:
         tables = pd.read_parquet(folder / "benchmarks.parquet")
-        if as_prepared and period == latest:
-            bench = tables.loc[tables["la_code_ons"] == la_code].drop(columns="la_code_ons")
+        if as_prepared and period == prepared_period:
+            bench = tables.loc[tables["la_code_ons"] == la_code].drop(
+                columns=["la_code_ons", "period"], errors="ignore"
+            )
         standing = pd.read_parquet(folder / "standing.parquet")
         standing = standing.loc[standing["la_code_ons"] == la_code].drop(columns="la_code_ons")
     refined_name = prepared.get("writes") or phases.version_name(project, "refined")
@@ -182,6 +230,8 @@ def load_context(
         benchmark_table=bench,
         standing=standing,
         funnel_adjustment=funnel_adjustment,
+        benchmark=quarter,
+        quorum=quorum,
     )
 
 
@@ -198,8 +248,9 @@ def needs_returns(section):
 
 
 def prepared_benchmarks(ctx: Context) -> pd.DataFrame:
-    """Every pilot borough's benchmark table for the latest quarter, as the stage
-    prepared them (``la_code_ons`` says whose); empty if there are none."""
+    """Every pilot authority's benchmark table for its own benchmark quarter, as the
+    stage prepared them (``la_code_ons`` says whose, ``period`` for which quarter);
+    empty if there are none."""
     path = stage.pilot_dir(ctx.project) / "benchmarks.parquet"
     return pd.read_parquet(path) if path.exists() else pd.DataFrame({"la_code_ons": []})
 
@@ -215,5 +266,6 @@ def borough_benchmark(ctx: Context) -> pd.DataFrame:
             ctx.neighbours,
             exclude=ctx.flags,
             items=ctx.items,
+            min_authorities=ctx.quorum,
         )
     return ctx.benchmark_table.reset_index(drop=True)

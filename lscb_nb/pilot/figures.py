@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import StrMethodFormatter
 
-from lscb_nb.core import disclosure, display, labelling, periods
+from lscb_nb.core import disclosure, display, labelling, periods, states
 from lscb_nb.core.labels import shorten
 from lscb_nb.pilot import completeness, funnels, observations, rug
 
@@ -78,13 +78,14 @@ def plot_status_heatmap(
     ax.set_yticks(range(len(grid)), labels, fontsize=8)
     ax.set_xticks(range(len(grid.columns)), grid.columns, fontsize=8)
     ax.grid(False)
-    # A letter as well as a colour in every cell that is not on time (WCAG 1.4.1).
-    marks = {s: s[0].upper() for s in order[1:]}
+    # A mark as well as a colour in every cell that is not on time (WCAG 1.4.1): the
+    # status's own symbol (lscb_nb.core.states.FIGURE_STATUSES).
+    marks = {s.name: s.mark for s in states.FIGURE_STATUSES if s.mark}
     values = grid.to_numpy(float)
     for (r, c), code in np.ndenumerate(values):
-        if np.isfinite(code) and int(code) > 0:
+        if np.isfinite(code) and order[int(code)] in marks:
             status = order[int(code)]
-            ink = "white" if status in ("suppressed", "quarantined") else "black"
+            ink = "white" if status in ("suppressed", "quarantined", "not collected") else "black"
             ax.text(c, r, marks[status], ha="center", va="center", fontsize=7, color=ink)
     handles = [
         Patch(

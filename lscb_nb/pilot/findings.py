@@ -106,6 +106,12 @@ def definitions(flags: pd.DataFrame, la_code: str | None) -> Finding | None:
 def outside_limits(positions: pd.DataFrame, period: str, la_code: str, name: str) -> Finding:
     """Where an authority is far from the pilot (outside the 99.8% funnel limits)."""
     now = positions.loc[(positions["period"] == period) & (positions["la_code_ons"] == la_code)]
+    if now.empty:
+        return Finding(
+            f"{name} has no figures on a funnel for {period}, the quarter benchmarked, so it "
+            "is not judged on it.",
+            COMPARES,
+        )
     far = now.loc[now["funnel"].astype(str).str.contains("99.8", regex=False)]
     if far.empty:
         return Finding(
@@ -124,12 +130,17 @@ def dispositions(recommendations: pd.DataFrame) -> Finding | None:
     if recommendations.empty or "disposition" not in recommendations:
         return None
     counts = recommendations["disposition"].value_counts()
-    order = ["keep", "amend definition", "local option", "drop"]
+    order = ["keep", "amend definition", "local option", "drop", "not enough evidence yet"]
     words = ", ".join(f"{counts[k]} {k}" for k in order if counts.get(k, 0))
     return Finding(
         f"The pilot's evidence recommends, for {plural(len(recommendations), 'item')}: {words}.",
         REFINE,
-        ask="Agree the refined dataset, item by item, from these recommendations.",
+        ask="Agree the refined dataset, item by item, from these recommendations"
+        + (
+            "; items with not enough evidence yet wait for more returns."
+            if counts.get("not enough evidence yet", 0)
+            else "."
+        ),
     )
 
 

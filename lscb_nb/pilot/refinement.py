@@ -1,10 +1,14 @@
 """Refining the dataset from the pilot's evidence.
 
 For every item one evidence line (completeness, timeliness, quality issues,
-definitional inconsistency, whether it discriminated between boroughs, and
+definitional inconsistency, whether it discriminated between authorities, and
 phase 2's accessibility and usefulness where rated) and a recommended
 disposition with its reasons: keep, amend the definition, move to local option,
-or drop. The refined dataset is written as a new data-model version with a
+drop, or *not enough evidence yet*. An item is judged only on the figures of
+returns that arrived: a quarter not yet due or a return not yet sent says nothing
+about whether an authority can supply it, and an item with returns for fewer
+quarters or pilots than the project sets (``refinement`` in project.yaml) is not
+decided at all. The refined dataset is written as a new data-model version with a
 change log against the version the pilot used.
 """
 
@@ -17,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lscb_nb.core import periods, stats
+from lscb_nb.core import periods, states, stats
 from lscb_nb.core.datamodel import (
     DataModel,
     diff_datamodels,
@@ -29,11 +33,13 @@ from lscb_nb.core.datamodel import (
 )
 from lscb_nb.core.fileio import write_text_atomic
 from lscb_nb.core.labels import counted
+from lscb_nb.pilot import completeness
 
 log = logging.getLogger(__name__)
 
 KEEP, AMEND, LOCAL, DROP = "keep", "amend definition", "local option", "drop"
-DISPOSITIONS: tuple[str, ...] = (KEEP, AMEND, LOCAL, DROP)
+NOT_ENOUGH = "not enough evidence yet"
+DISPOSITIONS: tuple[str, ...] = (KEEP, AMEND, LOCAL, DROP, NOT_ENOUGH)
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,13 @@ class Thresholds:
     min_discriminating: float = 0.1  # share of boroughs different from the pilot average
     amend_flags: int = 1  # boroughs flagged as counting it differently
     amend_issues: int = 2  # value errors (text, numerator above denominator) found
+    min_quarters: int = 2  # quarters whose returns carry the item, before deciding
+    min_pilots: int = 1  # pilot authorities whose returns carry it, before deciding
+
+    @classmethod
+    def for_project(cls, project) -> Thresholds:
+        """The thresholds with the evidence the project asks for (project.yaml)."""
+        return cls(min_quarters=project.min_quarters, min_pilots=project.min_pilots)
 
 
 def discrimination(obs: pd.DataFrame, quarters: int = 4) -> pd.Series:
@@ -75,19 +88,41 @@ def evidence(
     flags: pd.DataFrame,
     discriminating: pd.Series,
     assessment: pd.DataFrame | None = None,
+    cells: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per item with everything the pilot learnt about it."""
+    """One row per item with everything the pilot learnt about it. The share supplied
+    is of the figures whose return arrived (``supplied_received_pct``); with ``cells``
+    (:func:`lscb_nb.pilot.completeness.cell_status`), how many quarters and pilots'
+    returns carried the item so far. Value errors count error-severity issues only:
+    a query (0 of 0, a figure to check) is not an error."""
     out = items[["title", "agency", "essential"]].copy()
     comp = completeness_by_item.reindex(out.index)
-    out["supplied_pct"] = comp["supplied_pct"]
+    received = "supplied_received_pct" if "supplied_received_pct" in comp else "supplied_pct"
+    out["supplied_pct"] = comp[received]
     out["on_time_pct"] = comp["on_time_pct"]
-    value_issues = issues.loc[issues["rule_code"].astype(str).str.startswith(("V", "X"))]
-    out["quality_issues"] = value_issues.groupby("item_id").size().reindex(out.index).fillna(0)
+    out["expected"] = comp["expected"].fillna(0).astype(int) if "expected" in comp else 0
+    out["received"] = (
+        comp["received"].fillna(0).astype(int) if "received" in comp else out["expected"]
+    )
+    codes = issues["rule_code"].astype(str)
+    errors = issues.loc[codes.str.startswith(("V", "X")) & (issues["severity"] == "error")]
+    out["quality_issues"] = errors.groupby("item_id").size().reindex(out.index).fillna(0)
     out["quality_issues"] = out["quality_issues"].astype(int)
     out["boroughs_flagged"] = (
         flags.groupby("item_id")["la_code_ons"].nunique().reindex(out.index).fillna(0).astype(int)
     )
     out["discriminating"] = discriminating.reindex(out.index)
+    if cells is not None and not cells.empty:
+        came = cells.loc[cells["status"].isin(_RECEIVED)]
+        out["quarters"] = came.groupby("item_id")["period"].nunique().reindex(out.index)
+        out["pilots"] = came.groupby("item_id")["la_code_ons"].nunique().reindex(out.index)
+        out["quarters"] = out["quarters"].fillna(0).astype(int)
+        out["pilots"] = out["pilots"].fillna(0).astype(int)
+        due = cells.loc[cells["status"] != completeness.NOT_DUE]
+        out["not_yet_due"] = ~out.index.isin(due["item_id"]) & out.index.isin(cells["item_id"])
+    else:
+        out["quarters"], out["pilots"] = np.nan, np.nan
+        out["not_yet_due"] = False
     for col in ("accessibility", "usefulness", "phase2_decision"):
         out[col] = np.nan if col != "phase2_decision" else None
     if assessment is not None and not assessment.empty:
@@ -98,20 +133,48 @@ def evidence(
     return out
 
 
+# Statuses of a figure whose return arrived: the evidence an item is judged on.
+_RECEIVED = states.figure_statuses(expected=True, received=True)
+
+
+def _too_little(row: pd.Series, t: Thresholds) -> str | None:
+    """Why the item cannot be decided yet, or None when there is evidence enough."""
+    quarters, pilots = row.get("quarters"), row.get("pilots")
+    if pd.isna(row["supplied_pct"]) and not row.get("received"):
+        if row.get("not_yet_due") or pd.notna(quarters):
+            return "no return carrying it has fallen due yet"
+        return "the collection has not yet reached a quarter it is due in"
+    if pd.notna(quarters) and quarters < t.min_quarters:
+        return (
+            f"returns for {counted(int(quarters), 'quarter')} so far; the project decides "
+            f"from {t.min_quarters}"
+        )
+    if pd.notna(pilots) and pilots < t.min_pilots:
+        return (
+            f"returns from {counted(int(pilots), 'pilot authority', 'pilot authorities')} so "
+            f"far; the project decides from {t.min_pilots}"
+        )
+    return None
+
+
 def recommend(ev: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> pd.DataFrame:
     """A disposition and the reasons for it, per item. Essential items (statute or
-    Working Together) are never dropped: at worst they go forward to be developed."""
+    Working Together) are never dropped: at worst they go forward to be developed. An
+    item with too little evidence (see :class:`Thresholds`) is not decided: it goes
+    forward as it is, "not enough evidence yet"."""
     t = thresholds
     dispositions, reasons = [], []
     for _item_id, row in ev.iterrows():
         why: list[str] = []
         supplied = row["supplied_pct"]
-        if pd.isna(supplied):
-            dispositions.append(DROP if not row["essential"] else KEEP)
-            reasons.append("no pilot borough was asked for it")
+        wait = _too_little(row, t)
+        if wait is not None:
+            dispositions.append(NOT_ENOUGH)
+            reasons.append(f"not enough evidence yet: {wait}")
             continue
         why.append(
-            f"{supplied:.0f}% of expected figures supplied, {row['on_time_pct']:.0f}% on time"
+            f"{supplied:.0f}% of the expected figures in the returns received supplied, "
+            f"{row['on_time_pct']:.0f}% of all expected figures on time"
         )
         if row["boroughs_flagged"] >= t.amend_flags:
             why.append(
@@ -184,8 +247,9 @@ def refined_datamodel(
         description=(
             f"The dataset refined from the pilot's quarterly returns: {counts.get(KEEP, 0)} items "
             f"kept, {counts.get(AMEND, 0)} with definitions to amend, {counts.get(LOCAL, 0)} "
-            f"moved to local option and {counts.get(DROP, 0)} dropped, each for the reasons in "
-            "the change log."
+            f"moved to local option, {counts.get(DROP, 0)} dropped and "
+            f"{counts.get(NOT_ENOUGH, 0)} carried forward unchanged with not enough evidence "
+            "yet, each for the reasons in the change log."
         ),
     )
     return from_dict(raw)

@@ -28,7 +28,12 @@ def header(ctx: Context) -> Section:
         "Area": ctx.la_name if ctx.is_london else f"{ctx.la_name} ({ctx.la_code})",
         "Dataset piloted": f"{ctx.base.version} ({len(ctx.items)} items)",
         "Periods": periods.span_text(ctx.period_labels),
-        "Benchmark quarter": ctx.period,
+        "Benchmark quarter": ctx.period
+        + (
+            f" ({ctx.benchmark['pilots_with_returns']} of {ctx.benchmark['pilots']} pilots sent it)"
+            if ctx.benchmark.get("period") == ctx.period
+            else ""
+        ),
         "Return deadline": ctx.deadline_text,
         "Small numbers": f"counts of 1 to {ctx.threshold} shown as c",
         "Data snapshot": str(ctx.ingest.get("input_snapshot_sha256", ""))[:12],

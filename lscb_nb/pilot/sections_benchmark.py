@@ -9,7 +9,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from lscb_nb.core import disclosure, display, periods, reference
+from lscb_nb.core import disclosure, display, reference
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, number, plural, table
 from lscb_nb.pilot import comparators, figures, funnels, observations, published, rug, spine, stage
 from lscb_nb.pilot.context import Context, borough_benchmark, needs_returns, prepared_benchmarks
@@ -101,6 +101,8 @@ def section_benchmark(ctx: Context) -> Section:
             "and its own figures a year earlier, with funnel plots and a spine chart. This "
             f"{esc(ctx.area)} report looks at the pilot as a whole."
         )
+    if not ctx.judged:
+        return nothing_to_show(ctx.benchmark_sentence)
     bb = borough_benchmark(ctx)
     if bb.empty:
         return nothing_to_show(f"{ctx.la_name} supplied no usable figures for {ctx.period}.")
@@ -152,7 +154,9 @@ def section_benchmark(ctx: Context) -> Section:
         f"called higher or lower only when its interval excludes the {esc(ctx.area)} figure: "
         f"{higher} were higher and {lower} lower. 'Better/worse' applies the item's polarity; "
         "items where neither direction is better are only higher or lower, and are not "
-        "ranked. Rank and quartile are among the pilot boroughs (1 = best)."
+        "ranked. Rank and quartile are among the pilot boroughs (1 = best). "
+        + esc(ctx.benchmark_sentence)
+        + f" Averages and ranks over fewer than {ctx.quorum} authorities are not shown."
     )
     if not dropped.empty:
         sec.add(
@@ -189,14 +193,24 @@ def _all_benchmarks(ctx: Context) -> pd.DataFrame:
     """Every pilot borough's benchmark table for the report's quarter: the stage's,
     when it prepared that quarter, else worked out here."""
     prepared = prepared_benchmarks(ctx)
-    latest = max(ctx.period_labels, key=periods.parse_period) if ctx.period_labels else None
-    if not prepared.empty and ctx.period == latest and "vs_london" in prepared.columns:
-        return prepared
-    tables = [
+    done: set[str] = set()
+    tables = []
+    if not prepared.empty and "vs_london" in prepared.columns and "period" in prepared:
+        here = prepared.loc[prepared["period"] == ctx.period]
+        tables.append(here)
+        done = set(here["la_code_ons"])
+    tables += [
         comparators.borough_benchmark(
-            ctx.obs, la, ctx.period, ctx.authorities, stage.neighbour_codes(la), exclude=ctx.flags
-        ).assign(la_code_ons=la)
+            ctx.obs,
+            la,
+            ctx.period,
+            ctx.authorities,
+            stage.neighbour_codes(la),
+            exclude=ctx.flags,
+            min_authorities=ctx.quorum,
+        ).assign(la_code_ons=la, period=ctx.period)
         for la in ctx.pilots
+        if la not in done
     ]
     tables = [t for t in tables if not t.empty]
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
@@ -213,6 +227,12 @@ def section_rug(ctx: Context) -> Section:
         return nothing_to_show(f"No pilot borough supplied figures for {ctx.period}.")
     counts = rug.summary_by_borough(cells)
     worst = counts[rug.WORSE].idxmax()
+    most = (
+        f"{esc(ctx.name(worst))} is worse than {esc(ctx.area)} on the most items "
+        f"({counts.at[worst, rug.WORSE]} of {cells['item_id'].nunique()})."
+        if counts[rug.WORSE].max() > 0
+        else f"No pilot authority is significantly worse than {esc(ctx.area)} on any item."
+    )
     titles = ctx.items["title"]
     return Section().add(
         f"Every pilot borough's figures for {esc(ctx.period)} against the {esc(ctx.area)} "
@@ -221,8 +241,7 @@ def section_rug(ctx: Context) -> Section:
         "average, read through the item's better direction; where neither direction is "
         "better the cell is only higher or lower, in blue. Each cell carries a symbol as "
         "well as a colour, and a figure not supplied or suppressed is shown as no data, "
-        f"never as similar. {esc(ctx.name(worst))} is worse than {esc(ctx.area)} on the most "
-        f"items ({counts.at[worst, rug.WORSE]} of {cells['item_id'].nunique()}).",
+        f"never as similar. {most} {esc(ctx.benchmark_sentence)}",
         figures.plot_rug(cells, titles, area=ctx.area, period=ctx.period, name=ctx.name),
         table(
             rug.rug_table(cells, titles, ctx.name),

@@ -60,18 +60,13 @@ def section_completeness(ctx: Context) -> Section:
         f"{esc(by_q.index[0])} and {tr['last_pct']:.0f}% in {esc(by_q.index[-1])}: "
         f"{completeness_verdict(tr)}",
         table(
-            by_q.reset_index()
-            .rename(columns={"period": "Quarter"})
-            .rename(columns=str.capitalize)[
-                ["Quarter", "Expected", "On time", "Late", "Suppressed", "Quarantined", "Missing"]
-            ]
-            .assign(**{"% supplied": by_q["supplied_pct"].to_numpy()}),
+            completeness.status_counts_table(by_q, "Quarter"),
             caption="Expected figures by status, each quarter",
             decimals={"% supplied": 1},
             meta=completeness.table_meta(
                 "period",
                 "Quarter",
-                {s: s.capitalize() for s in [*completeness.STATUSES, "expected"]},
+                {**completeness.STATUS_HEADERS, "expected": "Expected"},
                 {"% supplied": completeness.SUPPLIED},
                 where={} if ctx.is_london else {"la_code_ons": ctx.la_code},
             ),
@@ -184,9 +179,22 @@ def section_quality(ctx: Context) -> Section:
         sec.add("Ingestion found no errors or queries in these returns.")
     else:
         by_rule = quality.issue_summary(issues, ctx.items, "rule").reset_index()
+        errors = int((issues["severity"] == "error").sum())
+        queries = len(issues) - errors
         sec.add(
-            f"Ingestion raised {plural(len(issues), 'issue')}. Each one held back the row "
-            "concerned until the borough corrects it; none was silently dropped.",
+            f"Ingestion raised {plural(errors, 'error')} and "
+            f"{plural(queries, 'query', 'queries')}. "
+            + (
+                "Each error quarantined the row concerned until the authority corrects it; "
+                if errors
+                else ""
+            )
+            + (
+                "a query keeps its figure and asks the authority to check or explain it; "
+                if queries
+                else ""
+            )
+            + "no row was silently dropped.",
             table(by_rule.rename(columns=str.capitalize), caption="Issues by rule"),
         )
         if ctx.is_london:

@@ -30,6 +30,7 @@ from lscb_nb.pilot import (
     observations,
     published,
     quality,
+    quarters,
     refinement,
     store,
 )
@@ -131,15 +132,28 @@ def prepare_pilot(project: Project) -> dict:
         out / "cells.parquet", figure_status(project, items, returns, labels, deadline)
     )
     authorities = project.authorities
+    pilots = store.pilot_authorities(project)
+    quorum = project.quorum_count(len(pilots))
+    received = received_returns(project, returns)
+    area_quarter = quarters.benchmark_quarter(received, pilots, quorum, labels=labels)
+    benchmark_quarters = {}
     tables, standing = [], []
-    latest = max(labels, key=periods.parse_period) if labels else None
     for la in sorted(set(obs["la_code_ons"])):
         near = neighbour_codes(la)
-        if latest is not None:
+        bq = quarters.benchmark_quarter(received, pilots, quorum, la, labels)
+        benchmark_quarters[la] = bq.as_dict()
+        if bq.period is not None:
             tables.append(
                 comparators.borough_benchmark(
-                    obs, la, latest, authorities, near, exclude=flags, items=items
-                ).assign(la_code_ons=la)
+                    obs,
+                    la,
+                    bq.period,
+                    authorities,
+                    near,
+                    exclude=flags,
+                    items=items,
+                    min_authorities=quorum,
+                ).assign(la_code_ons=la, period=bq.period)
             )
         standing.append(published.london_standing(items, la, authorities).assign(la_code_ons=la))
     write_parquet_atomic(
@@ -150,6 +164,7 @@ def prepare_pilot(project: Project) -> dict:
         out / "standing.parquet",
         pd.concat(standing, ignore_index=True) if standing else pd.DataFrame({"la_code_ons": []}),
     )
+    latest = max(labels, key=periods.parse_period) if labels else None
     released = project.released("refined") or (
         periods.period_end(latest).isoformat() if latest else date.today().isoformat()
     )
@@ -175,6 +190,10 @@ def prepare_pilot(project: Project) -> dict:
         "basis_note": basis.note(),
         "datamodel": str(written["datamodel"]),
         "rows_accepted": ingest.get("rows_accepted", 0),
+        "as_of": project.as_of.isoformat(),
+        "quorum": quorum,
+        "benchmark_quarter": area_quarter.as_dict(),
+        "benchmark_quarters": benchmark_quarters,
     }
     write_json_atomic(out / "summary.json", summary)
     return summary
@@ -195,8 +214,10 @@ def figure_status(
     labels: list[str],
     deadline_days: int | dict[str, int],
 ) -> pd.DataFrame:
-    """Every figure the dataset expects of a pilot borough in ``labels``, with its
-    status (on time, late, suppressed, quarantined, missing) against the deadline."""
+    """Every figure the dataset expects of a pilot authority in ``labels``, with its
+    status (:data:`lscb_nb.core.states.FIGURE_STATUSES`) against the deadline, judged
+    on the project's ``as_of`` date. A return counts as received when any row of it was
+    read (for any item of the candidate, accepted or quarantined)."""
     accepted = returns.accepted.loc[returns.accepted["period"].isin(labels)]
     return completeness.cell_status(
         completeness.expected_cells(items, store.pilot_authorities(project), labels),
@@ -204,7 +225,24 @@ def figure_status(
         returns.quarantined,
         _receipts(project),
         deadline_days,
+        as_of=project.as_of,
+        received=received_returns(project, returns),
     )
+
+
+def received_returns(project: Project, returns=None) -> set[tuple[str, str]]:
+    """The (authority, period) pairs whose return has arrived, whatever items it
+    carried: read from every row ingested (returns of items outside the version
+    piloted included) and the receipt log."""
+    full = store.load_returns(project) if store.has_returns(project) else returns
+    frames = [returns.accepted, returns.quarantined]
+    if full is not None and full is not returns:
+        frames += [full.accepted, full.quarantined]
+    found = completeness.received_returns(*frames)
+    receipts = _receipts(project)
+    if receipts is not None and {"la_code_ons", "period", "received_date"} <= set(receipts):
+        found |= completeness.received_returns(receipts.dropna(subset=["received_date"]))
+    return found
 
 
 def recommendations(
@@ -226,5 +264,6 @@ def recommendations(
         flags,
         refinement.discrimination(obs),
         _assessment(project),
+        cells=cells,
     )
-    return refinement.recommend(ev, thresholds or refinement.Thresholds())
+    return refinement.recommend(ev, thresholds or refinement.Thresholds.for_project(project))

@@ -301,11 +301,11 @@ def implausibly_large(df: pd.DataFrame, ctx: ReturnContext) -> list[Finding]:
     "V15",
     QUERY,
     "Percentage of zero cases",
-    "Numerator and denominator are both 0: there is no percentage, so the value is "
-    "recorded as not applicable.",
+    "Numerator and denominator are both 0: the figure is supplied, but there is no "
+    "percentage (recorded as 0 of 0).",
     fields=("denominator",),
     stage="row",
-    summary="percentage of 0 out of 0 (kept, value not applicable)",
+    summary="percentage of 0 out of 0 (kept, recorded as 0 of 0)",
     retired="2.0",
 )
 def percentage_of_nothing(df: pd.DataFrame, ctx: ReturnContext) -> pd.Series:
