@@ -270,6 +270,21 @@ def test_datamodel_commands_open_the_project_versions(project, tmp_path, capsys)
     assert "'nope.yaml'" in err and "nope.yaml.yaml" not in err and "1.3-refined" in err
 
 
+def test_datamodel_adopt_moves_a_phase_and_says_what_to_run(project, capsys):
+    _prepare(project, "mapping", 62)
+    _prepare(project, "assessment", 40)
+    _prepare(project, "mapping", 28)
+    where = ["--project", str(project.root)]
+    assert cli.main(["datamodel", "adopt", *where]) == 2
+    assert "adopt needs --phase" in capsys.readouterr().err
+    assert cli.main(["datamodel", "adopt", *where, "--phase", "02"]) == 0
+    out = capsys.readouterr().out
+    assert "Phase 2: Assessment now works on 1.1-draft.2 (before: 1.1-draft)" in out
+    assert "`lscb-nb run --phases 02`" in out
+    assert cli.main(["datamodel", "adopt", *where, "--phase", "02"]) == 0
+    assert "already works on 1.1-draft.2" in capsys.readouterr().out
+
+
 def test_load_datamodel_takes_a_name_with_its_suffix(tmp_path):
     with pytest.raises(FileNotFoundError) as caught:
         datamodel.load_datamodel("9.9-x.yaml", tmp_path)
@@ -321,9 +336,19 @@ def test_reports_state_the_versions_they_rest_on(project, tmp_path):
         project.processed / "assessment" / "summary.json",
         {"based_on": "1.1-draft", "writes": pilot.version},
     )
+    candidate_items = len(phases.load_candidate(project).items)
+    assert phases.versions_note(project, "mapping") == ""  # not prepared: nothing to state
     note = phases.versions_note(project, "assessment")
     assert note == "Data-model versions: works on 1.1-draft (62 items); wrote 1.2-pilot (40 items)."
     assert phases.versions_note(project, "final") == "Data-model version: 1.2-pilot (40 items)."
+    write_json_atomic(
+        project.processed / "mapping" / "summary.json",
+        {"based_on": "1.0-candidate", "writes": "1.1-draft"},
+    )
+    assert phases.versions_note(project, "mapping") == (
+        f"Data-model versions: works on 1.0-candidate ({candidate_items} items); "
+        "wrote 1.1-draft (62 items)."
+    )
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A report")])
     path = tmp_path / "r.ipynb"

@@ -350,9 +350,14 @@ def versions_note(project: Project, phase: Phase | str) -> str:
     """The data-model versions a phase's reports rest on, for their banner."""
     phase = get(phase) if isinstance(phase, str) else phase
 
-    def named(version: str | None) -> str:
-        found = lineage.entry(project, version) if version else None
-        return f"{version} ({found['items']} items)" if found else str(version)
+    def named(version: str) -> str:
+        found = lineage.entry(project, version)
+        if found is None:
+            try:
+                found = {"items": len(find_version(project, version).items)}
+            except (FileNotFoundError, ValueError):
+                return version
+        return f"{version} ({found['items']} items)"
 
     if phase.writes is None:  # the final report: the latest version the phases wrote
         try:
