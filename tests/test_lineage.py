@@ -131,6 +131,7 @@ def test_a_later_phase_keeps_its_version_until_the_consultant_moves_it(project):
     assert "phase 02 works on 1.1-draft (since" in text
     assert "Newer evidence upstream: 1.1-draft.2 written" in text
     assert "`lscb-nb datamodel adopt --phase 02`" in text
+    assert "Next: " in text and "move phase 02 on with `lscb-nb datamodel adopt --phase 02`" in text
 
     key = fingerprints.prepare_key(project, phases.get("assessment"))
     assert phases.adopt(project, "02") == ("1.1-draft", "1.1-draft.2")

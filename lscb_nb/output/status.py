@@ -150,7 +150,9 @@ def project_status(project: Project) -> dict:
         out["next_step"] += (
             " Newer evidence waits upstream (above): move "
             + ", ".join(f"phase {w['number']}" for w in waiting)
-            + " on with `lscb-nb datamodel adopt --phase NN`, or keep "
+            + " on with `lscb-nb datamodel adopt --phase "
+            + (waiting[0]["number"] if len(waiting) == 1 else "NN")
+            + "`, or keep "
             + ("it" if len(waiting) == 1 else "them")
             + " on the version already sent out."
         )
