@@ -37,6 +37,10 @@ def _cmd_init(args: argparse.Namespace) -> int:
         settings = {"name": args.name} if args.name else {}
         project = init_project(args.folder, overwrite=args.force, **settings)
     print(f"Project {project.name!r} created in {project.root}")
+    if args.datamodel:
+        from lscb_nb.core.workspace import copy_candidate
+
+        print(f"Editable candidate: {copy_candidate(project, args.datamodel, args.force)}")
     print(
         "Next: edit project.yaml (every key is commented), then put the files of each phase in "
         "data/raw/ (each folder's README says what goes there). `lscb-nb status` shows what the "
@@ -73,23 +77,43 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _datamodel_for(args: argparse.Namespace, phase: str):
-    """The version a borough is asked about: ``--version`` if given, else the version
-    the project's ``phase`` works on (the shipped candidate outside a project)."""
-    from lscb_nb.core import datamodel, phases
+def _maybe_project(args: argparse.Namespace):
+    """The project ``--project`` names (its errors stand), else the one around the
+    current folder, else None: a command that can work without one."""
     from lscb_nb.core.project import ProjectError
 
+    if getattr(args, "project", None) is not None:
+        return _project(args)
     try:
-        project = _project(args)
+        return _project(args)
     except ProjectError:
-        project = None
+        return None
+
+
+def _datamodel_for(args: argparse.Namespace, phase: str):
+    """The version a borough is asked about: ``--version`` if given (a name the
+    project or the toolkit has, or a path), else the version the project's ``phase``
+    works on (the shipped candidate outside a project)."""
+    from lscb_nb.core import datamodel, phases
+
+    project = _maybe_project(args)
     if args.version:
-        if project is not None and (project.datamodel_dir / f"{args.version}.yaml").exists():
-            return datamodel.load_datamodel(args.version, project.datamodel_dir), project
-        return datamodel.load_datamodel(args.version), project
+        return phases.find_version(project, args.version), project
     if project is None:
         return datamodel.load_datamodel(config.CANDIDATE_VERSION), None
     return phases.basis(project, phase).datamodel, project
+
+
+def _record_sent(project, kind: str, phase: str, dm, la, out: Path, period=None) -> None:
+    """Note in the project's ledger which version went out, and pin the phase that
+    reads it back to that version if it has none yet."""
+    from lscb_nb.core import lineage, phases
+
+    if project is None:
+        return
+    lineage.record_sent(project, kind, phase, dm, la["la_code_ons"], la["la_name"], out, period)
+    if phases.get(phase).starts_from != phases.CANDIDATE:
+        lineage.keep_pin(project, phase, dm.version, phases.role_of(project, dm), f"{kind} sent")
 
 
 def _authority(project, key: str):
@@ -107,6 +131,7 @@ def _cmd_template(args: argparse.Namespace) -> int:
     la = _authority(project, args.la)
     out = Path(args.out or f"return_{la['la_code_ons']}_{args.period.replace(' ', '_')}.xlsx")
     template.write_return_template(out, dm.items, la, args.period, dm.version)
+    _record_sent(project, "template", "pilot", dm, la, out, args.period)
     print(f"Return template for {la['la_name']}, {args.period} ({dm.version}): {out}")
     return 0
 
@@ -118,6 +143,7 @@ def _cmd_instrument(args: argparse.Namespace) -> int:
     la = _authority(project, args.la)
     out = Path(args.out or f"instrument_{la['la_code_ons']}.xlsx")
     instrument.write_instrument(out, la["la_name"], dm.items, instrument.load_criteria())
+    _record_sent(project, "instrument", "assessment", dm, la, out)
     print(
         f"Assessment instrument for {la['la_name']} ({len(dm.items)} items of {dm.version}): {out}"
     )
@@ -125,17 +151,49 @@ def _cmd_instrument(args: argparse.Namespace) -> int:
 
 
 def _cmd_datamodel(args: argparse.Namespace) -> int:
-    from lscb_nb.core import datamodel
+    from lscb_nb.core import datamodel, phases
 
+    project = _maybe_project(args)
     if args.action == "versions":
-        print("\n".join(datamodel.available_versions()))
+        print(_format_versions(project))
         return 0
-    version = args.version or config.CANDIDATE_VERSION
-    dm = datamodel.load_datamodel(version)
+    if args.action == "copy":
+        from lscb_nb.core.workspace import copy_candidate
+
+        if project is None:
+            return _no_project("copy")
+        path = copy_candidate(project, args.version, overwrite=args.force)
+        print(
+            f"Editable copy of the candidate written to {path}; project.yaml's "
+            f"datamodel.candidate now names it. Edit it, then `lscb-nb run`."
+        )
+        return 0
+    if args.action == "adopt":
+        if project is None:
+            return _no_project("adopt")
+        if not args.phase:
+            raise ValueError("adopt needs --phase (e.g. --phase 02): the phase to move on")
+        before, after = phases.adopt(project, args.phase, args.version)
+        phase = phases.get(args.phase)
+        print(
+            f"{phase.title} now works on {after} (before: {before}); "
+            f"`lscb-nb run --phases {phase.number}` prepares it again on {after}."
+            if before != after
+            else f"{phase.title} already works on {after}."
+        )
+        return 0
+    if args.version:
+        dm = phases.find_version(project, args.version)
+    elif project is not None:
+        dm = phases.load_candidate(project)
+    else:
+        dm = datamodel.load_datamodel(config.CANDIDATE_VERSION)
     if args.action == "validate":
         print(f"{dm.version}: {len(dm)} items, {len(dm.rules)} cross-item rules, valid.")
     elif args.action == "diff":
-        other = datamodel.load_datamodel(args.other)
+        if not args.other:
+            raise ValueError("diff needs --other: the version to compare --version with")
+        other = phases.find_version(project, args.other)
         print(datamodel.format_diff_markdown(datamodel.diff_datamodels(dm, other)))
     elif args.action == "schema":
         out = Path(args.out or f"return-schema-{dm.version}.json")
@@ -146,6 +204,42 @@ def _cmd_datamodel(args: argparse.Namespace) -> int:
         datamodel.write_data_dictionary(dm, out)
         print(f"Data dictionary written to {out}")
     return 0
+
+
+def _no_project(action: str) -> int:
+    print(
+        f"lscb-nb datamodel {action}: no project here; pass --project DIR "
+        "(or make one with `lscb-nb init`).",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _format_versions(project) -> str:
+    """The shipped candidates, then every version the project has."""
+    from lscb_nb.core import datamodel, phases
+
+    lines = ["Shipped with the toolkit:"]
+    for name in datamodel.available_versions():
+        dm = datamodel.load_datamodel(name)
+        lines.append(f"  {name}  {dm.meta.get('status')}, {len(dm)} items")
+    if project is None:
+        return "\n".join(lines)
+    candidate = phases.load_candidate(project)
+    lines += [
+        "",
+        f"Project {project.name} ({project.root}):",
+        f"  {candidate.version}  candidate (project.yaml: {project.candidate}), "
+        f"{len(candidate)} items",
+    ]
+    for entry in phases.project_versions(project):
+        based = f", based on {entry['based_on']}" if entry.get("based_on") else ""
+        revises = f", revises {entry['revises']}" if entry.get("revises") else ""
+        lines.append(
+            f"  {entry['version']}  {entry['label']}{based}{revises}, {entry['items']} items, "
+            f"written {entry['written_at']}"
+        )
+    return "\n".join(lines)
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
@@ -235,6 +329,12 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--name", default=None, help="the project's name (default: the folder's)")
     n.add_argument("--sample", action="store_true", help="set it up as the synthetic sample")
     n.add_argument("--force", action="store_true", help="replace an existing project.yaml")
+    n.add_argument(
+        "--datamodel",
+        default=None,
+        metavar="VERSION",
+        help="put an editable copy of this candidate (e.g. 1.0-candidate) into the project",
+    )
     n.set_defaults(func=_cmd_init)
 
     s = with_project(sub.add_parser("status", help="what the project has, per phase, and next"))
@@ -260,10 +360,26 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", default=None)
     a.set_defaults(func=_cmd_instrument)
 
-    d = sub.add_parser("datamodel", help="validate, diff or export a data-model version")
-    d.add_argument("action", choices=["versions", "validate", "diff", "schema", "dictionary"])
-    d.add_argument("--version", default=None, help=f"default {config.CANDIDATE_VERSION}")
+    d = with_project(
+        sub.add_parser(
+            "datamodel",
+            help="list, validate, diff or export a data-model version; copy the candidate "
+            "into the project; move a phase onto a newer version",
+        )
+    )
+    d.add_argument(
+        "action",
+        choices=["versions", "validate", "diff", "schema", "dictionary", "copy", "adopt"],
+    )
+    d.add_argument(
+        "--version",
+        default=None,
+        help="a version's name (the project's or a shipped one) or a path to its YAML "
+        "(default: the project's candidate; for adopt, the newest upstream version)",
+    )
     d.add_argument("--other", help="the version to diff against")
+    d.add_argument("--phase", default=None, help="adopt: the phase to move, e.g. 02")
+    d.add_argument("--force", action="store_true", help="copy: replace an existing copy")
     d.add_argument("--out", default=None)
     d.set_defaults(func=_cmd_datamodel)
 

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from lscb_nb import cli
 from lscb_nb.core import reference
 from lscb_nb.core.datamodel import load_datamodel
 from lscb_nb.pilot import returns
 
 
-def test_template_is_a_blank_return_the_reader_accepts(tmp_path, capsys):
+@pytest.fixture
+def outside_any_project(tmp_path, monkeypatch):
+    """Run from a folder with no project.yaml above it: the shipped candidate, and no
+    project's ledger written to (the repository's own sample is a project)."""
+    monkeypatch.delenv("LSCB_NB_PROJECT", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_template_is_a_blank_return_the_reader_accepts(outside_any_project, tmp_path, capsys):
     out = tmp_path / "camden.xlsx"
     assert (
         cli.main(["template", "--la", "Camden", "--period", "2024-25 Q1", "--out", str(out)]) == 0
@@ -23,7 +34,7 @@ def test_template_is_a_blank_return_the_reader_accepts(tmp_path, capsys):
     assert set(res.accepted["numerator_state"]) == {"missing"}
 
 
-def test_template_validation_on_input_cells(tmp_path):
+def test_template_validation_on_input_cells(outside_any_project, tmp_path):
     from openpyxl import load_workbook
 
     out = tmp_path / "t.xlsx"

@@ -87,7 +87,7 @@ def load_context(
         base,
         decisions.loc[decisions.index.intersection(base.items.index)],
         prepared.get("released") or released(project),
-        phases.version_name(project, "pilot"),
+        prepared.get("writes") or phases.version_name(project, "pilot"),  # as released
     )
     read = {
         n: pd.read_parquet(folder / f"{n}.parquet")

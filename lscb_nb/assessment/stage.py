@@ -19,7 +19,6 @@ from lscb_nb.assessment.context import (
     released,
 )
 from lscb_nb.core import display, phases
-from lscb_nb.core.datamodel import save_datamodel
 from lscb_nb.core.fileio import write_json_atomic, write_parquet_atomic
 from lscb_nb.core.project import AREA, Project
 
@@ -71,7 +70,7 @@ def prepare_assessment(
         released(project),
         phases.version_name(project, "pilot"),
     )
-    path = save_datamodel(pilot, project.datamodel_dir)
+    pilot, path = phases.release(project, PHASE, basis, pilot)  # a new revision if it changed
     summary = {
         "writes": pilot.version,
         "basis_note": basis.note(),

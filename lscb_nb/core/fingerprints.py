@@ -1,10 +1,10 @@
 """Fingerprints that let a run redo only what changed (after Quarto's ``freeze``).
 
 A phase is re-prepared when its fingerprint changes: the toolkit, project.yaml,
-the phase's raw inputs and other files it reads, the candidate data model, and
-the prepared outputs of every earlier phase. A report is re-rendered when its
-fingerprint changes: the toolkit, the notebook, its parameters and the prepared
-outputs of the phases it reads. Everything else is reused from an earlier run.
+the phase's raw inputs and other files it reads, the candidate data model, the
+version it works on and the prepared outputs of every earlier phase. A report is
+re-rendered when its fingerprint changes: the toolkit, the notebook, its parameters
+and the prepared outputs of the phases it reads. Everything else is reused from an earlier run.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from lscb_nb import __version__
-from lscb_nb.core import config, periods, phases
+from lscb_nb.core import config, lineage, periods, phases
 from lscb_nb.core.fileio import file_sha256
 from lscb_nb.core.project import PROJECT_FILE, Project
 
@@ -60,8 +60,8 @@ def outputs(project: Project, phase: phases.Phase) -> str | None:
         d.name: _path_sha256(d, skip=(phases.STAMP_FILE,))
         for d in phases.output_dirs(project, phase)
     }
-    if phase.writes_version:
-        name = phases.version_name(project, phase.writes_version)
+    name = (phases.summary(project, phase) or {}).get("writes")
+    if phase.writes_version and name:
         parts["version"] = _path_sha256(project.datamodel_dir / f"{name}.yaml")
     return _digest(parts)
 
@@ -73,11 +73,8 @@ def prepare_key(project: Project, phase: phases.Phase) -> str:
         if other.key == phase.key:
             break
         earlier.append(other)
-    candidate = Path(project.candidate)
-    candidate_file = (
-        (candidate if candidate.is_absolute() else project.root / candidate)
-        if candidate.suffix in (".yaml", ".yml")
-        else config.DATAMODEL_DIR / f"{project.candidate}.yaml"
+    candidate_file = lineage.candidate_path(project) or (
+        config.DATAMODEL_DIR / f"{project.candidate}.yaml"
     )
     return _digest(
         {
@@ -87,6 +84,8 @@ def prepare_key(project: Project, phase: phases.Phase) -> str:
             "inputs": {k: _path_sha256(getattr(project, k)) for k in phase.inputs},
             "also_reads": {p: _path_sha256(project.root / p) for p in phase.also_reads},
             "earlier": {p.key: outputs(project, p) for p in earlier if p.writes},
+            # The version it works on: a move (`lscb-nb datamodel adopt`) re-prepares it.
+            "basis": phases.basis_version(project, phase),
             # A return falls due with the calendar, not with any file: the quarters
             # whose deadline has passed change what phase 3 concludes.
             "due": _due_periods(project) if "returns" in phase.inputs else [],

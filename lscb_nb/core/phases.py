@@ -20,7 +20,17 @@ from pathlib import Path
 
 import yaml
 
-from lscb_nb.core.datamodel import DataModel, load_datamodel
+from lscb_nb.core import lineage
+from lscb_nb.core.datamodel import DataModel, load_datamodel, save_datamodel
+from lscb_nb.core.lineage import (  # re-exported: finding a version is part of the chain
+    find_version as find_version,
+)
+from lscb_nb.core.lineage import (
+    load_candidate as load_candidate,
+)
+from lscb_nb.core.lineage import (
+    project_versions as project_versions,
+)
 from lscb_nb.core.project import RAW_FOLDERS, Project
 
 log = logging.getLogger(__name__)
@@ -126,24 +136,33 @@ def version_name(project: Project, role: str) -> str:
     return f"{major}.{minor + chain().index(role)}-{role}"
 
 
-def load_candidate(project: Project) -> DataModel:
-    """The project's candidate data model: a shipped version or the project's own YAML."""
-    ref = project.candidate
-    path = Path(ref) if Path(ref).suffix in (".yaml", ".yml") else None
-    if path is not None:
-        path = path if path.is_absolute() else project.root / path
-        return load_datamodel(path.stem, path.parent)
-    return load_datamodel(ref)
+def newest(project: Project, role: str) -> str | None:
+    """The newest version of ``role`` the project has: the one its phase wrote last
+    (the ledger's), else the highest revision on disk; None if not yet written."""
+    if role == CANDIDATE:
+        return load_candidate(project).version
+    name = lineage.current(project, role)
+    if name:
+        return name
+    found = lineage.revisions(project.datamodel_dir, version_name(project, role))
+    return found[-1] if found else None
 
 
 def load_version(project: Project, role: str) -> DataModel | None:
-    """The version of ``role`` the project has written, or None if not yet."""
+    """The newest version of ``role`` the project has written, or None if not yet."""
     if role == CANDIDATE:
         return load_candidate(project)
-    name = version_name(project, role)
-    if (project.datamodel_dir / f"{name}.yaml").exists():
-        return load_datamodel(name, project.datamodel_dir)
-    return None
+    name = newest(project, role)
+    return load_datamodel(name, project.datamodel_dir) if name else None
+
+
+def role_of(project: Project | None, dm: DataModel) -> str:
+    """The chain role of a version: the ledger's, else its ``status``."""
+    found = lineage.entry(project, dm.version) if project is not None else None
+    if found:
+        return found["role"]
+    status = str(dm.meta.get("status") or CANDIDATE)
+    return status if status in chain() else CANDIDATE
 
 
 @dataclass(frozen=True)
@@ -153,13 +172,23 @@ class Basis:
     datamodel: DataModel
     role: str
     expected_role: str
+    pinned: bool = False
+    newer: str | None = None  # a newer version upstream the phase has not adopted
+    number: str = ""  # the phase's number, for the command that moves it on
 
     @property
     def as_planned(self) -> bool:
         return self.role == self.expected_role
 
     def note(self) -> str:
-        """A sentence for the report when the phase starts from another version."""
+        """A sentence for the report when the phase works on another version than the
+        newest of the role it expects."""
+        if self.newer:
+            return (
+                f"This phase works on {self.datamodel.version} ({len(self.datamodel.items)} "
+                f"items), the version it started from; {self.newer} has been written "
+                f"upstream since. `lscb-nb datamodel adopt --phase {self.number}` moves it on."
+            )
         if self.as_planned:
             return ""
         missing = [
@@ -182,17 +211,115 @@ class Basis:
         )
 
 
+def _pinnable(phase: Phase) -> bool:
+    """A phase that starts from the candidate always takes project.yaml's candidate."""
+    return bool(phase.writes_version) and phase.starts_from not in (None, CANDIDATE)
+
+
+def _newest_basis(phase: Phase) -> list[str]:
+    expected = phase.starts_from or chain()[-1]
+    return list(reversed(chain()[: chain().index(expected) + 1]))
+
+
 def basis(project: Project, phase: Phase | str) -> Basis:
-    """The version ``phase`` starts from: the one it expects if written, else the
-    latest earlier version that exists (the candidate at worst)."""
+    """The version ``phase`` works on: the one it is pinned to (set the first time it
+    was prepared, moved by ``lscb-nb datamodel adopt``), else the newest version of
+    the role it expects, else the latest earlier one (the candidate at worst)."""
     phase = get(phase) if isinstance(phase, str) else phase
     expected = phase.starts_from or chain()[-1]
-    roles = chain()[: chain().index(expected) + 1]
-    for role in reversed(roles):
+    pin = lineage.pin_of(project, phase.key) if _pinnable(phase) else None
+    if pin:
+        try:
+            dm = find_version(project, pin["version"])
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(
+                f"{phase.title} works on data-model version {pin['version']} (since "
+                f"{pin['since']}, {lineage.ledger_path(project)}), but that version is not "
+                f"in {project.datamodel_dir}: restore the file, or move the phase on with "
+                f"`lscb-nb datamodel adopt --phase {phase.number}`."
+            ) from exc
+        newer = newer_upstream(project, phase)
+        return Basis(dm, pin["role"], expected, True, newer, phase.number)
+    for role in _newest_basis(phase):
         dm = load_version(project, role)
         if dm is not None:
             return Basis(dm, role, expected)
     raise FileNotFoundError("no candidate data model")  # load_candidate raises first
+
+
+def basis_version(project: Project, phase: Phase) -> str | None:
+    """The name of the version ``phase`` works on, without reading it."""
+    pin = lineage.pin_of(project, phase.key) if _pinnable(phase) else None
+    return pin["version"] if pin else newest_upstream(project, phase)
+
+
+def newest_upstream(project: Project, phase: Phase) -> str | None:
+    """The version ``phase`` would start from if it were not pinned."""
+    for role in _newest_basis(phase):
+        name = newest(project, role) if role != CANDIDATE else project.candidate
+        if name:
+            return name
+    return None
+
+
+def newer_upstream(project: Project, phase: Phase) -> str | None:
+    """A newer version than the one ``phase`` is pinned to, if upstream wrote one."""
+    pin = lineage.pin_of(project, phase.key) if _pinnable(phase) else None
+    if not pin:
+        return None
+    upstream = newest_upstream(project, phase)
+    return upstream if upstream and upstream != pin["version"] else None
+
+
+def release(
+    project: Project, phase: Phase | str, based: Basis, dm: DataModel
+) -> tuple[DataModel, Path]:
+    """Release the version ``phase`` wrote (:func:`release_name`), save it and
+    record it (:func:`record_release`). Returns the version as released and its file."""
+    dm = release_name(project, dm)
+    path = save_datamodel(dm, project.datamodel_dir)
+    record_release(project, phase, based, dm)
+    return dm, path
+
+
+def release_name(project: Project, dm: DataModel) -> DataModel:
+    """The version as it will be released: an identical one already written, else
+    ``dm``, else the next revision of its name (``1.1-draft.2``)."""
+    return lineage.release_name(project, dm)
+
+
+def record_release(project: Project, phase: Phase | str, based: Basis, dm: DataModel) -> None:
+    """Enter ``dm`` in the ledger as ``phase``'s newest, and pin ``phase`` to the
+    version it worked on if it was not pinned yet."""
+    phase = get(phase) if isinstance(phase, str) else phase
+    if _pinnable(phase) and not based.pinned:
+        lineage.keep_pin(project, phase.key, based.datamodel.version, based.role, "first prepared")
+    role = phase.writes_version or CANDIDATE
+    lineage.record_release(project, dm, role, phase.key, version_name(project, role))
+
+
+def adopt(project: Project, phase: Phase | str, version: str | None = None) -> tuple[str, str]:
+    """Move ``phase`` onto ``version`` (default: the newest upstream), recording the
+    move; returns (from, to). The phase is re-prepared on the next ``lscb-nb run``."""
+    phase = get(phase) if isinstance(phase, str) else phase
+    if not _pinnable(phase):
+        raise ValueError(
+            f"{phase.title} always works on the candidate project.yaml names "
+            "(datamodel.candidate); change that, or `lscb-nb datamodel copy` to edit one."
+        )
+    if version is None:
+        version = newest_upstream(project, phase)
+    dm = find_version(project, version)
+    role = role_of(project, dm)
+    expected = phase.starts_from or chain()[-1]
+    if chain().index(role) > chain().index(expected):
+        raise ValueError(
+            f"{dm.version} is a {role} version, written after {phase.title}; the phase "
+            f"works on a {expected} version or an earlier one."
+        )
+    before = basis(project, phase).datamodel.version
+    lineage.set_pin(project, phase.key, dm.version, role, "adopted")
+    return before, dm.version
 
 
 def latest(project: Project) -> Basis:
@@ -202,6 +329,46 @@ def latest(project: Project) -> Basis:
         if dm is not None:
             return Basis(dm, role, chain()[-1])
     raise FileNotFoundError("no candidate data model")
+
+
+def rests_on(project: Project, dm: DataModel) -> list[DataModel]:
+    """The versions ``dm`` was derived through (``based_on``), back to the candidate
+    and without it, oldest first, ``dm`` last: a draft that was revised but never
+    built on is not among them."""
+    found: dict[str, DataModel] = {}
+    candidate = load_candidate(project).version
+    current: DataModel | None = dm
+    while current is not None and current.version != candidate and current.version not in found:
+        found[current.version] = current
+        based = current.meta.get("based_on")
+        on_file = bool(based) and (project.datamodel_dir / f"{based}.yaml").is_file()
+        current = load_datamodel(based, project.datamodel_dir) if on_file else None
+    return list(reversed(found.values()))
+
+
+def versions_note(project: Project, phase: Phase | str) -> str:
+    """The data-model versions a phase's reports rest on, for their banner."""
+    phase = get(phase) if isinstance(phase, str) else phase
+
+    def named(version: str) -> str:
+        found = lineage.entry(project, version)
+        if found is None:
+            try:
+                found = {"items": len(find_version(project, version).items)}
+            except (FileNotFoundError, ValueError):
+                return version
+        return f"{version} ({found['items']} items)"
+
+    if phase.writes is None:  # the final report: the latest version the phases wrote
+        try:
+            return f"Data-model version: {named(latest(project).datamodel.version)}."
+        except FileNotFoundError:
+            return ""
+    done = summary(project, phase) or {}
+    if not done.get("based_on"):
+        return ""
+    text = f"Data-model versions: works on {named(done['based_on'])}"
+    return text + (f"; wrote {named(done['writes'])}." if done.get("writes") else ".")
 
 
 # --------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ making a workspace is a one-off job with its own template and texts.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 import yaml
 
 from lscb_nb.core import config, reference
+from lscb_nb.core.datamodel import dump_datamodel
+from lscb_nb.core.fileio import write_text_atomic
 from lscb_nb.core.project import (
     PROJECT_FILE,
     RAW_FOLDERS,
@@ -75,7 +78,9 @@ def render_settings(
 
 _OTHER_FOLDERS = {
     "processed": "Derived by `lscb-nb run` from data/raw; safe to delete, rebuilt on the next "
-    "run. Never edit these files: change the inputs in data/raw instead.",
+    "run, except datamodel/: the released data-model versions and their ledger "
+    "(lineage.json) are a record that templates, returns and reports name. Never edit these "
+    "files: change the inputs in data/raw instead.",
     "crosswalk": "The reviewed phase 1 crosswalk (`phase1_crosswalk.csv`): the consultant's "
     "decisions about which local measure is which data-model item, saved by the review panel "
     "of the phase 1 notebook (`review = True` in JupyterLab).",
@@ -124,3 +129,41 @@ def init_project(folder: Path | str, overwrite: bool = False, **settings) -> Pro
     (folder / "outputs").mkdir(exist_ok=True)
     file.write_text(text, encoding="utf-8")
     return load_project(folder)
+
+
+_CANDIDATE_LINE = re.compile(r"^(?P<indent>[ \t]+)candidate:[^\n]*$", re.MULTILINE)
+
+
+def copy_candidate(project: Project, version: str | None = None, overwrite: bool = False) -> Path:
+    """Put an editable copy of a candidate (default: the project's) into the project as
+    ``datamodel/<version>.yaml`` and point project.yaml's ``datamodel.candidate`` at
+    it, editing that one line so the file's comments survive. Returns the copy's path.
+    The versions the phases derive from it are released as usual: editing the copy
+    makes the next run write new revisions, never change the old ones."""
+    from lscb_nb.core import lineage
+
+    dm = lineage.find_version(project, version or project.candidate)
+    relative = Path("datamodel") / f"{dm.version}.yaml"
+    path = project.root / relative
+    if path.exists() and not overwrite:
+        raise ProjectError(
+            f"{path} already exists: edit it, or pass --force to replace it with a fresh "
+            f"copy of {dm.version}."
+        )
+    write_text_atomic(path, dump_datamodel(dm))
+    file = project.root / PROJECT_FILE
+    text = file.read_text(encoding="utf-8")
+    line = f'candidate: "{relative.as_posix()}"'
+    block = re.search(r"^datamodel:[^\n]*\n(?P<body>(?:[ \t]+[^\n]*\n|\n)*)", text, re.MULTILINE)
+    if block and _CANDIDATE_LINE.search(block["body"]):
+        found = _CANDIDATE_LINE.search(block["body"])
+        start = block.start("body") + found.start()
+        end = block.start("body") + found.end()
+        text = text[:start] + f"{found['indent']}{line}" + text[end:]
+    elif block:
+        text = text[: block.start("body")] + f"  {line}\n" + text[block.start("body") :]
+    else:
+        text = text.rstrip("\n") + f"\n\ndatamodel:\n  {line}\n"
+    validate_settings(yaml.safe_load(text), str(file))
+    write_text_atomic(file, text)
+    return path

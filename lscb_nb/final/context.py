@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from lscb_nb.core import phases
-from lscb_nb.core.datamodel import DataModel, available_versions, load_datamodel
+from lscb_nb.core.datamodel import DataModel
 from lscb_nb.core.display import Section, nothing_to_show
 from lscb_nb.core.project import Project, find_project
 from lscb_nb.pilot import context as pilot_context
@@ -67,10 +67,9 @@ def load_context(project: Project | Path | str | None = None) -> Context:
     """What every phase prepared so far (read only); a phase not run is None."""
     project = find_project(project)
     processed = project.processed
-    folder = project.datamodel_dir
-    versions = {}
-    if folder.exists():
-        versions = {v: load_datamodel(v, folder) for v in available_versions(folder)}
+    final = phases.latest(project).datamodel
+    candidate = phases.load_candidate(project)
+    versions = {v.version: v for v in phases.rests_on(project, final)}
     pilot = (
         pilot_context.load_context(project)
         if phases.is_prepared(project, phases.get("pilot"))
@@ -79,12 +78,12 @@ def load_context(project: Project | Path | str | None = None) -> Context:
     return Context(
         project=project,
         synthetic=project.synthetic,
-        candidate=phases.load_candidate(project),
+        candidate=candidate,
         versions=versions,
         pilot=pilot,
         mapping=_read_phase(processed / "mapping"),
         assessment=_read_phase(processed / "assessment"),
-        final=phases.latest(project).datamodel,
+        final=final,
     )
 
 

@@ -124,10 +124,11 @@ def section_dataset(ctx: Context) -> Section:
         rows["Pilot recommendation"] = rows["item_id"].map(
             ctx.pilot.recommendations["disposition"].astype(str)
         )
+    command = f"lscb-nb datamodel dictionary --version {final.version}".replace("`", "")
     sec.add(
         "Every item, where it comes from and how often boroughs return it. The full "
         "definitions, numerators and denominators are in the data dictionary of the version "
-        "(`lscb-nb datamodel dictionary`).",
+        f"(`{command}`, run in the project's folder).",
         table(
             labels.relabel(
                 rows,

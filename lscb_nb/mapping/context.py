@@ -106,7 +106,7 @@ def load_context(
         k,
         len(readable),
         summary.get("released") or released(project),
-        phases.version_name(project, "draft"),
+        summary.get("writes") or phases.version_name(project, "draft"),  # as released
     )
     authorities = project.authorities
     return Context(

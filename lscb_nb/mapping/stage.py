@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 
 from lscb_nb.core import display, phases
-from lscb_nb.core.datamodel import save_datamodel
 from lscb_nb.core.fileio import write_json_atomic, write_parquet_atomic
 from lscb_nb.core.project import AREA, Project
 from lscb_nb.mapping import coverage
@@ -54,7 +53,7 @@ def prepare_mapping(
         released(project),
         phases.version_name(project, "draft"),
     )
-    path = save_datamodel(draft, project.datamodel_dir)
+    draft, path = phases.release(project, PHASE, basis, draft)  # a new revision if it changed
     summary = {
         "based_on": candidate.version,
         "writes": draft.version,

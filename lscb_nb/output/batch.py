@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 from lscb_nb import __version__
-from lscb_nb.core import config, fingerprints
+from lscb_nb.core import config, fingerprints, phases
 from lscb_nb.core.fileio import write_json_atomic, write_text_atomic
 from lscb_nb.core.phases import Phase, all_phases, is_ready, not_ready_reason
 from lscb_nb.core.project import AREA, Project
@@ -62,6 +62,7 @@ class Job:
     data: str = ""  # the report's tables as CSVs, zipped (path in the run)
     tables: int = 0
     siblings: list[dict] = field(default_factory=list)  # the area's reports: phase, slug
+    versions: str = ""  # the data-model versions the report rests on, for its banner
 
 
 @dataclass
@@ -112,6 +113,7 @@ def plan_jobs(
             if ready
             else None
         )
+        versions = phases.versions_note(project, phase) if ready else ""
         for code in codes:
             if only and code not in only:
                 continue
@@ -129,6 +131,7 @@ def plan_jobs(
                     status="pending" if ready else NOT_READY,
                     reason=reason,
                     key=fingerprints.report_key(basis, params) if basis else "",
+                    versions=versions,
                 )
             )
     for job in jobs:  # each report links to its area's other phases in this run
@@ -144,6 +147,7 @@ def _page(job: Job) -> chrome.Page:
         index="../index.html",
         area=job.area_name,
         area_anchor=chrome.area_anchor(job.la_code),
+        versions=job.versions,
         phases=[
             {"title": s["title"], "href": f"{s['slug']}.html", "current": s["slug"] == job.slug}
             for s in job.siblings

@@ -56,6 +56,7 @@ class Page:
     area: str = ""
     area_anchor: str = ""
     phases: list[dict] = field(default_factory=list)  # {title, href, current}
+    versions: str = ""  # the data-model versions the report rests on
 
 
 @dataclass

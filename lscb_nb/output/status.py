@@ -10,7 +10,7 @@ import logging
 
 import pandas as pd
 
-from lscb_nb.core import fingerprints, phases
+from lscb_nb.core import fingerprints, lineage, phases
 from lscb_nb.core.labels import counted
 from lscb_nb.core.project import RAW_FOLDERS, Project
 
@@ -39,6 +39,71 @@ def _returns_facts(project: Project) -> dict:
         "authorities_with_returns": int(accepted["la_code_ons"].nunique()),
         "periods_found": found,
     }
+
+
+def versions_status(project: Project) -> dict:
+    """The version chain: every version written (based on what), the version each
+    phase works on, what went out by version, and where newer evidence waits upstream."""
+    written = phases.project_versions(project)
+    when = {v["version"]: v.get("written_at") for v in written}
+    ledger = lineage.load_ledger(project)
+    works_on, warnings = [], []
+    for phase in phases.all_phases():
+        if not phase.writes_version:
+            continue
+        pin = lineage.pin_of(project, phase.key)
+        version = phases.basis_version(project, phase)
+        newer = phases.newer_upstream(project, phase)
+        works_on.append(
+            {
+                "phase": phase.key,
+                "number": phase.number,
+                "starts_from": phase.starts_from,
+                "version": version,
+                "pinned_since": pin["since"] if pin and version == pin["version"] else None,
+                "how": pin["how"] if pin and version == pin["version"] else None,
+                "newer_upstream": newer,
+            }
+        )
+        if newer:
+            warnings.append(
+                f"Newer evidence upstream: {newer} written "
+                f"{when.get(newer) or '(time not recorded)'}; {phase.title} still works on "
+                f"{version}. Move it with `lscb-nb datamodel adopt --phase {phase.number}` "
+                f"(what it has sent out and reported so far rests on {version})."
+            )
+    sent: dict[tuple, dict] = {}
+    for record in ledger["sent"]:
+        key = (record["kind"], record["phase"], record["version"])
+        group = sent.setdefault(
+            key,
+            {
+                "kind": record["kind"],
+                "phase": record["phase"],
+                "version": record["version"],
+                "items": record["items"],
+                "authorities": set(),
+                "periods": set(),
+            },
+        )
+        group["authorities"].add(record["la_code_ons"])
+        if record.get("period"):
+            group["periods"].add(record["period"])
+    by_phase = {w["phase"]: w["version"] for w in works_on}
+    groups = []
+    for group in sent.values():
+        group["authorities"] = len(group["authorities"])
+        group["periods"] = sorted(group["periods"])
+        groups.append(group)
+        now = by_phase.get(group["phase"])
+        if now and now != group["version"]:
+            warnings.append(
+                f"{counted(group['authorities'], 'authority')} got {group['kind']}s of "
+                f"{group['version']} ({group['items']} items), but "
+                f"{phases.get(group['phase']).title} works on {now}: what they return for "
+                f"items outside {now} is listed but set aside."
+            )
+    return {"written": written, "works_on": works_on, "sent": groups, "warnings": warnings}
 
 
 def project_status(project: Project) -> dict:
@@ -78,7 +143,19 @@ def project_status(project: Project) -> dict:
         if phase.key == "pilot":
             entry.update(_returns_facts(project))
         out["phases"].append(entry)
+    out["versions"] = versions_status(project)
     out["next_step"] = next_step(project, out["phases"])
+    waiting = [w for w in out["versions"]["works_on"] if w["newer_upstream"]]
+    if waiting:
+        out["next_step"] += (
+            " Newer evidence waits upstream (above): move "
+            + ", ".join(f"phase {w['number']}" for w in waiting)
+            + " on with `lscb-nb datamodel adopt --phase "
+            + (waiting[0]["number"] if len(waiting) == 1 else "NN")
+            + "`, or keep "
+            + ("it" if len(waiting) == 1 else "them")
+            + " on the version already sent out."
+        )
     return out
 
 
@@ -158,8 +235,40 @@ def format_status(status: dict) -> str:
             lines.append("   not prepared yet")
         for reason in entry["missing"]:
             lines.append(f"   missing: {reason}")
+    lines += format_versions(status.get("versions"))
     lines += ["", f"Next: {status['next_step']}"]
     return "\n".join(lines)
+
+
+def format_versions(versions: dict | None) -> list[str]:
+    """The version chain as lines for the terminal."""
+    if not versions or not (versions["written"] or versions["sent"]):
+        return []
+    lines = ["", "Data-model versions (written once, never changed):"]
+    for v in versions["written"]:
+        based = f" from {v['based_on']}" if v.get("based_on") else ""
+        revises = f", revises {v['revises']}" if v.get("revises") else ""
+        lines.append(
+            f"   {v['version']}: {v['label']}{based}{revises}, {v['items']} items, "
+            f"written {v.get('written_at') or '(time not recorded)'}"
+        )
+    for w in versions["works_on"]:
+        if w["version"] is None:
+            continue
+        how = (
+            f" (since {w['pinned_since']}, {w['how']})"
+            if w.get("pinned_since")
+            else (" (project.yaml's candidate)" if w["starts_from"] == phases.CANDIDATE else "")
+        )
+        lines.append(f"   phase {w['number']} works on {w['version']}{how}")
+    for g in versions["sent"]:
+        span = f" for {', '.join(g['periods'])}" if g["periods"] else ""
+        lines.append(
+            f"   {g['kind']}s of {g['version']} ({g['items']} items): "
+            f"{counted(g['authorities'], 'authority')}{span}"
+        )
+    lines += [f"   ! {w}" for w in versions["warnings"]]
+    return lines
 
 
 def as_frame(status: dict) -> pd.DataFrame:

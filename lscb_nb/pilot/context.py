@@ -192,7 +192,7 @@ def load_context(
             )
         standing = pd.read_parquet(folder / "standing.parquet")
         standing = standing.loc[standing["la_code_ons"] == la_code].drop(columns="la_code_ons")
-    refined_name = phases.version_name(project, "refined")
+    refined_name = prepared.get("writes") or phases.version_name(project, "refined")
     refined = (
         load_datamodel(refined_name, stage.datamodel_dir(project))
         if (stage.datamodel_dir(project) / f"{refined_name}.yaml").exists()

@@ -169,10 +169,14 @@ def prepare_pilot(project: Project) -> dict:
         periods.period_end(latest).isoformat() if latest else date.today().isoformat()
     )
     scoped = recs.loc[recs.index.intersection(items.index)]
-    refined = refinement.refined_datamodel(
-        base, scoped, flags, released, phases.version_name(project, "refined")
+    refined = phases.release_name(  # a new revision if it changed; released ones never do
+        project,
+        refinement.refined_datamodel(
+            base, scoped, flags, released, phases.version_name(project, "refined")
+        ),
     )
     written = refinement.write_refined(base, refined, scoped, datamodel_dir(project))
+    phases.record_release(project, PHASE, basis, refined)
     summary = {
         "periods": labels,
         "pilots": store.pilot_authorities(project),

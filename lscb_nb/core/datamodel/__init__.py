@@ -33,7 +33,13 @@ from lscb_nb.core.datamodel.export import (
     write_data_dictionary,
     write_table_schema,
 )
-from lscb_nb.core.datamodel.io import available_versions, load_datamodel, save_datamodel
+from lscb_nb.core.datamodel.io import (
+    VersionReleasedError,
+    available_versions,
+    dump_datamodel,
+    load_datamodel,
+    save_datamodel,
+)
 from lscb_nb.core.datamodel.model import DataModel, DataModelError, from_dict, keep_items, to_dict
 from lscb_nb.core.datamodel.schema import (
     ITEM_DEFAULTS,
@@ -114,9 +120,11 @@ __all__ = [
     "UNIT_LABELS",
     "DataModel",
     "DataModelError",
+    "VersionReleasedError",
     "available_versions",
     "data_dictionary_markdown",
     "diff_datamodels",
+    "dump_datamodel",
     "format_diff_markdown",
     "from_dict",
     "keep_items",

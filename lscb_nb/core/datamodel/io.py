@@ -32,6 +32,20 @@ def _version_key(version: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", version)]
 
 
+def _strip_suffix(version: str) -> str:
+    """A version named with its file's suffix (``1.1-draft.yaml``) means the version."""
+    for suffix in (".yaml", ".yml"):
+        if version.lower().endswith(suffix):
+            return version[: -len(suffix)]
+    return version
+
+
+class VersionReleasedError(DataModelError):
+    """A version was about to be written over a different one of the same name: a
+    version once written is released (templates, returns and reports name it), so it
+    never changes; the phase writes the next revision instead."""
+
+
 def available_versions(folder: Path | str | None = None) -> list[str]:
     """The versions in ``folder`` (``lscb_nb/data/datamodel`` by default), in version order."""
     path = _folder(folder)
@@ -49,6 +63,7 @@ def load_datamodel(
     Raises FileNotFoundError naming the versions that exist, or DataModelError
     listing every problem in the file (not just the first).
     """
+    version = _strip_suffix(str(version))
     path = _folder(folder) / f"{version}.yaml"
     if not path.is_file():
         available = available_versions(folder)
@@ -103,16 +118,46 @@ def _dump_yaml(data: dict) -> str:
     return header + body
 
 
-def save_datamodel(dm: DataModel | Mapping, folder: Path | str | None = None) -> Path:
-    """Validate and write a version to ``<folder>/<version>.yaml`` atomically.
-
-    Fields are written in SCHEMA.md's order, every field explicitly, so two
-    versions diff line by line in git. Returns the path written.
-    """
+def dump_datamodel(dm: DataModel | Mapping) -> str:
+    """The text :func:`save_datamodel` writes for ``dm`` (validated first)."""
     raw = to_dict(dm) if isinstance(dm, DataModel) else dict(dm)
     problems = validate_datamodel(raw)
     if problems:
         raise DataModelError(problems, "save_datamodel")
-    data = to_dict(from_dict(raw))
-    path = _folder(folder) / f"{data['version']}.yaml"
-    return write_text_atomic(path, _dump_yaml(data))
+    return _dump_yaml(to_dict(from_dict(raw)))
+
+
+def _same_content(path: Path, text: str) -> bool:
+    """The file holds the same version as ``text`` (written by an older toolkit,
+    say, with other layout or comments)."""
+    try:
+        written = load_datamodel(path.stem, path.parent)
+    except (DataModelError, FileNotFoundError):
+        return False
+    return to_dict(written) == to_dict(from_dict(yaml.load(text, Loader=_YAML_LOADER)))
+
+
+def save_datamodel(dm: DataModel | Mapping, folder: Path | str | None = None) -> Path:
+    """Validate and write a version to ``<folder>/<version>.yaml`` atomically.
+
+    Fields are written in SCHEMA.md's order, every field explicitly, so two
+    versions diff line by line in git. Returns the path written. A version once
+    written never changes: writing the same content again does nothing, and other
+    content under an existing name raises :class:`VersionReleasedError`.
+    """
+    text = dump_datamodel(dm)
+    version = to_dict(dm)["version"] if isinstance(dm, DataModel) else dict(dm)["version"]
+    path = _folder(folder) / f"{version}.yaml"
+    if path.is_file():
+        if path.read_text(encoding="utf-8") == text or _same_content(path, text):
+            return path
+        raise VersionReleasedError(
+            [
+                f"version {version} is already written ({path}) with other content, and a "
+                "version once written is never changed; write the change as a new version "
+                "(a phase re-run does this itself: its next revision, e.g. "
+                f"{version}.2)"
+            ],
+            "save_datamodel",
+        )
+    return write_text_atomic(path, text)

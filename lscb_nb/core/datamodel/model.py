@@ -136,7 +136,7 @@ def from_dict(raw: Mapping, *, file_name: str | Path | None = None) -> DataModel
     if problems:
         raise DataModelError(problems, str(file_name) if file_name else None)
     raw = copy.deepcopy(dict(raw))
-    meta = {field: raw[field] for field in META_FIELDS}
+    meta = {field: raw.get(field) for field in META_FIELDS}  # optional ones (revises): None
     meta["released"] = released_text(meta["released"])
     records = []
     for item in raw["items"]:
