@@ -28,7 +28,12 @@ def _sha(path) -> str:
 
 @pytest.fixture
 def project(tmp_path):
-    return init_project(tmp_path / "proj", name="Testshire", pilots=["Camden", "Islington"])
+    return init_project(
+        tmp_path / "proj",
+        name="Testshire",
+        pilots=["Camden", "Islington"],
+        candidate="1.0-candidate",
+    )
 
 
 def _derived(project, role: str, n: int, based_on: str | None = None, note: str = "") -> object:
