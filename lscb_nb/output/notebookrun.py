@@ -7,8 +7,11 @@ through traitlets' documented configuration (``KernelManager.transport`` and
 ``KernelManager.transport_encryption``): where the platform has Unix sockets the
 kernel talks to the batch over IPC, so no TCP port is opened and ipykernel does not
 warn about plain-text TCP once per report; elsewhere (Windows) the connection is
-encrypted with CurveZMQ when pyzmq has it. A kernel that never came up (two
-kernels racing for a TCP port) is started again; a notebook that failed is not.
+encrypted with CurveZMQ when pyzmq has it. Each kernel's sockets get their own path
+(``KernelManager.ip``) in Jupyter's runtime folder: left to its default, every kernel
+started in one folder would share ``kernel-ipc-1`` and two reports would cross. A
+kernel that never came up (two kernels racing for a TCP port) is started again; a
+notebook that failed is not.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,13 +43,19 @@ def transport() -> str:
 
 
 def kernel_config() -> dict[str, dict[str, str]]:
-    """The kernel manager's configuration for report kernels (traitlets' dict form):
-    IPC where there is IPC; over TCP, CurveZMQ encryption when pyzmq has it."""
+    """The kernel manager's configuration for one report kernel (traitlets' dict form):
+    IPC where there is IPC, on socket paths of its own; over TCP, CurveZMQ encryption
+    when pyzmq has it."""
     import zmq
+    from jupyter_core.paths import jupyter_runtime_dir
 
     chosen = transport()
     settings = {"transport": chosen}
-    if chosen == "tcp" and zmq.has("curve"):
+    if chosen == "ipc":
+        folder = Path(jupyter_runtime_dir())
+        folder.mkdir(parents=True, exist_ok=True)
+        settings["ip"] = str(folder / f"lscb-{uuid.uuid4().hex[:16]}")
+    elif zmq.has("curve"):
         settings["transport_encryption"] = "auto"
     return {"KernelManager": settings}
 
