@@ -66,6 +66,35 @@ def test_the_spine_rows_match_the_benchmark_tables_the_reports_use(ctx, latest):
         )
 
 
+def test_the_explorers_spine_chart_is_the_reports_table(ctx):
+    """The explorer shows the table the report shows, for the chosen borough and
+    quarter: the same rows and figures, as text."""
+    import io
+
+    from lscb_nb.pilot import spine
+    from lscb_nb.pilot.context import prepared_benchmarks
+
+    ex = explorer.Explorer(ctx)
+    period = ex.quarters()[0]
+    prepared = prepared_benchmarks(ctx)
+    report = prepared.loc[prepared["la_code_ons"] == CROYDON].drop(columns="la_code_ons")
+    theirs = spine.spine_table(
+        ctx.obs,
+        report.reset_index(drop=True),
+        period,
+        threshold=ctx.threshold,
+        area=ctx.area,
+        la_name="Croydon",
+        la_code=CROYDON,
+        england=spine.england_figures(ctx.items),
+    )
+    ours = pd.read_html(io.StringIO(ex.spine_html(CROYDON, period)), keep_default_na=False)[0]
+    shown = pd.read_html(io.StringIO(theirs.data), keep_default_na=False)[0]
+    assert len(ours) > 10
+    pd.testing.assert_frame_equal(ours, shown)
+    assert 'role="img"' in ex.spine_html(CROYDON, period)
+
+
 def test_a_change_of_borough_redraws_the_funnel_trend_spine_and_sentence(ctx):
     box = explorer.explorer(ctx, explore=True)
     c = box.controls
