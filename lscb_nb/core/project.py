@@ -304,11 +304,8 @@ def validate_settings(settings: object, source: str = PROJECT_FILE) -> dict:
     """
     if not isinstance(settings, dict):
         raise ProjectError(f"{source}: expected keys such as `name:`, found {type(settings)}.")
-    jsonschema = jsonschemas.jsonschema()
-    validator = jsonschema.Draft202012Validator(
-        _schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-    errors = sorted(validator.iter_errors(settings), key=lambda e: list(e.absolute_path))
+    found = jsonschemas.errors(_schema(), settings, formats=True)
+    errors = sorted(found, key=lambda e: list(e.absolute_path))
     problems = [_describe(e) for e in errors]
     collection = settings.get("collection") or {}
     first, last = collection.get("first_period"), collection.get("last_period")
