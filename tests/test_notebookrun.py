@@ -11,6 +11,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from lscb_nb.core import config
 from lscb_nb.output import notebookrun
 
 
@@ -47,6 +48,34 @@ def test_a_kernel_that_never_started_is_started_again_but_a_failing_notebook_is_
     with pytest.raises(PapermillExecutionError):
         notebookrun.retrying_kernel_start(cell_error, "x")
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "notebook", sorted(p.name for p in config.NOTEBOOKS_DIR.glob("*.ipynb")), ids=str
+)
+def test_papermill_reads_every_parameter_of_every_notebook_without_a_warning(notebook, caplog):
+    """Run by hand with papermill, a notebook reads every parameter quietly: each line
+    of its parameters cell parses (typed, commented, no '=' in a comment)."""
+    import papermill as pm
+
+    path = config.NOTEBOOKS_DIR / notebook
+    cell = next(
+        c
+        for c in nbformat.read(path, as_version=4).cells
+        if "parameters" in c.metadata.get("tags", [])
+    )
+    assigned = [
+        line.split(":")[0].strip()
+        for line in cell.source.splitlines()
+        if line.strip() and not line.startswith(("#", "from ", "import "))
+    ]
+    with caplog.at_level(logging.WARNING, logger="papermill"):
+        found = pm.inspect_notebook(str(path))
+    assert not caplog.records, [r.getMessage() for r in caplog.records]
+    assert list(found) == assigned and {"la_code", "project"} <= set(found)
+    for name, parameter in found.items():
+        assert parameter["inferred_type_name"] != "None", name  # typed
+        assert parameter["help"], name  # and commented
 
 
 def test_the_kernel_configuration_is_ipc_where_there_are_unix_sockets():

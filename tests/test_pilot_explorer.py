@@ -6,20 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_sample_project
 
 from lscb_nb.pilot import explorer
 from lscb_nb.pilot.context import load_context
-from lscb_nb.pilot.stage import prepare_pilot
 
 CROYDON, EALING = "E09000008", "E09000009"
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory):
-    project, _ = make_sample_project(tmp_path_factory.mktemp("explore"))
-    prepare_pilot(project)
-    return load_context(project, CROYDON)
+def ctx(sample_project):
+    return load_context(sample_project["root"], CROYDON)
 
 
 def test_without_explore_the_report_gets_nothing(ctx):
