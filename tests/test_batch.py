@@ -20,6 +20,8 @@ from lscb_nb.core.project import AREA
 from lscb_nb.core.workspace import init_project
 from lscb_nb.output import batch
 
+pytestmark = pytest.mark.slow  # its tests run notebooks on kernels
+
 GOOD, BROKEN = "E09000007", "E09000019"
 
 
