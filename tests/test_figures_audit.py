@@ -330,7 +330,8 @@ def _spine_checks(t: Table, processed, items) -> None:
     for _, row in t.frame.iterrows():
         item_id = row[meta["row_column"]]
         mine = now.loc[(now["la_code_ons"] == meta["la_code_ons"]) & (now["item_id"] == item_id)]
-        assert len(mine) == 1 and mine.iloc[0]["count"] > THRESHOLD, (t.report, item_id)
+        assert len(mine) == 1, (t.report, item_id)
+        assert not 1 <= mine.iloc[0]["count"] <= THRESHOLD, (t.report, item_id)  # never a c
         assert _close(row[meta["value_column"]], mine.iloc[0]["value"]), (t.report, item_id)
         others = now.loc[now["item_id"] == item_id]
         others = others.loc[[(c, item_id) not in flagged for c in others["la_code_ons"]]]
