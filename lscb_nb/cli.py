@@ -286,7 +286,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             reuse=not args.force,
             executor=executor,
-            kernel_start=args.kernels,
             manifest_extra={
                 "data_snapshot": folder_sha256(project.raw) if project.raw.exists() else "",
                 "synthetic_data": project.synthetic,
@@ -396,13 +395,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the reports on a dask.distributed cluster: its scheduler's address "
         "(tcp://host:8786), or 'local' for a LocalCluster of --workers processes; the "
         'workers must see the project at the same path (needs pip install "lscb-nb[dask]")',
-    )
-    r.add_argument(
-        "--kernels",
-        choices=("warm", "fresh"),
-        default="warm",
-        help="warm: fork each report's kernel from a process that has already imported "
-        "the libraries (Linux; the default); fresh: start every kernel cold",
     )
     r.add_argument("--no-prepare", action="store_true", help="reuse prepared data")
     r.add_argument(

@@ -27,4 +27,5 @@ fi
 export PATH="$PWD/.venv/bin:$PATH"
 ruff check .
 ruff format --check .
-python -m pytest "$@"
+# the 20 slowest tests, so a test that grows slow shows in every run
+python -m pytest --durations=20 "$@"

@@ -8,21 +8,17 @@ import html
 import re
 
 import pytest
-from conftest import make_sample_project
 
 from lscb_nb.assessment import explorer
 from lscb_nb.assessment.context import load_context
-from lscb_nb.assessment.stage import prepare_assessment
 from lscb_nb.core.project import AREA
 
 CROYDON, EALING = "E09000008", "E09000009"
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory):
-    project, _ = make_sample_project(tmp_path_factory.mktemp("explore2"))
-    prepare_assessment(project)
-    return load_context(project, CROYDON)
+def ctx(sample_project):
+    return load_context(sample_project["root"], CROYDON)
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ from lscb_nb.core.project import AREA
 from lscb_nb.core.workspace import init_project
 from lscb_nb.output import batch
 
+pytestmark = pytest.mark.slow  # its tests run notebooks on kernels
+
 GOOD, BROKEN = "E09000007", "E09000019"
 
 
@@ -390,40 +392,3 @@ def test_a_second_run_reuses_what_did_not_change_and_reruns_what_did(tmp_path):
     nbformat.write(nb, nbdir / "09_test.ipynb")
     third = run("three")
     assert not any(j.reused for j in third.jobs)  # the notebook changed: every report redone
-
-
-def test_a_kernel_that_never_started_is_started_again_but_a_failing_notebook_is_not():
-    from lscb_nb.output.kernels import retrying_kernel_start
-
-    calls = []
-
-    def flaky():
-        calls.append(1)
-        if len(calls) < 3:
-            raise RuntimeError("Kernel died before replying to kernel_info")
-        return "ran"
-
-    assert retrying_kernel_start(flaky, "x") == "ran" and len(calls) == 3
-
-    calls.clear()
-
-    def never():
-        calls.append(1)
-        raise RuntimeError("Kernel died before replying to kernel_info")
-
-    with pytest.raises(RuntimeError):
-        retrying_kernel_start(never, "x", attempts=2)
-    assert len(calls) == 2
-
-    calls.clear()
-
-    class PapermillExecutionError(Exception):
-        pass
-
-    def cell_error():
-        calls.append(1)
-        raise PapermillExecutionError("Address already in use")  # printed by a cell
-
-    with pytest.raises(PapermillExecutionError):
-        retrying_kernel_start(cell_error, "x")
-    assert len(calls) == 1

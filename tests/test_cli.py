@@ -80,6 +80,7 @@ def test_run_on_an_empty_project_renders_pages_that_say_what_is_missing(tmp_path
     assert "phase1_catalogues" in index and "Not ready" in index
 
 
+@pytest.mark.slow  # starts a dask cluster of worker processes
 def test_run_on_a_local_dask_cluster_records_the_executor(tmp_path, capsys):
     assert cli.main(["init", str(tmp_path / "p"), "--name", "Empty"]) == 0
     args = ["-q", "run", "--project", str(tmp_path / "p"), "--run-name", "r"]

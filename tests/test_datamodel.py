@@ -494,6 +494,7 @@ def test_available_versions_in_version_order(tmp_path):
     assert datamodel.available_versions(tmp_path / "absent") == []
 
 
+@pytest.mark.slow  # a property, fuzz or real-data test: the slow lane
 @settings(max_examples=60, deadline=None)
 @given(
     text=st.text(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -66,6 +67,7 @@ def test_suppress_rates():
     assert out.tolist() == ["c", 55.2]
 
 
+@pytest.mark.slow  # a property, fuzz or real-data test: the slow lane
 @settings(max_examples=60, deadline=None)
 @given(
     arrays(np.int64, st.tuples(st.integers(2, 5), st.integers(2, 5)), elements=st.integers(0, 40))

@@ -132,7 +132,7 @@ def codes() -> dict[str, str]:
 
 def test_the_build_has_tables_that_say_where_their_figures_come_from(audit):
     kinds = {t.meta["kind"] for t in audit["tables"] if t.meta}
-    assert {"grid", "status_counts", "benchmark", "system_accessibility"} <= kinds
+    assert {"grid", "status_counts", "benchmark", "system_accessibility", "spine"} <= kinds
     assert len(audit["tables"]) > 100
 
 
@@ -320,6 +320,31 @@ def _benchmark_checks(t: Table, processed, items, codes) -> None:
         ), (t.report, item_id, row["Neighbours"])
 
 
+def _spine_checks(t: Table, processed, items) -> None:
+    """The spine chart's table: the borough's figure and the pilot average per row,
+    recomputed from the observations (definition flags left out of the average);
+    England's figure says its year and unit, or that DfE does not publish the item."""
+    meta = t.meta
+    obs = pd.read_parquet(processed / "pilot" / "observations.parquet")
+    flags = pd.read_parquet(processed / "pilot" / "definition_flags.parquet")
+    flagged = set(zip(flags["la_code_ons"], flags["item_id"], strict=True))
+    now = obs.loc[obs["period"] == meta["period"]]
+    assert len(t.frame), (t.report, t.caption)
+    for _, row in t.frame.iterrows():
+        item_id = row[meta["row_column"]]
+        mine = now.loc[(now["la_code_ons"] == meta["la_code_ons"]) & (now["item_id"] == item_id)]
+        assert len(mine) == 1, (t.report, item_id)
+        assert not 1 <= mine.iloc[0]["count"] <= THRESHOLD, (t.report, item_id)  # never a c
+        assert _close(row[meta["value_column"]], mine.iloc[0]["value"]), (t.report, item_id)
+        others = now.loc[now["item_id"] == item_id]
+        others = others.loc[[(c, item_id) not in flagged for c in others["la_code_ons"]]]
+        scale = 100.0 if items.at[item_id, "unit"] == "percentage" else 10_000.0
+        average = others["count"].sum() / others["base"].sum() * scale
+        assert _close(row[meta["area_column"]], average), (t.report, item_id)
+        england = row[meta["england_column"]]
+        assert england == "not published" or re.search(r"\(.+, 20\d\d\)$", england), england
+
+
 def _system_checks(t: Table, processed) -> None:
     meta = t.meta
     ratings = pd.read_parquet(processed / "assessment" / "ratings.parquet").dropna(
@@ -338,6 +363,7 @@ def test_every_described_table_recomputes_from_processed_data(audit, items, code
         "status_counts": lambda t: _status_checks(t, audit["processed"]),
         "benchmark": lambda t: _benchmark_checks(t, audit["processed"], items, codes),
         "system_accessibility": lambda t: _system_checks(t, audit["processed"]),
+        "spine": lambda t: _spine_checks(t, audit["processed"], items),
     }
     done = 0
     for t in audit["tables"]:

@@ -202,6 +202,7 @@ def _read_folder(folder, items, rules, authorities) -> returns.IngestResult:
     return res
 
 
+@pytest.mark.slow  # a property, fuzz or real-data test: the slow lane
 @FUZZ
 @given(data=st.binary(max_size=3000), suffix=st.sampled_from([".csv", ".xlsx", ".tsv", ".xls"]))
 def test_random_bytes_never_make_a_reader_raise(
@@ -221,6 +222,7 @@ _CSV_JUNK = st.sampled_from(
 )
 
 
+@pytest.mark.slow  # a property, fuzz or real-data test: the slow lane
 @FUZZ
 @given(edits=st.lists(st.tuples(st.floats(0, 1), _CSV_JUNK), min_size=1, max_size=8))
 def test_mutated_csv_never_loses_a_row_or_raises(
@@ -260,6 +262,7 @@ def template_bytes(tmp_path_factory, request):
         return {i.filename: zf.read(i.filename) for i in zf.infolist()}
 
 
+@pytest.mark.slow  # a property, fuzz or real-data test: the slow lane
 @FUZZ
 @given(
     member=st.sampled_from(
@@ -369,6 +372,7 @@ def _assert_readable(out: Path, allowed: set[int]) -> int:
     return summary["rows_read"]
 
 
+@pytest.mark.slow  # a property, fuzz or real-data test: the slow lane
 def test_kill_at_every_step_of_publishing_leaves_previous_data_readable(
     tmp_path, tiny_items, tiny_rules, tiny_authorities
 ):
@@ -396,6 +400,7 @@ def test_kill_at_every_step_of_publishing_leaves_previous_data_readable(
     _assert_tidy(out)
 
 
+@pytest.mark.slow  # a property, fuzz or real-data test: the slow lane
 def test_kill_at_random_times_leaves_previous_data_readable(
     tmp_path, tiny_items, tiny_rules, tiny_authorities
 ):
@@ -453,6 +458,7 @@ def test_an_old_plain_output_folder_is_taken_over(
     assert json.loads((fileio.current_version(out) / "summary.json").read_text())
 
 
+@pytest.mark.slow  # a property, fuzz or real-data test: the slow lane
 def test_one_folder_holding_every_hostile_return_is_ingested_whole(
     tmp_path, tiny_items, tiny_rules, tiny_authorities
 ):

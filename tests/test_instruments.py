@@ -169,6 +169,7 @@ def test_each_malformed_instrument_gets_its_message_and_the_rest_are_read(
     assert result.quarantined["reason"].str.match(r"I0\d").all()
 
 
+@pytest.mark.slow  # generates a sample of its own (it reads the instruments fresh)
 def test_planted_defects_in_the_sample_are_found(tmp_path_factory):
     project, truth = make_sample_project(tmp_path_factory.mktemp("phase2"))
     truth = truth["phase2"]

@@ -8,7 +8,6 @@ import json
 import pandas as pd
 import pytest
 import yaml
-from conftest import make_sample_project
 
 from lscb_nb.core import config
 from lscb_nb.core.datamodel import load_datamodel, validate_datamodel
@@ -18,8 +17,8 @@ from lscb_nb.mapping.stage import prepare_mapping
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    project, truth = make_sample_project(tmp_path_factory.mktemp("mapping"))
+def sample(sample_project):
+    project, truth = sample_project["root"], sample_project["truth"]
     local = localdata.read_local_datasets(project.catalogues)
     return project, truth["phase1"], local
 

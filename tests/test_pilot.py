@@ -8,7 +8,6 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_sample_project
 
 from lscb_nb.core import config, reference, states
 from lscb_nb.core.datamodel import validate_datamodel
@@ -24,16 +23,15 @@ from lscb_nb.pilot import (
 )
 from lscb_nb.pilot.context import load_context
 from lscb_nb.pilot.sections import count_table
-from lscb_nb.pilot.stage import datamodel_dir, prepare_pilot
+from lscb_nb.pilot.stage import datamodel_dir
 
 CROYDON, EALING, SOUTHWARK, CAMDEN = "E09000008", "E09000009", "E09000028", "E09000007"
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    project, truth = make_sample_project(tmp_path_factory.mktemp("pilot"))
-    prepare_pilot(project)
-    return project, truth
+def sample(sample_project):
+    """The shared sample project, phase 3 prepared (conftest.py)."""
+    return sample_project["root"], sample_project["truth"]
 
 
 @pytest.fixture(scope="module")

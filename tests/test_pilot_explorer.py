@@ -6,20 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_sample_project
 
 from lscb_nb.pilot import explorer
 from lscb_nb.pilot.context import load_context
-from lscb_nb.pilot.stage import prepare_pilot
 
 CROYDON, EALING = "E09000008", "E09000009"
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory):
-    project, _ = make_sample_project(tmp_path_factory.mktemp("explore"))
-    prepare_pilot(project)
-    return load_context(project, CROYDON)
+def ctx(sample_project):
+    return load_context(sample_project["root"], CROYDON)
 
 
 def test_without_explore_the_report_gets_nothing(ctx):
@@ -64,6 +60,35 @@ def test_the_spine_rows_match_the_benchmark_tables_the_reports_use(ctx, latest):
             np.array_equal(a, b, equal_nan=True)
             for a, b in zip(ours.trend, theirs.trend, strict=True)
         )
+
+
+def test_the_explorers_spine_chart_is_the_reports_table(ctx):
+    """The explorer shows the table the report shows, for the chosen borough and
+    quarter: the same rows and figures, as text."""
+    import io
+
+    from lscb_nb.pilot import spine
+    from lscb_nb.pilot.context import prepared_benchmarks
+
+    ex = explorer.Explorer(ctx)
+    period = ex.quarters()[0]
+    prepared = prepared_benchmarks(ctx)
+    report = prepared.loc[prepared["la_code_ons"] == CROYDON].drop(columns="la_code_ons")
+    theirs = spine.spine_table(
+        ctx.obs,
+        report.reset_index(drop=True),
+        period,
+        threshold=ctx.threshold,
+        area=ctx.area,
+        la_name="Croydon",
+        la_code=CROYDON,
+        england=spine.england_figures(ctx.items),
+    )
+    ours = pd.read_html(io.StringIO(ex.spine_html(CROYDON, period)), keep_default_na=False)[0]
+    shown = pd.read_html(io.StringIO(theirs.data), keep_default_na=False)[0]
+    assert len(ours) > 10
+    pd.testing.assert_frame_equal(ours, shown)
+    assert 'role="img"' in ex.spine_html(CROYDON, period)
 
 
 def test_a_change_of_borough_redraws_the_funnel_trend_spine_and_sentence(ctx):

@@ -369,6 +369,7 @@ def test_camden_2025_worked_example():
     assert reference.dfe_rate_per_10k("Camden", "CPP_At31", "dfe_cin_d5", 2025) == 42.8
 
 
+@pytest.mark.slow  # a property, fuzz or real-data test: the slow lane
 @pytest.mark.parametrize(("lait_code", "source", "measure"), LAIT_RATES)
 def test_rates_reproduce_lait(lait_code, source, measure):
     lait = reference.published(lait_code, "lait")
@@ -398,6 +399,7 @@ def test_rates_reproduce_lait_for_london_and_england():
             assert f"{ours:.1f}" == f"{row['value'].iloc[0]:.1f}", (lait_code, area)
 
 
+@pytest.mark.slow  # a property, fuzz or real-data test: the slow lane
 @pytest.mark.parametrize(
     "population_type",
     [

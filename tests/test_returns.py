@@ -332,6 +332,7 @@ _row_strategy = st.tuples(
 )
 
 
+@pytest.mark.slow  # a property, fuzz or real-data test: the slow lane
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

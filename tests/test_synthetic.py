@@ -14,6 +14,8 @@ from lscb_nb.core.fileio import folder_sha256
 from lscb_nb.pilot import store
 from lscb_nb.synthetic import load_truth
 
+pytestmark = pytest.mark.slow  # every test generates a sample of its own
+
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):

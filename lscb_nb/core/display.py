@@ -387,6 +387,14 @@ def table(
     return Table(str(_templates().table(spec)), download)
 
 
+def spine_table(spec: dict, download: dict) -> Table:
+    """A spine chart drawn as a table (``lscb_nb.pilot.spine``): ``spec`` holds the
+    caption, headings, each row's cells and its spine's and trend's geometry, and
+    ``meta`` for the figures audit; ``download`` the cells as shown."""
+    spec = {**spec, "id": f"lscb-table-{next(_TABLE_NUMBER)}", "meta": json.dumps(spec["meta"])}
+    return Table(str(_templates().spine_table(spec)), download)
+
+
 def _label(column: object) -> str:
     if isinstance(column, tuple):
         return " ".join(str(c) for c in column if str(c))

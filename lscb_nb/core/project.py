@@ -338,11 +338,8 @@ def validate_settings(settings: object, source: str = PROJECT_FILE) -> dict:
     as_of = (settings.get("collection") or {}).get("as_of")
     if isinstance(as_of, date):  # YAML reads an unquoted date as a date
         settings["collection"]["as_of"] = as_of.isoformat()
-    jsonschema = jsonschemas.jsonschema()
-    validator = jsonschema.Draft202012Validator(
-        _schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-    errors = sorted(validator.iter_errors(settings), key=lambda e: list(e.absolute_path))
+    found = jsonschemas.errors(_schema(), settings, formats=True)
+    errors = sorted(found, key=lambda e: list(e.absolute_path))
     problems = [_describe(e) for e in errors]
     collection = settings.get("collection") or {}
     first, last = collection.get("first_period"), collection.get("last_period")

@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+import sys
 import threading
 import time
 import traceback
@@ -30,7 +31,7 @@ from lscb_nb.core import config, fingerprints, phases
 from lscb_nb.core.fileio import write_json_atomic, write_text_atomic
 from lscb_nb.core.phases import Phase, all_phases, is_ready, not_ready_reason
 from lscb_nb.core.project import AREA, Project
-from lscb_nb.output import chrome
+from lscb_nb.output import chrome, notebookrun
 from lscb_nb.output.index import render_index
 
 log = logging.getLogger(__name__)
@@ -237,7 +238,6 @@ def _execute(
     run_dir: str,
     kernel: str,
     parent: int | None = None,
-    kernel_start: str = "warm",
 ) -> Job:
     """Execute one notebook and render its HTML (runs in a worker process).
 
@@ -251,33 +251,22 @@ def _execute(
         _quiet_worker(str(Path(run_dir) / "logs"))
     with _report_log(Path(run_dir) / "logs" / f"{job.slug}.log"):
         log.info("report %s: %s for %s", job.slug, job.notebook, job.area_name)
-        job = _execute_logged(job, notebooks_dir, run_dir, kernel, kernel_start)
+        job = _execute_logged(job, notebooks_dir, run_dir, kernel)
         log.info("report %s: %s in %.1f s %s", job.slug, job.status, job.seconds, job.error or "")
     return job
 
 
-def _execute_logged(
-    job: Job, notebooks_dir: str, run_dir: str, kernel: str, kernel_start: str = "warm"
-) -> Job:
-    import papermill as pm
-
-    from lscb_nb.output import kernels
-
+def _execute_logged(job: Job, notebooks_dir: str, run_dir: str, kernel: str) -> Job:
     start = time.perf_counter()
     out_nb = Path(run_dir) / "notebooks" / f"{job.slug}.ipynb"
     job.ipynb = str(out_nb.relative_to(run_dir))
     try:
-        kernels.retrying_kernel_start(
-            lambda: pm.execute_notebook(
-                str(Path(notebooks_dir) / job.notebook),
-                str(out_nb),
-                parameters=job.parameters,
-                kernel_name=kernel,
-                progress_bar=False,
-                log_output=True,
-                cwd=notebooks_dir,
-                kernel_manager_class=kernels.manager_class(kernel_start, notebooks_dir),
-            ),
+        notebookrun.execute_notebook(
+            Path(notebooks_dir) / job.notebook,
+            out_nb,
+            job.parameters,
+            kernel,
+            Path(notebooks_dir),
             job.slug,
         )
         out_html = Path(run_dir) / "reports" / f"{job.slug}.html"
@@ -318,7 +307,6 @@ def run_batch(
     manifest_extra: dict | None = None,
     reuse: bool = True,
     executor: Executor | None = None,
-    kernel_start: str = "warm",
 ) -> RunResult:
     """Execute every job (in parallel), then write ``index.html`` and ``manifest.json``.
 
@@ -330,10 +318,9 @@ def run_batch(
     default a local process pool of ``workers``. An executor passed in is not shut
     down here: its owner does that.
 
-    ``kernel_start`` "warm" forks each report's kernel from a process that has
-    already imported the libraries (:mod:`lscb_nb.output.kernels`); "fresh"
-    starts every kernel cold, as the ``papermill`` command does."""
-    from tqdm.auto import tqdm
+    Every report runs on its own ordinary kernel (:mod:`lscb_nb.output.notebookrun`).
+    With ``progress``, a bar on a terminal; when stderr is a file (a log), one line
+    per finished report instead."""
 
     run_dir = Path(run_dir)
     (run_dir / "notebooks").mkdir(parents=True, exist_ok=True)
@@ -354,11 +341,11 @@ def run_batch(
             else:
                 fresh.append(job)
         jobs = fresh
-    bar = tqdm(total=len(jobs), desc="reports", unit="nb", disable=not progress)
+    bar = _Progress(len(jobs), progress)
     if executor is None and workers <= 1:
         for job in jobs:
-            done.append(_execute(job, str(notebooks_dir), str(run_dir), kernel, None, kernel_start))
-            bar.update()
+            done.append(_execute(job, str(notebooks_dir), str(run_dir), kernel, None))
+            bar.update(done[-1])
     else:
         owned = executor is None
         pool = executor or ProcessPoolExecutor(
@@ -366,16 +353,12 @@ def run_batch(
         )
         try:
             futures = {
-                pool.submit(
-                    _execute, j, str(notebooks_dir), str(run_dir), kernel, os.getpid(), kernel_start
-                ): j
+                pool.submit(_execute, j, str(notebooks_dir), str(run_dir), kernel, os.getpid()): j
                 for j in jobs
             }
             for fut in as_completed(futures):
                 done.append(_outcome(fut, futures[fut]))
-                bar.update()
-                if done[-1].status != "succeeded":
-                    bar.write(f"FAILED {done[-1].slug}: {done[-1].error[:200]}")
+                bar.update(done[-1])
         finally:
             if owned:
                 pool.shutdown()
@@ -388,7 +371,6 @@ def run_batch(
         "seconds": round(time.perf_counter() - t0, 2),
         "toolkit_version": __version__,
         "workers": workers,
-        "kernel_start": kernel_start,
         "executor": type(executor).__name__ if executor is not None else "local processes",
         "succeeded": sum(j.status == "succeeded" for j in done),
         "failed": len(result.failed),
@@ -400,6 +382,37 @@ def run_batch(
     write_json_atomic(run_dir / "manifest.json", manifest)
     write_text_atomic(run_dir / "index.html", render_index(result.jobs, manifest))
     return result
+
+
+class _Progress:
+    """How far a batch has got, on stderr: a bar on a terminal; in a log file (stderr
+    not a terminal) one plain line per report, never a carriage-return bar. A
+    failed report is always said, with its error."""
+
+    def __init__(self, total: int, show: bool):
+        self.total, self.count, self.show = total, 0, show
+        self.bar = None
+        if show and sys.stderr.isatty():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc="reports", unit="nb")
+
+    def update(self, job: Job) -> None:
+        self.count += 1
+        failed = job.status != "succeeded"
+        line = f"report {self.count}/{self.total} {job.slug}: {job.status} in {job.seconds:.1f} s"
+        if failed:
+            line += f": {job.error[:200]}"
+        if self.bar is not None:
+            self.bar.update()
+            if failed:
+                self.bar.write(f"FAILED {job.slug}: {job.error[:200]}")
+        elif self.show or failed:
+            print(line, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _outcome(future: Future, job: Job) -> Job:

@@ -4,19 +4,19 @@ quarter, and the funnel, the trend and the borough's spine chart redraw in place
 The notebook shows it with ``explore=True``; the steering group's HTML never does
 (widgets need a kernel). What every choice reads is worked out once while the
 explorer is built: every borough's figures against the pilot average in every
-quarter (a change of quarter only selects), every borough's spine chart for the
-starting quarter and the starting borough's for every quarter. A funnel is drawn
-once per item and quarter and the chosen borough marked over it
-(:mod:`lscb_nb.core.overlays`); a trend once per borough and item. So a change
-redraws only what depends on it: an item, the funnel and the trend; a borough, the
-marks, its trend and its spine chart; a quarter, the funnel and the spine chart.
-``benchmarks/bench_explorer.py`` measures each kind of change (target: 0.5 s).
+quarter (a change of quarter only selects). A funnel is drawn once per item and
+quarter and the chosen borough marked over it (:mod:`lscb_nb.core.overlays`); a
+trend once per borough and item; the spine chart is the report's own table
+(:func:`lscb_nb.pilot.spine.spine_table`), built once per borough and quarter. So a
+change redraws only what depends on it: an item, the funnel and the trend; a
+borough, the marks, its trend and its spine chart; a quarter, the funnel and the
+spine chart. ``benchmarks/bench_explorer.py`` measures each kind of change
+(target: 0.5 s).
 """
 
 from __future__ import annotations
 
 import functools
-import gc
 import logging
 from dataclasses import dataclass, field
 
@@ -35,7 +35,7 @@ class Explorer:
     """The explorer's state: the context it reads and what it has worked out and drawn."""
 
     ctx: Context
-    _spines: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    _spines: dict[tuple[str, str], str] = field(default_factory=dict)
     _funnels: overlays.Recent = field(default_factory=lambda: overlays.Recent(24))
     _trends: overlays.Recent = field(default_factory=lambda: overlays.Recent(48))
 
@@ -48,16 +48,7 @@ class Explorer:
         self.name = functools.cache(ctx.name)  # a name is looked up on every change
         # the funnels keep room in their legend for the longest name
         self._room = max((name for name, _ in self.boroughs()), key=len, default="")
-
-    def draw_spines(self, la_code: str, period: str) -> None:
-        """Draw now every borough's spine chart for the quarter, and the borough's for
-        every quarter: choosing a borough later only swaps a picture, and a spine chart
-        of another quarter finds most of its names and figures already rendered
-        (:mod:`lscb_nb.core.textcolumns`)."""
-        for _, la in self.boroughs():
-            self.spine_png(la, period)
-        for quarter in self.quarters():
-            self.spine_png(la_code, quarter)
+        self._england = spine.england_figures(ctx.items)
 
     def boroughs(self) -> list[tuple[str, str]]:
         """(name, code) for each pilot borough with returns, by name."""
@@ -122,12 +113,13 @@ class Explorer:
 
         return self._trends.get((la_code, item_id), draw)
 
-    def spine_figure(self, la_code: str, period: str) -> plt.Figure | None:
-        """The borough's spine chart for the quarter (it does not depend on the item)."""
+    def spine_chart(self, la_code: str, period: str) -> display.Table | None:
+        """The borough's spine chart for the quarter, the table the report shows (it
+        does not depend on the item); None when too few boroughs reported."""
         bb = self.table(la_code, period)
         if bb.empty:
             return None
-        return spine.plot_spine(
+        return spine.spine_table(
             self.ctx.obs,
             bb.reset_index(drop=True),
             period,
@@ -135,13 +127,19 @@ class Explorer:
             area=self.ctx.area,
             la_name=self.name(la_code),
             la_code=la_code,
+            england=self._england,
         )
 
-    def spine_png(self, la_code: str, period: str) -> bytes:
-        """The spine chart as PNG, drawn once per borough and quarter."""
+    def spine_html(self, la_code: str, period: str) -> str:
+        """The spine chart's markup, built once per borough and quarter."""
         key = (la_code, period)
         if key not in self._spines:
-            self._spines[key] = _png(self.spine_figure(la_code, period))
+            chart = self.spine_chart(la_code, period)
+            self._spines[key] = (
+                chart.data
+                if chart is not None
+                else f"<p>Too few boroughs reported in {display.esc(period)} for a spine chart.</p>"
+            )
         return self._spines[key]
 
     def sentence(self, la_code: str, item_id: str, period: str) -> str:
@@ -166,15 +164,6 @@ def explorer(ctx: Context, explore: bool = False):
     return widgets(Explorer(ctx))
 
 
-def _settle() -> None:
-    """Set aside for good what the kernel holds now (the report, its data, the
-    explorer's tables and pictures): Python's occasional full garbage collection
-    otherwise walks all of it, a fifth of a second added to whichever change it
-    falls in. Those objects are still freed when nothing refers to them."""
-    gc.collect()
-    gc.freeze()
-
-
 def _png(fig: plt.Figure | None) -> bytes:
     return b"" if fig is None else overlays.png(fig)
 
@@ -195,11 +184,9 @@ def widgets(ex: Explorer):
     quarter = w.Dropdown(options=ex.quarters(), description="Quarter", style=wide, layout=layout)
     if ctx.period in quarter.options:
         quarter.value = ctx.period
-    ex.draw_spines(borough.value, quarter.value)
     text = w.HTML()
-    funnel, trend, spine_img = (
-        w.Image(format="png", layout=w.Layout(max_width="100%")) for _ in "fts"
-    )
+    funnel, trend = (w.Image(format="png", layout=w.Layout(max_width="100%")) for _ in "ft")
+    spine_chart = w.HTML(layout=w.Layout(max_width="100%"))
 
     def redraw(_change=None) -> None:
         la, item_id, period = borough.value, item.value, quarter.value
@@ -209,15 +196,14 @@ def widgets(ex: Explorer):
         if owner is not quarter:
             trend.value = ex.trend_png(la, item_id)
         if owner is not item:
-            spine_img.value = ex.spine_png(la, period)
+            spine_chart.value = ex.spine_html(la, period)
 
     for control in (borough, item, quarter):
         control.observe(redraw, names="value")
     redraw()
-    _settle()
     # side by side when the notebook is wide enough, else the trend wraps below
     pair = w.HBox([funnel, trend], layout=w.Layout(flex_flow="row wrap", max_width="100%"))
-    box = w.VBox([borough, item, quarter, text, pair, spine_img])
+    box = w.VBox([borough, item, quarter, text, pair, spine_chart])
     box.redraw = redraw  # for tests and the benchmark: the same call a change makes
     box.controls = {"borough": borough, "item": item, "quarter": quarter, "text": text}
     return box

@@ -257,8 +257,8 @@ def section_spine(ctx: Context) -> Section:
     if ctx.is_london or not ctx.has_returns:
         return Section()
     bb = borough_benchmark(ctx)
-    fig = (
-        spine.plot_spine(
+    chart = (
+        spine.spine_table(
             ctx.obs,
             bb,
             ctx.period,
@@ -266,25 +266,28 @@ def section_spine(ctx: Context) -> Section:
             area=ctx.area,
             la_name=ctx.la_name,
             la_code=ctx.la_code,
+            england=spine.england_figures(ctx.items),
         )
         if not bb.empty
         else None
     )
-    if fig is None:
+    if chart is None:
         return nothing_to_show("Too few boroughs reported this quarter to draw a spine chart.")
     return Section().add(
-        "One line per item, as in Fingertips: "
-        f"{esc(ctx.la_name)}'s figure, the {esc(ctx.area)} pilot average, and the worst and "
-        "best pilot boroughs' figures (lowest and highest where no direction is better) "
-        "beside the spine. On the spine the light bar spans the pilot boroughs, the dark "
-        f"bar their middle half, and the red line the {esc(ctx.area)} pilot average. The "
-        f"marker is {esc(ctx.la_name)}: green pointing right is significantly better, red "
-        "pointing left significantly worse, a yellow circle similar; blue triangles mark "
-        "higher or lower on items with no better direction. Items where good is low are "
-        "flipped so that right is always better. The small line on the right is "
-        f"{esc(ctx.la_name)}'s figure over the quarters up to this one; figures resting on "
-        "suppressed counts are left off.",
-        fig,
+        "One row per item, as in Fingertips: "
+        f"{esc(ctx.la_name)}'s figure, the {esc(ctx.area)} pilot average, the worst and "
+        "best pilot boroughs' figures (lowest and highest where no direction is better) and "
+        "England's latest published figure where DfE publishes the item (a figure for the "
+        "year: read it beside the borough's own published figure, not its quarter). In the "
+        "spine the light bar spans the pilot boroughs, the dark bar their middle half, and "
+        f"the red line the {esc(ctx.area)} pilot average. The marker is "
+        f"{esc(ctx.la_name)}: green pointing right is significantly better, red pointing "
+        "left significantly worse, a yellow circle similar; blue triangles mark higher or "
+        "lower on items with no better direction, and the column beside the figures says "
+        "the same in words. Items where good is low are flipped so that right is always "
+        f"better. The small line on the right is {esc(ctx.la_name)}'s figure over the "
+        "quarters up to this one; figures resting on suppressed counts are left off.",
+        chart,
         display.definitions(
             ctx.items.loc[ctx.items.index.intersection(bb["item_id"].unique())],
             "What each item compared here counts: its definition",

@@ -1,21 +1,21 @@
-"""Phase 3's spine chart, as Fingertips draws it: one row per item with the borough's
-value, the area's, the worst and best pilot boroughs' beside the spine, and a small
-trend line of the borough's quarters.
+"""Phase 3's spine chart, as Fingertips shows it: an HTML table with one row per item
+(its title in full, period, unit, the borough's figure, the area's, the worst and best
+pilot boroughs', England's published figure) and the spine drawn in each row as a
+small inline SVG, with a small line of the borough's quarters beside it.
 
-Its own module because it is the report's densest figure, with its own layout
-constants; the explorer pre-draws it for every borough.
+The figures are text in the page, so a screen reader reads them, a browser zooms them
+sharply and the page is faster to build than a picture of sixty rows of text; each
+row's spine and trend carry a sentence saying what they show. Its own module because
+the report and the phase 3 explorer show the same table.
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lscb_nb.core import disclosure, display, periods
-from lscb_nb.core.labels import shorten
-from lscb_nb.core.textcolumns import TextColumn
-from lscb_nb.pilot import comparators
+from lscb_nb.core import disclosure, display, periods, reference
+from lscb_nb.pilot import comparators, observations
 
 # Spine-chart dot colours: significance against the pilot average, respecting the
 # item's direction; items with no better direction are blue, higher or lower.
@@ -34,36 +34,26 @@ def _hidden(counts: pd.Series, threshold: int) -> pd.Series:
     return disclosure.primary_suppress(counts.fillna(0), threshold)
 
 
-# Spine chart columns, in inches from the left edge (the figure is drawn on one axes
-# spanning the whole figure, so data units are inches): the item, the borough's value,
-# the area's, the worst (or lowest), the spine, the best (or highest) and the trend.
-_SPINE_X = {"item": 0.1, "value": 5.55, "area": 6.35, "worst": 7.15, "best": 11.15}
-_SPINE_BAR = (7.3, 10.45)
-_SPINE_TREND = (11.35, 12.35)
-_SPINE_WIDTH = 12.5
-_SPINE_ROW = 0.25  # inches per item
-
-
-def _bars(ax: plt.Axes, y: np.ndarray, x0, x1, height: float, colour: str) -> None:
-    """Horizontal bars from ``x0`` to ``x1`` centred on ``y``, as one collection (a
-    patch per bar costs more to make than the chart costs to draw)."""
-    from matplotlib.collections import PolyCollection
-
-    x0, x1, h = np.asarray(x0, float), np.asarray(x1, float), height / 2
-    boxes = np.stack(
-        [
-            np.column_stack([x0, y - h]),
-            np.column_stack([x1, y - h]),
-            np.column_stack([x1, y + h]),
-            np.column_stack([x0, y + h]),
-        ],
-        axis=1,
-    )
-    ax.add_collection(PolyCollection(boxes, facecolors=colour, edgecolors="none"), autolim=False)
-
-
-_LABEL_WIDTH = 5.2  # inches: the longest item label
-_NUMBER_WIDTH = 0.8  # inches: the widest figure beside the spine
+# The spine's and the trend's drawing boxes, in SVG pixels (the stylesheet sizes them).
+SPINE_BOX = (200, 20)
+TREND_BOX = (80, 20)
+_PAD = 6  # pixels kept clear at each end of the spine for the marker
+# A shape as well as a colour: better points right, worse left, similar is round,
+# higher and lower point up and down (in the spine's box, centred on 0, 0).
+_SHAPES = {
+    "better": [(-5, -6), (6, 0), (-5, 6)],
+    "worse": [(5, -6), (-6, 0), (5, 6)],
+    "higher": [(-6, 5), (0, -6), (6, 5)],
+    "lower": [(-6, -5), (0, 6), (6, -5)],
+}
+COMPARED = {
+    "better": "significantly better",
+    "worse": "significantly worse",
+    "similar": "similar",
+    "higher": "significantly higher",
+    "lower": "significantly lower",
+    "not compared": "not compared",
+}
 
 
 def _spine_rows(
@@ -109,7 +99,11 @@ def _spine_rows(
         rows.append(
             {
                 "item_id": r["item_id"],
-                "label": f"{shorten(str(r['title']), 64)} ({r['item_id']})",
+                "title": str(r["title"]),
+                "unit": observations.unit_label(
+                    str(r.get("unit", "")), r.get("measure_type"), r.get("frequency")
+                ),
+                "places": places,
                 "rag": r["rag"] if r["polarity"] != "neutral" else r["vs_london"],
                 "value": display.number(r["value"], places),
                 "area": display.number(centre.iloc[i], places),
@@ -127,7 +121,90 @@ def _spine_rows(
     return out.reset_index(drop=True)
 
 
-def plot_spine(
+def england_figures(items: pd.DataFrame, published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """DfE's latest published figure for England, per item DfE publishes, as a rate per
+    10,000 children (or a percentage) as the borough's figures are: item_id,
+    england (value), england_year, england_unit. Empty where nothing is published."""
+    cols = ["item_id", "england", "england_year", "england_unit"]
+    pub = reference.published_for_items(items, published)
+    pub = pub.loc[pub["area_code"] == reference.ENGLAND_CODE].copy()
+    if pub.empty:
+        return pd.DataFrame(columns=cols)
+    pop = reference.population(areas="all").drop_duplicates(["area_code", "mid_year"])
+    pop = pop.set_index(["area_code", "mid_year"])["population_0_17"]
+    unit = items.loc[pub["item_id"], "unit"].to_numpy()
+    base = pop.reindex(pd.MultiIndex.from_arrays([pub["area_code"], pub["year"] - 1])).to_numpy()
+    pub["england"] = np.where(unit == "percentage", pub["published"], pub["published"] / base * 1e4)
+    pub = pub.dropna(subset=["england"])
+    latest = pub.loc[pub.groupby("item_id")["year"].transform("max") == pub["year"]]
+    latest = latest.drop_duplicates("item_id")
+    out = latest.assign(
+        england_year=latest["year"].astype(int),
+        england_unit=[
+            observations.unit_label(
+                items.at[i, "unit"], items.at[i, "measure_type"], "annual"
+            ).replace("year's end", "31 March")
+            for i in latest["item_id"]
+        ],
+    )
+    return out[cols].reset_index(drop=True)
+
+
+def _x(position: float) -> float:
+    """A spine position (0 worst or lowest, 1 best or highest) in SVG pixels."""
+    width = SPINE_BOX[0] - 2 * _PAD
+    return round(_PAD + float(np.clip(position, -0.02, 1.02)) * width, 1)
+
+
+def _spine_picture(row, la_name: str, area: str) -> dict:
+    """What one row's spine draws (numbers and fixed colours only) and says."""
+    lo, hi = sorted((row.min, row.max))
+    q1, q3 = sorted((row.q1, row.q3))
+    x, mid = _x(row.me), SPINE_BOX[1] / 2
+    shape = _SHAPES.get(row.rag)
+    return {
+        "range": (_x(lo), _x(hi) - _x(lo)),
+        "middle": (_x(q1), _x(q3) - _x(q1)),
+        "centre": _x(0.5),
+        "marker": {
+            "x": x,
+            "y": mid,
+            "points": " ".join(f"{x + dx:g},{mid + dy:g}" for dx, dy in shape) if shape else "",
+            "fill": SPINE_COLOURS.get(row.rag, "#ffffff"),
+        },
+        "label": (
+            f"{la_name} {row.value}: {COMPARED.get(row.rag, row.rag)} against the {area} "
+            f"pilot average of {row.area}; pilot boroughs from {row.worst} (worst or lowest, "
+            f"left) to {row.best} (best or highest, right)"
+        ),
+    }
+
+
+def _trend_picture(row, la_name: str, quarters: list[str]) -> dict | None:
+    """One row's small line of the borough's quarters, or None with fewer than two."""
+    trend = np.asarray(row.trend, float)
+    known = np.isfinite(trend)
+    if known.sum() < 2:
+        return None
+    width, height = TREND_BOX
+    values = trend[known]
+    span = float(values.max() - values.min()) or 1.0
+    xs = np.linspace(3, width - 3, len(trend))[known]
+    ys = height - 3 - (height - 6) * (values - values.min()) / span
+    points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, ys, strict=True))
+    said = "; ".join(
+        f"{q} {display.number(v, row.places)}"
+        for q, v, k in zip(quarters, trend, known, strict=True)
+        if k
+    )
+    return {
+        "points": points,
+        "end": (round(xs[-1], 1), round(ys[-1], 1)),
+        "label": f"{la_name}'s figure by quarter: {said}",
+    }
+
+
+def spine_table(
     obs: pd.DataFrame,
     bb: pd.DataFrame,
     period: str,
@@ -136,129 +213,89 @@ def plot_spine(
     area: str,
     la_name: str,
     la_code: str | None = None,
-) -> plt.Figure | None:
-    """Fingertips-style spine chart: one row per item with the borough's value, the
-    area's, the worst and best pilot boroughs' (lowest and highest where no direction
-    is better) beside the spine of the pilot's range, middle half and the borough
-    (right always better), and a small line of the borough's figures up to ``period``
-    (``la_code``). ``bb`` is the borough's benchmark table. None when too few reported."""
-    from matplotlib.collections import LineCollection
-
+    england: pd.DataFrame | None = None,
+) -> display.Table | None:
+    """Fingertips-style spine chart as a table: one row per item with its title in
+    full, the period, the unit, the borough's figure, the area's, the worst and best
+    pilot boroughs' (lowest and highest where no direction is better), England's
+    latest published figure (``england``, from :func:`england_figures`) and the
+    borough against the area in words; then the spine (the pilot's range, middle half,
+    the area average and the borough, right always better) and the borough's trend
+    up to ``period`` (``la_code``), each a small SVG with a sentence for a screen
+    reader. ``bb`` is the borough's benchmark table. None when too few reported."""
     sp = _spine_rows(obs, bb, period, threshold, la_code)
     if sp.empty:
         return None
-    n = len(sp)
-    height = _SPINE_ROW * n + 1.7
-    fig = plt.figure(figsize=(_SPINE_WIDTH, height))
-    ax = fig.add_axes((0, 0.7 / height, 1, (height - 0.7) / height))
-    ax.set_axis_off()
-    ax.set_xlim(0, _SPINE_WIDTH)
-    # one unit of y to a row's height exactly, so every chart puts its rows on the
-    # same pixel grid and the text columns' kept pixels serve all of them
-    ax.set_ylim(-0.7, -0.7 + (height - 0.7) / _SPINE_ROW)
-    y = np.arange(n)[::-1].astype(float)
-    left, width = _SPINE_BAR[0], _SPINE_BAR[1] - _SPINE_BAR[0]
-
-    def at(p: pd.Series) -> np.ndarray:
-        return left + np.clip(p.to_numpy(float), -0.02, 1.02) * width
-
-    _bars(ax, y, np.full(n, left), np.full(n, left + width), 0.9, "#f4f4f4")  # row bands
-    lo, hi = np.minimum(sp["min"], sp["max"]), np.maximum(sp["min"], sp["max"])
-    _bars(ax, y, at(lo), at(hi), 0.55, "#d0d0d0")
-    lo, hi = np.minimum(sp["q1"], sp["q3"]), np.maximum(sp["q1"], sp["q3"])
-    _bars(ax, y, at(lo), at(hi), 0.55, "#8c8c8c")
-    ax.vlines(left + 0.5 * width, -0.5, n - 0.5, color="#b2182b", lw=1.2)
-    # A shape as well as a colour: better points right, worse left, similar is round.
-    shapes = {"better": ">", "worse": "<", "similar": "o", "higher": "^", "lower": "v"}
-    for rag, part in sp.assign(y=y).groupby("rag"):
-        ax.scatter(
-            at(part["me"]),
-            part["y"],
-            s=46,
-            marker=shapes.get(rag, "s"),
-            c=SPINE_COLOURS.get(rag, "#ffffff"),
-            edgecolors="black",
-            linewidths=0.8,
-            zorder=3,
-            label=rag,
-        )
-    # the names and figures down the rows, drawn from pixels kept between charts
-    ax.add_artist(
-        TextColumn(_SPINE_X["item"], y, sp["label"], width=_LABEL_WIDTH, row_height=_SPINE_ROW)
-    )
-    for key in ("value", "area", "worst", "best"):
-        ax.add_artist(
-            TextColumn(
-                _SPINE_X[key],
-                y,
-                sp[key],
-                width=_NUMBER_WIDTH,
-                row_height=_SPINE_ROW,
-                ha="right",
-                weight="bold" if key == "value" else "normal",
-            )
-        )
-    lines, ends = [], []
-    t0, t1 = _SPINE_TREND
-    for row, yy in zip(sp.itertuples(), y, strict=True):
-        values = row.trend[np.isfinite(row.trend)]
-        if len(values) >= 2:
-            span = float(values.max() - values.min()) or 1.0
-            xs = np.linspace(t0, t1, len(row.trend))[np.isfinite(row.trend)]
-            ys = yy - 0.32 + 0.64 * (values - values.min()) / span
-            lines.append(np.column_stack([xs, ys]))
-            ends.append((xs[-1], ys[-1]))
-    if lines:
-        ax.add_collection(LineCollection(lines, colors="#4d4d4d", linewidths=1))
-        ax.scatter([e[0] for e in ends], [e[1] for e in ends], s=8, color="#4d4d4d", zorder=3)
-    top = n - 0.1
+    order = sorted(set(obs["period"]), key=periods.parse_period)
+    quarters = order[: order.index(period) + 1] if period in order else order
+    found = england.set_index("item_id") if england is not None and not england.empty else None
     heads = {
-        "item": ("Item", "left"),
-        "value": (shorten(la_name, 14), "right"),
-        "area": (shorten(area, 14), "right"),
-        "worst": ("Worst /\nlowest", "right"),
-        "best": ("Best /\nhighest", "right"),
+        "item": "Item",
+        "code": "Code",
+        "period": "Period",
+        "unit": "Unit",
+        "value": la_name,
+        "area": f"{area} pilot average",
+        "worst": "Worst / lowest pilot borough",
+        "best": "Best / highest pilot borough",
+        "england": "England (DfE, latest year)",
+        "compared": f"Against the {area} pilot average",
     }
-    for key, (text, ha) in heads.items():
-        ax.text(_SPINE_X[key], top, text, ha=ha, va="bottom", fontsize=8, fontweight="bold")
-    ax.text(left, top, "worse / lower", ha="left", va="bottom", fontsize=8)
-    ax.text(left + width, top, "better / higher", ha="right", va="bottom", fontsize=8)
-    ax.text(
-        left + width / 2,
-        top,
-        f"{area} pilot\naverage",
-        ha="center",
-        va="bottom",
-        fontsize=8,
-        color="#b2182b",
-    )
-    ax.text(
-        (t0 + t1) / 2,
-        top,
-        "Trend\n(quarters)",
-        ha="center",
-        va="bottom",
-        fontsize=8,
-        fontweight="bold",
-    )
-    ax.text(
-        0.1,
-        n + 0.9,
-        f"{la_name}, {period}: spine chart against the {area} pilot",
-        fontsize=11,
-        fontweight="bold",
-        va="bottom",
-    )
-    handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=6, frameon=False)
+    rows, plain = [], []
+    for row in sp.itertuples():
+        if found is not None and row.item_id in found.index:
+            e = found.loc[row.item_id]
+            england_text = (
+                f"{display.number(e['england'], row.places)} ({e['england_unit']}, "
+                f"{int(e['england_year'])})"
+            )
+        else:
+            england_text = "not published"
+        cells = {
+            "item": row.title,
+            "code": row.item_id,
+            "period": period,
+            "unit": row.unit,
+            "value": row.value,
+            "area": row.area,
+            "worst": row.worst,
+            "best": row.best,
+            "england": england_text,
+            "compared": COMPARED.get(row.rag, row.rag),
+        }
+        plain.append(list(cells.values()))
+        rows.append(
+            {
+                "cells": cells,
+                "spine": _spine_picture(row, la_name, area),
+                "trend": _trend_picture(row, la_name, quarters),
+            }
+        )
     counts = sp["rag"].value_counts()
-    worse = sp.loc[sp["rag"] == "worse", "label"].tolist()
-    return display.describe(
-        fig,
-        f"Spine chart of {n} items for {la_name} in {period} against the {area} pilot, with "
-        "the borough's value, the area average, the worst and best pilot boroughs and a "
-        "trend line of the borough's quarters beside each item: "
-        + ", ".join(f"{k} {rag}" for rag, k in counts.items())
-        + "."
-        + (f" Significantly worse: {'; '.join(worse)}." if worse else ""),
+    caption = (
+        f"{la_name}, {period}: spine chart of {display.plural(len(sp), 'item')} against the "
+        f"{area} pilot ("
+        + ", ".join(f"{k} {COMPARED.get(rag, rag)}" for rag, k in counts.items())
+        + ")"
     )
+    spec = {
+        "caption": caption,
+        "heads": heads,
+        "numeric": ["value", "area", "worst", "best"],
+        "rows": rows,
+        "spine_box": SPINE_BOX,
+        "trend_box": TREND_BOX,
+        "centre_colour": "#b2182b",
+        "meta": {
+            "kind": "spine",
+            "source": "pilot/observations",
+            "la_code_ons": la_code,
+            "period": period,
+            "row_column": heads["code"],
+            "value_column": heads["value"],
+            "area_column": heads["area"],
+            "england_column": heads["england"],
+        },
+    }
+    download = {"caption": caption, "columns": list(heads.values()), "rows": plain}
+    return display.spine_table(spec, download)

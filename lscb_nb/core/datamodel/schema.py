@@ -49,13 +49,6 @@ def schema() -> dict:
     return _with_enums(yaml.safe_load(text))
 
 
-@cache
-def _validator():
-    jsonschema = jsonschemas.jsonschema()
-    jsonschema.Draft202012Validator.check_schema(schema())
-    return jsonschema.Draft202012Validator(schema())
-
-
 def _properties(definition: str | None) -> dict[str, dict]:
     node = schema() if definition is None else schema()["$defs"][definition]
     return node["properties"]
@@ -170,6 +163,6 @@ def validate_datamodel(raw: object, *, file_name: str | Path | None = None) -> l
             f"{', '.join(TOP_LEVEL_FIELDS)}, not {type(raw).__name__}."
         ]
     data = _as_json(copy.copy(raw))
-    problems = [_describe(e, data) for e in _validator().iter_errors(data)]
+    problems = [_describe(e, data) for e in jsonschemas.errors(schema(), data)]
     problems += check_all(data, file_name=file_name)
     return _sorted(problems)
