@@ -14,7 +14,7 @@ import logging
 
 import pandas as pd
 
-from lscb_nb.core import board
+from lscb_nb.core import board, decisions
 from lscb_nb.core.board import Finding, listed
 from lscb_nb.core.display import Section, plural
 from lscb_nb.mapping import coverage
@@ -274,9 +274,10 @@ def findings(ctx: Context) -> list[Finding]:
         never_collected(ctx.matrix, ctx.selection),
         draft(ctx.selection, ctx.min_boroughs, replied, ctx.draft.version),
     ]
+    partners = decisions.partners_finding(ctx.decisions, ctx.draft.version, DRAFT)
     if ctx.is_london:
         found = [area[0], matching(ctx.matches), area[1], weakest_agency(ctx.matrix, ctx.items)]
-        found.append(area[2])
+        found = [*found[:1], partners, *found[1:], area[2]]
     else:
         found = [
             authority_coverage(
@@ -288,9 +289,9 @@ def findings(ctx: Context) -> list[Finding]:
                 ctx.area,
             ),
             authority_unmatched(ctx.matches, ctx.la_code, ctx.la_name),
-            *board.as_context(area),
+            *board.as_context([partners, *area]),
         ]
-    return [f for f in found if f is not None][:5]
+    return [f for f in found if f is not None][:6]
 
 
 def section_for_the_board(ctx: Context) -> Section:
