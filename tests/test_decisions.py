@@ -330,3 +330,60 @@ def test_the_refined_version_keeps_a_partner_and_a_kept_shares_total():
     assert_each_decision_follows_from_its_evidence(
         decisions.stage_rows(table, "refined", "1.2-pilot", "1.3-refined")
     )
+
+
+# ---- a project made with init: phase 1's stage writes the record ---------------------
+
+
+def test_phase_1_on_an_init_project_keeps_every_partner_and_records_each_decision(tmp_path):
+    from lscb_nb.core import phases
+    from lscb_nb.core.project import load_project
+    from lscb_nb.core.workspace import init_project
+    from lscb_nb.mapping import findings as mapping_findings
+    from lscb_nb.mapping.context import load_context
+    from lscb_nb.mapping.stage import prepare_mapping
+
+    project = init_project(
+        tmp_path / "gm",
+        name="Greater Manchester pilot",
+        area="Greater Manchester",
+        authorities=["Manchester", "Salford", "Bolton", "Wigan"],
+    )
+    names = ["Referrals to children's social care", "Re-referrals within 12 months"]
+    for la in ("Manchester", "Salford", "Bolton"):
+        pd.DataFrame(
+            {"Indicator": names, "Definition": names, "Source": "Children's social care"}
+        ).to_csv(project.catalogues / f"{la}_current_dataset.csv", index=False)
+    # The board keeps Cafcass's care applications in the draft, whatever the rule says.
+    (project.root / "overrules.csv").write_text(
+        "item_id,stage,decision,reason,who,date\n"
+        "CAF01,draft,core,Cafcass asked to be in from the start,Board chair,2026-01-20\n"
+    )
+    project = load_project(project.root)
+    prepare_mapping(project)
+
+    candidate = phases.load_candidate(project)
+    draft = phases.load_version(project, "draft")
+    record = decisions.read_record(project.processed)
+    assert set(record["stage"]) == {"draft"}
+    assert sorted(record["item_id"]) == sorted(candidate.items.index)
+    assert_each_decision_follows_from_its_evidence(record)
+    # No partner lost: every agency of the candidate has an item in the draft written.
+    assert set(draft.items["agency"]) == set(candidate.items["agency"])
+    assert set(record.loc[record[decisions.IN_VERSION], "item_id"]) == set(draft.items.index)
+    for item_id in draft.items.index:  # no kept item without its denominator
+        assert set(decisions.totals_needed(candidate.items, item_id)) <= set(draft.items.index)
+    guarded = record.loc[record["decision"] == decisions.KEPT_FOR_PARTNER]
+    assert not guarded.empty and guarded["agency"].is_unique
+    caf = record.set_index("item_id").loc["CAF01"]
+    assert (caf["decision"], caf["overruled_by"], caf["overrule_who"]) == (
+        "core",
+        "board",
+        "Board chair",
+    )
+    assert "Overruled by the board: CAF01" in draft.meta["description"]
+    # The first screen says how the draft is spread and asks about the guarded agencies.
+    ctx = load_context(project)
+    found = [f for f in mapping_findings.findings(ctx) if f.text.startswith("Items per partner")]
+    assert len(found) == 1 and "would have removed every item of" in found[0].text
+    assert "CAFCASS" not in found[0].ask  # the board decided about Cafcass already

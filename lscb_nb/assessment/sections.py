@@ -13,7 +13,7 @@ import pandas as pd
 
 from lscb_nb.assessment import ratings
 from lscb_nb.assessment.context import Context, shared_figure
-from lscb_nb.core import changelog, display, labels
+from lscb_nb.core import changelog, decisions, display, labels
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, plural, table
 from lscb_nb.core.textdiff import code
@@ -216,7 +216,13 @@ def section_priority_matrix(ctx: Context) -> Section:
         f"on; items right of the vertical line (accessibility {ctx.accessible} or more) boroughs "
         f"can get. {counts.get('core', 0)} items are core, {counts.get('develop', 0)} useful but "
         f"hard to get (develop), {counts.get('local option', 0)} accessible but less useful "
-        f"(local option) and {counts.get('drop', 0)} neither (drop).",
+        f"(local option) and {counts.get('drop', 0)} neither (drop)"
+        + (
+            f"; {counts.get(ratings.DISCUSS, 0)} are for discussion: their raters did not "
+            "agree well enough to place them, so they are not placed on their scores."
+            if counts.get(ratings.DISCUSS, 0)
+            else "."
+        ),
         shared_figure(ctx, "priority_matrix.png"),
     )
 
@@ -275,8 +281,10 @@ def section_pilot_dataset(ctx: Context) -> Section:
     return Section().add(
         f"The pilot dataset is written as data-model version {esc(ctx.pilot.version)} "
         f"({len(ctx.pilot.items)} items), based on {esc(ctx.base.version)}; items placed as "
-        "drop are removed and the rest carry their tier.",
+        "drop are removed and the rest carry their tier (items for discussion, or kept so no "
+        "partner is lost, go forward unchanged).",
         changelog.show_changes(ctx.base, ctx.pilot),
+        decisions.record_section(ctx.record, ctx.pilot.version),
     )
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 
 from lscb_nb.core.board import Finding, listed
 from lscb_nb.core.datamodel import AGENCY_LABELS
+from lscb_nb.core.display import Section, esc, table
 from lscb_nb.core.fileio import write_parquet_atomic
 
 log = logging.getLogger(__name__)
@@ -268,3 +269,46 @@ def partners_finding(rows: pd.DataFrame, version: str, evidence: str) -> Finding
         "overrule file)."
     )
     return Finding(text, evidence, ask=ask)
+
+
+# ---- the record in a report -----------------------------------------------------------
+
+_SHOWN = {
+    "item_id": "Item",
+    "title": "Title",
+    "agency": "Agency",
+    "evidence": "Evidence",
+    "proposed": "The rule proposed",
+    "decision": "Decision",
+    "reason": "Why",
+    "guard": "Kept by the partner guard because",
+    "overrule_reason": "The board's reason",
+    "overrule_who": "Overruled by",
+    "overrule_date": "Overruled on",
+}
+
+
+def _evidence_text(text: str) -> str:
+    figures = json.loads(text) if text else {}
+    return "; ".join(
+        f"{k} {'–' if v is None else f'{v:.2f}' if isinstance(v, float) else v}"
+        for k, v in figures.items()
+    )
+
+
+def record_section(rows: pd.DataFrame, version: str) -> Section:
+    """The stage's rows of the decision record as a table (and so a CSV download): the
+    rule, each item's evidence figures, what the rule proposed and what was decided."""
+    if rows.empty:
+        return Section()
+    shown = rows[list(_SHOWN)].copy()
+    shown["agency"] = shown["agency"].map(lambda a: AGENCY_LABELS.get(a, a))
+    shown["evidence"] = shown["evidence"].map(_evidence_text)
+    changed = int((rows["decision"] != rows["proposed"]).sum())
+    return Section().add(
+        f"The decision record for {esc(version)}: the rule ({esc(rows['rule'].iloc[0])}), each "
+        "item's evidence figures, what the rule proposed and what was decided; "
+        f"{changed} decision{'s differ' if changed != 1 else ' differs'} from the rule's, by "
+        "the board's overrule or the partner guard. Download it as CSV to check any decision.",
+        table(shown.rename(columns=_SHOWN), caption=f"Decision record, {version}", max_rows=10),
+    )

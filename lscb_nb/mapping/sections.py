@@ -10,7 +10,7 @@ import logging
 
 import pandas as pd
 
-from lscb_nb.core import changelog, display, labels
+from lscb_nb.core import changelog, decisions, display, labels
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, plural, table
 from lscb_nb.core.textdiff import code
@@ -270,6 +270,7 @@ def section_draft_dataset(ctx: Context) -> Section:
             caption=f"Draft dataset {ctx.draft.version}",
         ),
         changelog.show_changes(ctx.candidate, ctx.draft),
+        decisions.record_section(ctx.decisions, ctx.draft.version),
     )
 
 
