@@ -387,3 +387,18 @@ def test_phase_1_on_an_init_project_keeps_every_partner_and_records_each_decisio
     found = [f for f in mapping_findings.findings(ctx) if f.text.startswith("Items per partner")]
     assert len(found) == 1 and "would have removed every item of" in found[0].text
     assert "CAFCASS" not in found[0].ask  # the board decided about Cafcass already
+
+
+def test_each_items_path_shows_every_stage_and_the_boards_overrules(tmp_path):
+    _, draft = coverage.decide_draft(ITEMS, _counts(CSC01=5, CSC04=5, CSC14=5, CSC12=5), 3)
+    decisions.write_stage(tmp_path, decisions.stage_rows(draft, "draft", "c", "d"))
+    kept = draft.loc[decisions.kept(draft["decision"])]
+    refined = kept.assign(proposed="keep", decision="keep", evidence=[{}] * len(kept))
+    refined.loc["CSC12", ["decision", "overruled_by"]] = ["drop", "board"]
+    decisions.write_stage(tmp_path, decisions.stage_rows(refined, "refined", "d", "r"))
+    paths = decisions.item_paths(decisions.read_record(tmp_path)).set_index("item_id")
+    assert list(paths.columns) == ["title", "agency", "draft", "refined"]
+    assert paths.loc["CSC12", ["draft", "refined"]].tolist() == ["core", "drop (board)"]
+    dropped = draft.index[draft["decision"] == "drop"]
+    assert len(dropped) and (paths.loc[dropped, "refined"] == "").all()
+    assert paths.loc["CAF01", "draft"] == decisions.KEPT_FOR_PARTNER

@@ -271,6 +271,21 @@ def partners_finding(rows: pd.DataFrame, version: str, evidence: str) -> Finding
     return Finding(text, evidence, ask=ask)
 
 
+def item_paths(record: pd.DataFrame) -> pd.DataFrame:
+    """One row per item: its decision at each stage that decided about it (blank where
+    an earlier stage had already dropped it), with a mark where the board overruled the
+    rule or the partner guard kept it."""
+    if record.empty:
+        return pd.DataFrame(columns=["item_id", "title", "agency", *STAGES])
+    board = record["overruled_by"].eq("board")
+    marked = record.assign(shown=record["decision"].where(~board, record["decision"] + " (board)"))
+    wide = marked.pivot_table(index="item_id", columns="stage", values="shown", aggfunc="first")
+    wide = wide.reindex(columns=[s for s in STAGES if s in set(record["stage"])])
+    names = record.drop_duplicates("item_id").set_index("item_id")[["title", "agency"]]
+    out = names.join(wide).fillna("")
+    return out.reset_index()
+
+
 # ---- the record in a report -----------------------------------------------------------
 
 _SHOWN = {
