@@ -245,7 +245,8 @@ def section_draft_dataset(ctx: Context) -> Section:
     shown = chosen.reset_index()[["item_id", "title", "agency", "boroughs", "tier", "reason"]]
     core = int((chosen["tier"] == "core").sum())
     denominators = int(chosen["reason"].str.startswith("the denominator of").sum())
-    develop = len(chosen) - core - denominators
+    guarded = int(chosen["reason"].str.startswith(decisions.GUARD_DECISIONS).sum())
+    develop = len(chosen) - core - denominators - guarded
     readable = len(ctx.readable)
     share = (
         "a third, so there is a common base to agree on"
@@ -261,6 +262,12 @@ def section_draft_dataset(ctx: Context) -> Section:
         + (
             f", and the {plural(denominators, 'item')} a kept rate needs as its denominator"
             if denominators
+            else ""
+        )
+        + (
+            f", and {plural(guarded, 'item')} kept so that no partner or total is lost, for "
+            "the board to decide"
+            if guarded
             else ""
         )
         + f". It is written out as data-model version {esc(ctx.draft.version)} "
