@@ -384,7 +384,7 @@ def test_phase_1_on_an_init_project_keeps_every_partner_and_records_each_decisio
     assert "Overruled by the board: CAF01" in draft.meta["description"]
     # The first screen says how the draft is spread and asks about the guarded agencies.
     ctx = load_context(project)
-    found = [f for f in mapping_findings.findings(ctx) if f.text.startswith("Items per partner")]
+    found = [f for f in mapping_findings.findings(ctx) if "Items per partner agency" in f.text]
     assert len(found) == 1 and "would have removed every item of" in found[0].text
     assert "CAFCASS" not in found[0].ask  # the board decided about Cafcass already
 

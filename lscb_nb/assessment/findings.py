@@ -307,8 +307,11 @@ def findings(ctx: Context) -> list[Finding]:
     area = [
         received(pilots, ctx.ratings, len(ctx.items), names),
         agreement(ctx.agreement, "overall", "all", "Raters in the same authority"),
-        placements(ctx.decisions, ctx.pilot.version, ctx.project.min_alpha_lower),
-        record.partners_finding(ctx.record, ctx.pilot.version, MATRIX),
+        record.with_partners(
+            placements(ctx.decisions, ctx.pilot.version, ctx.project.min_alpha_lower),
+            ctx.record,
+            ctx.pilot.version,
+        ),
         disputed(ctx.disputed, titles),
     ]
     if ctx.is_london:
@@ -333,9 +336,9 @@ def findings(ctx: Context) -> list[Finding]:
             authority_differs(
                 ctx.scores_by_borough, ctx.scores, titles, ctx.la_code, ctx.la_name, ctx.area
             ),
-            *board.as_context(area[:1] + area[2:4]),
+            *board.as_context(area[:1] + area[2:3]),
         ]
-    return [f for f in found if f is not None][:6]
+    return [f for f in found if f is not None][:5]
 
 
 def section_for_the_board(ctx: Context) -> Section:

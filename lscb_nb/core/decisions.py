@@ -286,6 +286,16 @@ def item_paths(record: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def with_partners(found: Finding | None, rows: pd.DataFrame, version: str) -> Finding | None:
+    """The stage's decision finding with the partner line after it (one bullet, so the
+    first screen stays short); the ask to decide about a partner comes first."""
+    partners = partners_finding(rows, version, found.evidence if found else "")
+    if found is None or partners is None:
+        return found or partners
+    ask = " ".join(a for a in (partners.ask, found.ask) if a)
+    return Finding(f"{found.text} {partners.text}", found.evidence, ask=ask)
+
+
 # ---- the record in a report -----------------------------------------------------------
 
 _SHOWN = {

@@ -272,12 +272,15 @@ def findings(ctx: Context) -> list[Finding]:
     area = [
         replies(ctx.authorities, ctx.files, ctx.readable),
         never_collected(ctx.matrix, ctx.selection),
-        draft(ctx.selection, ctx.min_boroughs, replied, ctx.draft.version),
+        decisions.with_partners(
+            draft(ctx.selection, ctx.min_boroughs, replied, ctx.draft.version),
+            ctx.decisions,
+            ctx.draft.version,
+        ),
     ]
-    partners = decisions.partners_finding(ctx.decisions, ctx.draft.version, DRAFT)
     if ctx.is_london:
         found = [area[0], matching(ctx.matches), area[1], weakest_agency(ctx.matrix, ctx.items)]
-        found = [*found[:1], partners, *found[1:], area[2]]
+        found.append(area[2])
     else:
         found = [
             authority_coverage(
@@ -289,9 +292,9 @@ def findings(ctx: Context) -> list[Finding]:
                 ctx.area,
             ),
             authority_unmatched(ctx.matches, ctx.la_code, ctx.la_name),
-            *board.as_context([partners, *area]),
+            *board.as_context(area),
         ]
-    return [f for f in found if f is not None][:6]
+    return [f for f in found if f is not None][:5]
 
 
 def section_for_the_board(ctx: Context) -> Section:

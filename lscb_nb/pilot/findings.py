@@ -160,20 +160,22 @@ def findings(ctx: Context) -> list[Finding]:
         found.append(least_timely(cells))
         found.append(held_back(ctx.ingest))
         found.append(definitions(ctx.flags, None))
-        found.append(dispositions(ctx.recommendations_in_scope))
-        found.append(partners(ctx))
-    return [f for f in found if f is not None][:6]
+        found.append(partners(ctx, dispositions(ctx.recommendations_in_scope)))
+    return [f for f in found if f is not None][:5]
 
 
-def partners(ctx: Context) -> Finding | None:
+def partners(ctx: Context, found: Finding | None = None) -> Finding | None:
     """How the refined dataset is spread across the partners, and the ask where the
-    evidence would have removed one (:func:`lscb_nb.core.decisions.partners_finding`)."""
+    evidence would have removed one (:func:`lscb_nb.core.decisions.partners_finding`),
+    after ``found`` where given (the dispositions)."""
     recs = ctx.recommendations_in_scope
     if recs.empty or "disposition" not in recs:
-        return None
+        return found
     rows = recs.reset_index().assign(decision=recs["disposition"].astype(str).to_numpy())
     version = ctx.refined.version if ctx.refined is not None else "the refined dataset"
-    return decisions.partners_finding(rows, version, REFINE)
+    if found is None:
+        return decisions.partners_finding(rows, version, REFINE)
+    return decisions.with_partners(found, rows, version)
 
 
 def section_for_the_board(ctx: Context) -> Section:
