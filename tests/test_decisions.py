@@ -402,3 +402,33 @@ def test_each_items_path_shows_every_stage_and_the_boards_overrules(tmp_path):
     dropped = draft.index[draft["decision"] == "drop"]
     assert len(dropped) and (paths.loc[dropped, "refined"] == "").all()
     assert paths.loc["CAF01", "draft"] == decisions.KEPT_FOR_PARTNER
+
+
+# ---- the sample, built as users build it ------------------------------------------
+
+
+@pytest.mark.notebook
+def test_the_samples_record_recomputes_and_no_version_loses_a_partner_or_a_total(sample_run):
+    from lscb_nb.core import phases
+    from lscb_nb.core.project import AREA
+
+    project = sample_run["root"]
+    record = decisions.read_record(project.processed)
+    assert set(record["stage"]) == set(decisions.STAGES)
+    assert_each_decision_follows_from_its_evidence(record)
+    candidate = phases.load_candidate(project)
+    for stage in decisions.STAGES:
+        version = phases.load_version(project, stage)
+        rows = record.loc[record["stage"] == stage]
+        assert set(rows.loc[rows[decisions.IN_VERSION], "item_id"]) == set(version.items.index)
+        assert set(version.items["agency"]) == set(candidate.items["agency"]), stage
+        for item_id in version.items.index:
+            needed = decisions.totals_needed(candidate.items, item_id)
+            assert set(needed) <= set(version.items.index), (stage, item_id)
+    for job in sample_run["manifest"]["jobs"]:
+        if job["notebook"][:2] in ("01", "02", "03") and job["status"] == "succeeded":
+            page = (sample_run["dir"] / job["html"]).read_text(encoding="utf-8")
+            board = page[: page.find("</div>", page.find('class="lscb-board"'))]
+            assert "Items per partner agency" in board, job["slug"]
+            if job["la_code"] == AREA:
+                assert "Decision record, " in page, job["slug"]
