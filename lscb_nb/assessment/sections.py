@@ -253,26 +253,33 @@ def section_by_agency_system(ctx: Context) -> Section:
 def section_decisions(ctx: Context) -> Section:
     d = ctx.decisions.reset_index()
     d["agency"] = d["agency"].map(_agency)
+    d["decision"] = d["decision"].astype(str)
     d = d.sort_values(["decision", "usefulness"], ascending=[True, False])
+    cols = ["item_id", "title", "agency", "usefulness", "accessibility"]
+    agreed = [c for c in ("alpha_lower", "alpha_upper", "own_agency_raters") if c in d]
     return Section().add(
-        "Every item's place, with the scores behind it. Thresholds are parameters of this "
-        "report: the steering group can see how the picture changes if it asks more of an item.",
+        "Every item's place, with the scores behind it and how far its raters agreed (the "
+        "95% interval of their alpha, and how many of them are from the agency that supplies "
+        f"it): an item whose interval starts below {ctx.project.min_alpha_lower} is for "
+        "discussion, not placed. Thresholds are parameters of this report: the steering "
+        "group can see how the picture changes if it asks more of an item.",
         table(
-            d[["item_id", "title", "agency", "usefulness", "accessibility", "decision", "reason"]]
-            .rename(
+            d[[*cols, *agreed, "decision", "reason"]].rename(
                 columns={
                     "item_id": "Item",
                     "title": "Title",
                     "agency": "Agency",
                     "usefulness": "Usefulness",
                     "accessibility": "Accessibility",
+                    "alpha_lower": "α from",
+                    "alpha_upper": "α to",
+                    "own_agency_raters": "Raters from its agency",
                     "decision": "Decision",
                     "reason": "Why",
                 }
-            )
-            .astype({"Decision": str}),
+            ),
             caption="Every item's decision, with its scores",
-            decimals={"Usefulness": 2, "Accessibility": 2},
+            decimals={"Usefulness": 2, "Accessibility": 2, "α from": 2, "α to": 2},
         ),
     )
 
