@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from lscb_nb.assessment import figures, ratings
-from lscb_nb.core import display, phases
+from lscb_nb.core import decisions as record
+from lscb_nb.core import display, overrules, phases
 from lscb_nb.core.datamodel import DataModel
 from lscb_nb.core.project import AREA, AreaReport, Project, find_project
 
@@ -56,6 +57,7 @@ class Context(AreaReport):
     agreement: pd.DataFrame
     disputed: pd.DataFrame
     decisions: pd.DataFrame
+    record: pd.DataFrame  # the decision record's pilot rows (core.decisions)
     base: DataModel
     pilot: DataModel
     useful: float
@@ -82,12 +84,23 @@ def load_context(
     base = base_datamodel(project)
     items = base.items
     scores = pd.read_parquet(folder / "scores.parquet")
-    decisions = ratings.classify(scores, items, useful, accessible)
+    agreed_path = folder / "item_agreement.parquet"
+    agreed = pd.read_parquet(agreed_path) if agreed_path.exists() else None
+    decisions, table = ratings.decide_pilot(
+        scores,
+        items,
+        agreed,
+        useful,
+        accessible,
+        project.min_alpha_lower,
+        overrules.read_overrules(project.overrules),
+    )
     pilot = ratings.pilot_datamodel(
         base,
         decisions.loc[decisions.index.intersection(base.items.index)],
         prepared.get("released") or released(project),
         prepared.get("writes") or phases.version_name(project, "pilot"),  # as released
+        overrules.guard_note(table) + overrules.overrule_note(table),
     )
     read = {
         n: pd.read_parquet(folder / f"{n}.parquet")
@@ -110,6 +123,7 @@ def load_context(
         items=items,
         scores=scores,
         decisions=decisions,
+        record=record.stage_rows(table, "pilot", base.version, pilot.version),
         base=base,
         pilot=pilot,
         useful=useful,

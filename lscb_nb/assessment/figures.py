@@ -92,7 +92,12 @@ def plot_priority_matrix(decisions: pd.DataFrame, useful: float, accessible: flo
         f"Scatter plot of {len(d)} items, usefulness against accessibility (mean of raters, "
         f"1 to 4), with lines at usefulness {useful} and accessibility {accessible}: "
         + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("core", "develop", "local option", "drop"))
-        + ".",
+        + (
+            f"; {counts['for discussion']} for discussion (raters did not agree well enough to "
+            "place them)."
+            if counts.get("for discussion", 0)
+            else "."
+        ),
     )
 
 

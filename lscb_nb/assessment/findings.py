@@ -19,6 +19,7 @@ import pandas as pd
 from lscb_nb.assessment import ratings as scoring
 from lscb_nb.assessment.context import Context
 from lscb_nb.core import board
+from lscb_nb.core import decisions as record
 from lscb_nb.core.agreement import ALPHA_RELIABLE, ALPHA_TENTATIVE
 from lscb_nb.core.board import Finding, listed
 from lscb_nb.core.datamodel import AGENCY_LABELS
@@ -156,23 +157,45 @@ def agreement(table: pd.DataFrame, level: str, group: str, who: str) -> Finding 
     )
 
 
-def placements(decisions: pd.DataFrame, version: str) -> Finding | None:
+def placements(
+    decisions: pd.DataFrame, version: str, min_alpha_lower: float = scoring.MIN_ALPHA_LOWER
+) -> Finding | None:
     """What the scores propose: core and develop items for the pilot dataset, local
-    options, and items to drop."""
+    options, and items to drop; the items raters did not agree on well enough to
+    place are for discussion, and the board is asked to decide them first."""
     if decisions.empty:
         return None
     counts = decisions["decision"].astype(str).value_counts()
     core, develop = int(counts.get(scoring.CORE, 0)), int(counts.get(scoring.DEVELOP, 0))
     local, drop = int(counts.get(scoring.LOCAL, 0)), int(counts.get(scoring.DROP, 0))
-    return Finding(
-        f"Of the {plural(len(decisions), 'item')} rated, the scores propose {core} for the "
-        f"pilot dataset ({version}) as core, {develop} to develop and {local} as "
-        f"{'a local option' if local == 1 else 'local options'}; {drop} would be dropped.",
-        MATRIX,
-        ask=f"Agree the pilot dataset ({version}), including the {plural(drop, 'item')} to drop."
-        if drop
-        else f"Agree the pilot dataset ({version}).",
+    discuss = int(counts.get(scoring.DISCUSS, 0))
+    placed = len(decisions) - discuss
+    lead = f"Of the {plural(len(decisions), 'item')} rated, "
+    if discuss:
+        lead += (
+            f"raters did not agree well enough to place {discuss} (the lower bound of their "
+            f"α below {min_alpha_lower}): {'it is' if discuss == 1 else 'they are'} for "
+            "discussion and go forward unchanged until the board decides. "
+            + (f"Of the other {placed}, " if placed else "")
+        )
+    text = lead + (
+        f"the scores propose {core} for the pilot dataset ({version}) as core, {develop} to "
+        f"develop and {local} as {'a local option' if local == 1 else 'local options'}; "
+        f"{drop} would be dropped."
+        if placed
+        else ""
     )
+    if discuss:
+        ask = (
+            f"Discuss the {plural(discuss, 'item')} raters did not agree on and decide each "
+            f"(recorded in the project's overrule file) before agreeing the pilot dataset "
+            f"({version})."
+        )
+    elif drop:
+        ask = f"Agree the pilot dataset ({version}), including the {plural(drop, 'item')} to drop."
+    else:
+        ask = f"Agree the pilot dataset ({version})."
+    return Finding(text.strip(), MATRIX, ask=ask)
 
 
 def disputed(disputed: pd.DataFrame, titles: pd.Series, n: int = 3) -> Finding | None:
@@ -195,17 +218,19 @@ def disputed(disputed: pd.DataFrame, titles: pd.Series, n: int = 3) -> Finding |
     )
 
 
-def hardest_agency(grid: pd.DataFrame) -> Finding | None:
+def hardest_agency(grid: pd.DataFrame, rater_agencies: set[str] | None = None) -> Finding | None:
     """The supplying agency whose items raters found hardest to get (the accessibility
     grid: agencies by criteria, hardest first)."""
     means = grid.mean(axis=1).dropna().sort_values()
     if len(means) < 2:
         return None
-    return Finding(
+    text = (
         f"{means.index[0]} items are the hardest to get: mean accessibility "
-        f"{means.iloc[0]:.1f} of 4, against {means.iloc[-1]:.1f} for {means.index[-1]} items.",
-        HARD,
+        f"{means.iloc[0]:.1f} of 4, against {means.iloc[-1]:.1f} for {means.index[-1]} items."
     )
+    if rater_agencies is not None and means.index[0] not in rater_agencies:
+        text += f" None of the raters is from {means.index[0]}: this is how others see its data."
+    return Finding(text, HARD)
 
 
 def authority_raters(
@@ -282,12 +307,17 @@ def findings(ctx: Context) -> list[Finding]:
     area = [
         received(pilots, ctx.ratings, len(ctx.items), names),
         agreement(ctx.agreement, "overall", "all", "Raters in the same authority"),
-        placements(ctx.decisions, ctx.pilot.version),
+        record.with_partners(
+            placements(ctx.decisions, ctx.pilot.version, ctx.project.min_alpha_lower),
+            ctx.record,
+            ctx.pilot.version,
+        ),
         disputed(ctx.disputed, titles),
     ]
     if ctx.is_london:
         grid = scoring.accessibility_grid(ctx.ratings, ctx.items) if len(ctx.ratings) else None
-        found = [*area, hardest_agency(grid) if grid is not None else None]
+        who = {AGENCY_LABELS.get(a, a) for a in ctx.ratings.get("rater_agency", [])}
+        found = [*area, hardest_agency(grid, who) if grid is not None else None]
     elif not ctx.has_ratings:
         found = [
             authority_raters(ctx.ratings, ctx.issues, ctx.la_code, ctx.la_name, ctx.area),

@@ -17,13 +17,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from lscb_nb.core import agreement, stats
+from lscb_nb.core import agreement, decisions, overrules, stats
 from lscb_nb.core.datamodel import AGENCY_LABELS, DataModel, from_dict, keep_items, to_dict
 
 log = logging.getLogger(__name__)
 
 CORE, DEVELOP, LOCAL, DROP = "core", "develop", "local option", "drop"
-DECISIONS: tuple[str, ...] = (CORE, DEVELOP, LOCAL, DROP)
+DISCUSS = "for discussion"  # raters did not agree well enough to place the item
+DECISIONS: tuple[str, ...] = (CORE, DEVELOP, LOCAL, DROP, DISCUSS)
+# Krippendorff (2004), Content Analysis, 2nd ed., p. 241: tentative conclusions from 0.667.
+MIN_ALPHA_LOWER = 0.667
 USEFUL, ACCESSIBLE = 2.75, 2.5  # default thresholds on the 1-4 scales
 
 
@@ -110,15 +113,43 @@ def most_disputed(ratings: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     return out.drop(columns="apart").reset_index()
 
 
+def item_agreement(ratings: pd.DataFrame, items: pd.DataFrame, n_boot: int = 1000) -> pd.DataFrame:
+    """Per item: Krippendorff's ordinal alpha over its ratings with its 95% bootstrap
+    interval (units: the item's (borough, criterion) pairs, as :func:`agreement_table`),
+    and how many of its raters are from the agency that supplies it
+    (``own_agency_raters``): a score from no one who holds the data is marked."""
+    cols = ["item_id", "alpha", "alpha_lower", "alpha_upper", "n_raters", "own_agency_raters"]
+    frame = ratings.dropna(subset=["score"])
+    if frame.empty:
+        return pd.DataFrame(columns=cols)
+    frame = frame.assign(
+        unit=lambda f: f["la_code_ons"] + "|" + f["criterion"],
+        score=lambda f: f["score"].astype(float),
+    )
+    out = agreement.agreement_summary(frame, ["item_id"], unit="unit", n_boot=n_boot)
+    agency = frame["item_id"].map(items["agency"])
+    own = frame.loc[frame["rater_agency"].astype(str) == agency.astype(str)]
+    counts = own.groupby("item_id")["rater_id"].nunique()
+    out["own_agency_raters"] = out["item_id"].map(counts).fillna(0).astype(int)
+    return out[cols]
+
+
 def classify(
     scores: pd.DataFrame,
     items: pd.DataFrame,
     useful: float = USEFUL,
     accessible: float = ACCESSIBLE,
+    agreed: pd.DataFrame | None = None,
+    min_alpha_lower: float = MIN_ALPHA_LOWER,
 ) -> pd.DataFrame:
     """Core (useful and accessible), develop (useful, hard to get), local option
     (accessible, less useful) or drop (neither), with the reason in words. Items
-    required by statute or Working Together are never dropped: they go to develop."""
+    required by statute or Working Together are never dropped: they go to develop.
+
+    With ``agreed`` (:func:`item_agreement`), an item is placed only where the lower
+    bound of its raters' alpha interval is at least ``min_alpha_lower``; otherwise it
+    is :data:`DISCUSS` (what the scores alone suggest stays in ``scores_suggest``), and
+    an item none of whose raters is from its own agency says so."""
     s = scores.set_index("item_id")
     out = pd.DataFrame(index=s.index)
     out["title"] = items.loc[s.index, "title"]
@@ -148,14 +179,48 @@ def classify(
         )
         reasons.append(f"{u}; {a}{extra}")
     out["reason"] = reasons
+    out["scores_suggest"] = out["decision"].astype(str)
+    if agreed is not None:
+        out = _with_agreement(out, agreed.set_index("item_id"), min_alpha_lower)
+    return out
+
+
+def _with_agreement(out: pd.DataFrame, agreed: pd.DataFrame, floor: float) -> pd.DataFrame:
+    """For discussion where raters do not agree well enough; marked where no rater is
+    from the item's own agency."""
+    for col in ("alpha", "alpha_lower", "alpha_upper"):
+        out[col] = agreed[col].reindex(out.index).astype(float)
+    out["own_agency_raters"] = agreed["own_agency_raters"].reindex(out.index).fillna(0)
+    out["own_agency_raters"] = out["own_agency_raters"].astype(int)
+    weak = ~(out["alpha_lower"] >= floor)  # NaN (not measurable) is weak too
+    decision = out["decision"].astype(str).where(~weak, DISCUSS)
+    out["decision"] = pd.Categorical(decision, categories=list(DECISIONS))
+    reasons = []
+    for item_id, row in out.iterrows():
+        why = row["reason"]
+        if weak[item_id]:
+            measured = (
+                f"raters' agreement α {row['alpha']:.2f} (95% interval {row['alpha_lower']:.2f}"
+                f" to {row['alpha_upper']:.2f}), lower bound below {floor}"
+                if pd.notna(row["alpha_lower"])
+                else "raters' agreement on this item cannot be measured"
+            )
+            why = f"for discussion: {measured}; the scores alone suggest {row['scores_suggest']}"
+            why += f" ({row['reason']})"
+        if row["own_agency_raters"] == 0:
+            why += f"; no rater is from {AGENCY_LABELS.get(row['agency'], row['agency'])}"
+        reasons.append(why)
+    out["reason"] = reasons
     return out
 
 
 def pilot_datamodel(
-    base: DataModel, decisions: pd.DataFrame, released: str, version: str
+    base: DataModel, decisions: pd.DataFrame, released: str, version: str, note: str = ""
 ) -> DataModel:
     """The pilot dataset: the base version's items less those dropped, each tiered
-    by its decision (core, develop, local option)."""
+    by its decision (core, develop, local option; any other decision, such as for
+    discussion, carries the item forward unchanged). ``note`` ends the description
+    (the board's overrules, the items the partner guard kept)."""
     raw = to_dict(base)
     decided = decisions["decision"].astype(str)
     tier = {CORE: "core", DEVELOP: "develop", LOCAL: "local_option"}
@@ -174,10 +239,84 @@ def pilot_datamodel(
             f"The dataset to pilot, from phase 2's ratings of accessibility and usefulness: "
             f"{counts.get(CORE, 0)} core items, {counts.get(DEVELOP, 0)} to develop, "
             f"{counts.get(LOCAL, 0)} local options; {counts.get(DROP, 0)} dropped as neither "
-            "useful nor accessible."
+            "useful nor accessible"
+            + (
+                f"; {counts.get(DISCUSS, 0)} for discussion, carried forward unchanged, where "
+                "raters did not agree well enough to place them."
+                if counts.get(DISCUSS, 0)
+                else "."
+            )
+            + note
         ),
     )
     return from_dict(raw)
+
+
+def pilot_rule(useful: float, accessible: float, min_alpha_lower: float) -> str:
+    """Phase 2's rule in words, with its thresholds (the decision record's ``rule``)."""
+    return (
+        f"for discussion where the lower bound of the raters' alpha is below {min_alpha_lower}"
+        f" (or alpha cannot be measured); else core where usefulness ≥ {useful} and "
+        f"accessibility ≥ {accessible}, develop where only useful, local option where only "
+        "accessible, drop where neither (develop if essential)"
+    )
+
+
+def decide_pilot(
+    scores: pd.DataFrame,
+    items: pd.DataFrame,
+    agreed: pd.DataFrame | None,
+    useful: float = USEFUL,
+    accessible: float = ACCESSIBLE,
+    min_alpha_lower: float = MIN_ALPHA_LOWER,
+    board: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Phase 2's decisions: :func:`classify`, the board's overrules, then the partner
+    guard. Returns (the classified items with the final ``decision`` and ``reason``,
+    the decision table of every item of ``items``; an item no one rated is for
+    discussion)."""
+    rated = scores.loc[scores["item_id"].isin(items.index)]
+    placed = classify(rated, items, useful, accessible, agreed, min_alpha_lower)
+    table = decisions.blank_table(items)
+    table["rule"] = pilot_rule(useful, accessible, min_alpha_lower)
+    proposed = placed["decision"].astype(str).reindex(table.index).fillna(DISCUSS)
+    table["proposed"] = table["decision"] = proposed
+    table["reason"] = (
+        placed["reason"].reindex(table.index).fillna("for discussion: no rater scored it")
+    )
+    table["support"] = placed[["usefulness", "accessibility"]].mean(axis=1).reindex(table.index)
+    figures = ("usefulness", "accessibility", "alpha", "alpha_lower", "alpha_upper")
+    table["evidence"] = [
+        {
+            **{c: _figure(placed, i, c) for c in figures},
+            "own_agency_raters": _figure(placed, i, "own_agency_raters"),
+            "useful": useful,
+            "accessible": accessible,
+            "min_alpha_lower": min_alpha_lower if agreed is not None else None,
+            "essential": bool(items.at[i, "essential"]),
+        }
+        for i in table.index
+    ]
+    if board is not None:
+        table = overrules.apply_overrules(table, board, "pilot")
+    table = decisions.guard_partners(table, items, "pilot")
+    final = placed.copy()
+    final["decision"] = table.loc[final.index, "decision"]
+    for item_id, row in table.loc[final.index].iterrows():
+        if row["overruled_by"] == "board":
+            final.loc[item_id, "reason"] = (
+                f"the board decided {row['decision']} ({row['overrule_who']}, "
+                f"{row['overrule_date']}): {row['overrule_reason']}; {row['reason']}"
+            )
+        elif row["guard"]:
+            final.loc[item_id, "reason"] = f"{row['decision']}: {row['guard']}; {row['reason']}"
+    return final, table
+
+
+def _figure(frame: pd.DataFrame, item_id: str, col: str) -> float | None:
+    if col not in frame or item_id not in frame.index or pd.isna(frame.at[item_id, col]):
+        return None
+    return float(frame.at[item_id, col])
 
 
 SYSTEMS_META = {

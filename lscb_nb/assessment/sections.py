@@ -13,7 +13,7 @@ import pandas as pd
 
 from lscb_nb.assessment import ratings
 from lscb_nb.assessment.context import Context, shared_figure
-from lscb_nb.core import changelog, display, labels
+from lscb_nb.core import changelog, decisions, display, labels
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, plural, table
 from lscb_nb.core.textdiff import code
@@ -216,7 +216,13 @@ def section_priority_matrix(ctx: Context) -> Section:
         f"on; items right of the vertical line (accessibility {ctx.accessible} or more) boroughs "
         f"can get. {counts.get('core', 0)} items are core, {counts.get('develop', 0)} useful but "
         f"hard to get (develop), {counts.get('local option', 0)} accessible but less useful "
-        f"(local option) and {counts.get('drop', 0)} neither (drop).",
+        f"(local option) and {counts.get('drop', 0)} neither (drop)"
+        + (
+            f"; {counts.get(ratings.DISCUSS, 0)} are for discussion: their raters did not "
+            "agree well enough to place them, so they are not placed on their scores."
+            if counts.get(ratings.DISCUSS, 0)
+            else "."
+        ),
         shared_figure(ctx, "priority_matrix.png"),
     )
 
@@ -247,26 +253,33 @@ def section_by_agency_system(ctx: Context) -> Section:
 def section_decisions(ctx: Context) -> Section:
     d = ctx.decisions.reset_index()
     d["agency"] = d["agency"].map(_agency)
+    d["decision"] = d["decision"].astype(str)
     d = d.sort_values(["decision", "usefulness"], ascending=[True, False])
+    cols = ["item_id", "title", "agency", "usefulness", "accessibility"]
+    agreed = [c for c in ("alpha_lower", "alpha_upper", "own_agency_raters") if c in d]
     return Section().add(
-        "Every item's place, with the scores behind it. Thresholds are parameters of this "
-        "report: the steering group can see how the picture changes if it asks more of an item.",
+        "Every item's place, with the scores behind it and how far its raters agreed (the "
+        "95% interval of their alpha, and how many of them are from the agency that supplies "
+        f"it): an item whose interval starts below {ctx.project.min_alpha_lower} is for "
+        "discussion, not placed. Thresholds are parameters of this report: the steering "
+        "group can see how the picture changes if it asks more of an item.",
         table(
-            d[["item_id", "title", "agency", "usefulness", "accessibility", "decision", "reason"]]
-            .rename(
+            d[[*cols, *agreed, "decision", "reason"]].rename(
                 columns={
                     "item_id": "Item",
                     "title": "Title",
                     "agency": "Agency",
                     "usefulness": "Usefulness",
                     "accessibility": "Accessibility",
+                    "alpha_lower": "α from",
+                    "alpha_upper": "α to",
+                    "own_agency_raters": "Raters from its agency",
                     "decision": "Decision",
                     "reason": "Why",
                 }
-            )
-            .astype({"Decision": str}),
+            ),
             caption="Every item's decision, with its scores",
-            decimals={"Usefulness": 2, "Accessibility": 2},
+            decimals={"Usefulness": 2, "Accessibility": 2, "α from": 2, "α to": 2},
         ),
     )
 
@@ -275,8 +288,10 @@ def section_pilot_dataset(ctx: Context) -> Section:
     return Section().add(
         f"The pilot dataset is written as data-model version {esc(ctx.pilot.version)} "
         f"({len(ctx.pilot.items)} items), based on {esc(ctx.base.version)}; items placed as "
-        "drop are removed and the rest carry their tier.",
+        "drop are removed and the rest carry their tier (items for discussion, or kept so no "
+        "partner is lost, go forward unchanged).",
         changelog.show_changes(ctx.base, ctx.pilot),
+        decisions.record_section(ctx.record, ctx.pilot.version),
     )
 
 

@@ -18,7 +18,8 @@ from lscb_nb.assessment.context import (
     load_context,
     released,
 )
-from lscb_nb.core import display, phases
+from lscb_nb.core import decisions as record
+from lscb_nb.core import display, overrules, phases
 from lscb_nb.core.fileio import write_json_atomic, write_parquet_atomic
 from lscb_nb.core.project import AREA, Project
 
@@ -57,7 +58,17 @@ def prepare_assessment(
     )
     write_parquet_atomic(out / "agreement.parquet", ratings.agreement_table(result.ratings))
     write_parquet_atomic(out / "disputed.parquet", ratings.most_disputed(result.ratings, 15))
-    decisions = ratings.classify(scores, items, useful, accessible)
+    agreed = ratings.item_agreement(result.ratings, items)
+    write_parquet_atomic(out / "item_agreement.parquet", agreed)
+    decisions, table = ratings.decide_pilot(
+        scores,
+        items,
+        agreed,
+        useful,
+        accessible,
+        project.min_alpha_lower,
+        overrules.read_overrules(project.overrules),
+    )
     write_parquet_atomic(
         out / "item_decisions.parquet",
         decisions.reset_index()[["item_id", "accessibility", "usefulness", "decision", "reason"]]
@@ -69,8 +80,12 @@ def prepare_assessment(
         decisions.loc[decisions.index.intersection(base.items.index)],
         released(project),
         phases.version_name(project, "pilot"),
+        overrules.guard_note(table) + overrules.overrule_note(table),
     )
     pilot, path = phases.release(project, PHASE, basis, pilot)  # a new revision if it changed
+    record.write_stage(
+        project.processed, record.stage_rows(table, "pilot", base.version, pilot.version)
+    )
     summary = {
         "writes": pilot.version,
         "basis_note": basis.note(),
@@ -87,6 +102,9 @@ def prepare_assessment(
         "based_on": base.version,
         "useful": useful,
         "accessible": accessible,
+        "min_alpha_lower": project.min_alpha_lower,
+        "kept_for_partners": int((table["guard"] != "").sum()),
+        "overruled": int((table["overruled_by"] == "board").sum()),
     }
     write_json_atomic(out / "summary.json", summary)
     ctx = load_context(project, AREA, useful, accessible)

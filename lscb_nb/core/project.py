@@ -174,6 +174,18 @@ class Project:
         return int(value) if value else self.quorum_count()
 
     @property
+    def min_alpha_lower(self) -> float:
+        """``assessment.min_alpha_lower``: how well raters must agree (the lower bound of
+        alpha's interval) before phase 2 places an item (default 0.667)."""
+        return float(self.settings.get("assessment", {}).get("min_alpha_lower", 0.667))
+
+    @property
+    def overrules(self) -> Path:
+        """The board's overrule file (``decisions.overrules``, relative to project.yaml)."""
+        name = self.settings.get("decisions", {}).get("overrules") or "overrules.csv"
+        return self.root / str(name)
+
+    @property
     def deadline_days(self) -> int:
         """Days after a quarter ends by which a return is due (the default for all agencies)."""
         raw = self.settings.get("collection", {}).get("deadline_days", 30)

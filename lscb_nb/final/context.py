@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lscb_nb.core import phases
+from lscb_nb.core import decisions, phases
 from lscb_nb.core.datamodel import DataModel
 from lscb_nb.core.display import Section, nothing_to_show
 from lscb_nb.core.project import Project, find_project
@@ -31,6 +31,7 @@ class Context:
     mapping: dict | None
     assessment: dict | None
     final: DataModel
+    record: pd.DataFrame | None = None  # the decision record (core.decisions), every stage
 
     @property
     def area(self) -> str:
@@ -84,6 +85,7 @@ def load_context(project: Project | Path | str | None = None) -> Context:
         mapping=_read_phase(processed / "mapping"),
         assessment=_read_phase(processed / "assessment"),
         final=final,
+        record=decisions.read_record(processed),
     )
 
 

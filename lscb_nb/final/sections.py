@@ -15,7 +15,7 @@ import logging
 
 import pandas as pd
 
-from lscb_nb.core import labels, periods, phases
+from lscb_nb.core import decisions, labels, periods, phases
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, esc, listing, plural, table
 from lscb_nb.final import figures, findings
@@ -107,6 +107,29 @@ def section_dataset(ctx: Context) -> Section:
             caption="How the dataset was refined, phase by phase",
         )
     )
+    if ctx.record is not None and not ctx.record.empty:
+        paths = decisions.item_paths(ctx.record)
+        paths["agency"] = paths["agency"].map(lambda a: AGENCY_LABELS.get(a, a))
+        spread = decisions.partner_spread(
+            ctx.candidate.items.assign(
+                decision=[
+                    "keep" if i in items.index else decisions.DROP
+                    for i in ctx.candidate.items.index
+                ]
+            )
+        )
+        sec.add(
+            "How the dataset is spread across the partners, candidate → "
+            f"{esc(final.version)}: {esc(decisions.spread_words(spread))}. Each item's path "
+            "through the phases, from the decision record (data/processed/decisions.parquet; "
+            "'(board)' marks a board overrule, and the record says why the partner guard kept "
+            "an item):",
+            table(
+                labels.relabel(paths, {s: s.capitalize() for s in decisions.STAGES}),
+                caption="Each item's path: candidate → draft → pilot → refined",
+                max_rows=10,
+            ),
+        )
     fig = figures.plot_items_by_agency(by_agency, final.version)
     sec.add(
         "Children's social care supplies most items because its statutory returns already "

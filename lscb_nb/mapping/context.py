@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lscb_nb.core import display, phases
+from lscb_nb.core import decisions, display, overrules, phases
 from lscb_nb.core.datamodel import DataModel
 from lscb_nb.core.project import AREA, AreaReport, Project, find_project
 from lscb_nb.mapping import coverage, crosswalk, figures, localdata, matching
@@ -61,6 +61,7 @@ class Context(AreaReport):
     matrix: pd.DataFrame
     min_boroughs: int
     selection: pd.DataFrame
+    decisions: pd.DataFrame  # the decision record's draft rows (core.decisions)
     candidate: DataModel
     draft: DataModel
     confident: float
@@ -99,7 +100,12 @@ def load_context(
     readable = sorted(matches["la_code_ons"].dropna().unique())
     matrix = coverage.coverage_matrix(matches, candidate.items, readable)
     k = min_boroughs or coverage.default_min_boroughs(len(readable))
-    selection = coverage.draft_selection(candidate.items, coverage.boroughs_collecting(matrix), k)
+    selection, table = coverage.decide_draft(
+        candidate.items,
+        coverage.boroughs_collecting(matrix),
+        k,
+        overrules.read_overrules(project.overrules),
+    )
     draft = coverage.draft_datamodel(
         candidate,
         selection,
@@ -107,6 +113,7 @@ def load_context(
         len(readable),
         summary.get("released") or released(project),
         summary.get("writes") or phases.version_name(project, "draft"),  # as released
+        table,
     )
     authorities = project.authorities
     return Context(
@@ -122,6 +129,7 @@ def load_context(
         matrix=matrix,
         min_boroughs=k,
         selection=selection,
+        decisions=decisions.stage_rows(table, "draft", candidate.version, draft.version),
         candidate=candidate,
         draft=draft,
         confident=confident,

@@ -14,6 +14,7 @@ import math
 
 import pandas as pd
 
+from lscb_nb.core import decisions, overrules
 from lscb_nb.core.datamodel import (
     AGENCY_LABELS,
     THEME_LABELS,
@@ -160,6 +161,80 @@ def _with_denominators(selection: pd.DataFrame, items: pd.DataFrame) -> pd.DataF
             )
 
 
+def draft_rule(min_boroughs: int) -> str:
+    """The draft rule in words, with its threshold (the decision record's ``rule``)."""
+    return (
+        f"core where collected by at least {min_boroughs} authorities; develop where "
+        "essential by statute or Working Together, in a priority theme, or the denominator "
+        "of a kept item; else drop"
+    )
+
+
+def draft_decisions(
+    selection: pd.DataFrame,
+    items: pd.DataFrame,
+    min_boroughs: int,
+    board: pd.DataFrame | None = None,
+    priority_themes: tuple[str, ...] = PRIORITY_THEMES,
+) -> pd.DataFrame:
+    """The draft's decision table (:func:`lscb_nb.core.decisions.blank_table`): the rule's
+    proposal from its evidence, the board's overrules (``board``, from
+    :func:`lscb_nb.core.overrules.read_overrules`), then the partner guard."""
+    table = decisions.blank_table(items)
+    needs = {}
+    if "denominator_item" in items:
+        for needing, total in items["denominator_item"].dropna().items():
+            if selection.at[needing, "in_draft"] and total in items.index:
+                needs.setdefault(total, needing)
+    table["rule"] = draft_rule(min_boroughs)
+    table["proposed"] = [
+        str(selection.at[i, "tier"]) if selection.at[i, "in_draft"] else decisions.DROP
+        for i in table.index
+    ]
+    table["decision"] = table["proposed"]
+    table["reason"] = selection["reason"].reindex(table.index).astype(str)
+    table["support"] = selection["boroughs"].reindex(table.index).astype(float)
+    table["evidence"] = [
+        {
+            "boroughs": int(selection.at[i, "boroughs"]),
+            "min_boroughs": int(min_boroughs),
+            "essential": bool(items.at[i, "essential"]),
+            "priority_theme": bool(items.at[i, "theme"] in priority_themes),
+            "denominator_of": needs.get(i),
+        }
+        for i in table.index
+    ]
+    if board is not None:
+        table = overrules.apply_overrules(table, board, "draft")
+    return decisions.guard_partners(table, items, "draft")
+
+
+def selection_from_decisions(selection: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """The selection as decided: overrules and the partner guard applied, with why."""
+    out = selection.copy()
+    decided = table["decision"].reindex(out.index).astype(str)
+    out["in_draft"] = decisions.kept(decided)
+    out["tier"] = [d if d in ("core", "develop") else "develop" for d in decided]
+    for item_id, row in table.iterrows():
+        if row["overruled_by"] == "board":
+            out.loc[item_id, "reason"] = (
+                f"the board decided {row['decision']} ({row['overrule_who']}, "
+                f"{row['overrule_date']}): {row['overrule_reason']}"
+            )
+        elif row["guard"]:
+            out.loc[item_id, "reason"] = f"{row['decision']}: {row['guard']}"
+    return out
+
+
+def decide_draft(
+    items: pd.DataFrame, counts: pd.Series, min_boroughs: int, board: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The draft rule, the board's overrules and the partner guard: (selection, table)."""
+    proposed = draft_selection(items, counts, min_boroughs)
+    table = draft_decisions(proposed, items, min_boroughs, board)
+    return selection_from_decisions(proposed, table), table
+
+
 def draft_datamodel(
     candidate: DataModel,
     selection: pd.DataFrame,
@@ -167,6 +242,7 @@ def draft_datamodel(
     replied: int,
     released: str,
     version: str,
+    table: pd.DataFrame | None = None,
 ) -> DataModel:
     """The draft dataset as a data-model version, with the rule that chose it."""
     raw = to_dict(candidate)
@@ -186,6 +262,11 @@ def draft_datamodel(
             f"{'authority' if replied == 1 else 'authorities'} that sent their current dataset "
             "(core), plus items required by statute or Working Together, and items on "
             "children's views and participation, whatever boroughs collect today (to develop)."
+        )
+        + (
+            overrules.guard_note(table) + overrules.overrule_note(table)
+            if table is not None
+            else ""
         ),
     )
     return from_dict(raw)

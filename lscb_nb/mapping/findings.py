@@ -14,7 +14,7 @@ import logging
 
 import pandas as pd
 
-from lscb_nb.core import board
+from lscb_nb.core import board, decisions
 from lscb_nb.core.board import Finding, listed
 from lscb_nb.core.display import Section, plural
 from lscb_nb.mapping import coverage
@@ -272,7 +272,11 @@ def findings(ctx: Context) -> list[Finding]:
     area = [
         replies(ctx.authorities, ctx.files, ctx.readable),
         never_collected(ctx.matrix, ctx.selection),
-        draft(ctx.selection, ctx.min_boroughs, replied, ctx.draft.version),
+        decisions.with_partners(
+            draft(ctx.selection, ctx.min_boroughs, replied, ctx.draft.version),
+            ctx.decisions,
+            ctx.draft.version,
+        ),
     ]
     if ctx.is_london:
         found = [area[0], matching(ctx.matches), area[1], weakest_agency(ctx.matrix, ctx.items)]

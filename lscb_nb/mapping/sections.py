@@ -10,7 +10,7 @@ import logging
 
 import pandas as pd
 
-from lscb_nb.core import changelog, display, labels
+from lscb_nb.core import changelog, decisions, display, labels
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, plural, table
 from lscb_nb.core.textdiff import code
@@ -245,7 +245,8 @@ def section_draft_dataset(ctx: Context) -> Section:
     shown = chosen.reset_index()[["item_id", "title", "agency", "boroughs", "tier", "reason"]]
     core = int((chosen["tier"] == "core").sum())
     denominators = int(chosen["reason"].str.startswith("the denominator of").sum())
-    develop = len(chosen) - core - denominators
+    guarded = int(chosen["reason"].str.startswith(decisions.GUARD_DECISIONS).sum())
+    develop = len(chosen) - core - denominators - guarded
     readable = len(ctx.readable)
     share = (
         "a third, so there is a common base to agree on"
@@ -263,6 +264,12 @@ def section_draft_dataset(ctx: Context) -> Section:
             if denominators
             else ""
         )
+        + (
+            f", and {plural(guarded, 'item')} kept so that no partner or total is lost, for "
+            "the board to decide"
+            if guarded
+            else ""
+        )
         + f". It is written out as data-model version {esc(ctx.draft.version)} "
         f"({len(ctx.draft.items)} items) for phase 2 to assess.",
         table(
@@ -270,6 +277,7 @@ def section_draft_dataset(ctx: Context) -> Section:
             caption=f"Draft dataset {ctx.draft.version}",
         ),
         changelog.show_changes(ctx.candidate, ctx.draft),
+        decisions.record_section(ctx.decisions, ctx.draft.version),
     )
 
 

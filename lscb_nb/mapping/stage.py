@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from lscb_nb.core import display, phases
+from lscb_nb.core import decisions, display, overrules, phases
 from lscb_nb.core.fileio import write_json_atomic, write_parquet_atomic
 from lscb_nb.core.project import AREA, Project
 from lscb_nb.mapping import coverage
@@ -44,7 +44,12 @@ def prepare_mapping(
     readable = sorted(local.items["la_code_ons"].dropna().unique())
     matrix = coverage.coverage_matrix(matches, candidate.items, readable)
     k = coverage.default_min_boroughs(len(readable))
-    selection = coverage.draft_selection(candidate.items, coverage.boroughs_collecting(matrix), k)
+    selection, table = coverage.decide_draft(
+        candidate.items,
+        coverage.boroughs_collecting(matrix),
+        k,
+        overrules.read_overrules(project.overrules),
+    )
     draft = coverage.draft_datamodel(
         candidate,
         selection,
@@ -52,8 +57,12 @@ def prepare_mapping(
         len(readable),
         released(project),
         phases.version_name(project, "draft"),
+        table,
     )
     draft, path = phases.release(project, PHASE, basis, draft)  # a new revision if it changed
+    decisions.write_stage(
+        project.processed, decisions.stage_rows(table, "draft", candidate.version, draft.version)
+    )
     summary = {
         "based_on": candidate.version,
         "writes": draft.version,
@@ -64,6 +73,8 @@ def prepare_mapping(
         "status": matches["status"].value_counts().to_dict(),
         "min_boroughs": k,
         "draft_items": int(selection["in_draft"].sum()),
+        "kept_for_partners": int((table["guard"] != "").sum()),
+        "overruled": int((table["overruled_by"] == "board").sum()),
         "draft": str(path),
         "confident": confident,
         "suggest": suggest,

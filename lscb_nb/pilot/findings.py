@@ -14,7 +14,7 @@ import logging
 
 import pandas as pd
 
-from lscb_nb.core import board
+from lscb_nb.core import board, decisions
 from lscb_nb.core.board import Finding
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, plural
@@ -155,12 +155,27 @@ def findings(ctx: Context) -> list[Finding]:
         found.append(outside_limits(ctx.positions, ctx.period, ctx.la_code, ctx.la_name))
         found.append(definitions(ctx.flags, ctx.la_code))
         found.append(least_timely(cells))
+        found += board.as_context([partners(ctx)])
     else:
         found.append(least_timely(cells))
         found.append(held_back(ctx.ingest))
         found.append(definitions(ctx.flags, None))
-        found.append(dispositions(ctx.recommendations_in_scope))
+        found.append(partners(ctx, dispositions(ctx.recommendations_in_scope)))
     return [f for f in found if f is not None][:5]
+
+
+def partners(ctx: Context, found: Finding | None = None) -> Finding | None:
+    """How the refined dataset is spread across the partners, and the ask where the
+    evidence would have removed one (:func:`lscb_nb.core.decisions.partners_finding`),
+    after ``found`` where given (the dispositions)."""
+    recs = ctx.recommendations_in_scope
+    if recs.empty or "disposition" not in recs:
+        return found
+    rows = recs.reset_index().assign(decision=recs["disposition"].astype(str).to_numpy())
+    version = ctx.refined.version if ctx.refined is not None else "the refined dataset"
+    if found is None:
+        return decisions.partners_finding(rows, version, REFINE)
+    return decisions.with_partners(found, rows, version)
 
 
 def section_for_the_board(ctx: Context) -> Section:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lscb_nb.core import periods, states, stats
+from lscb_nb.core import decisions, overrules, periods, states, stats
 from lscb_nb.core.datamodel import (
     DataModel,
     diff_datamodels,
@@ -214,15 +214,107 @@ def recommend(ev: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> pd.Dat
     return out
 
 
+# The evidence figures the rule reads, as the decision record names them.
+EVIDENCE_FIGURES: tuple[str, ...] = (
+    "supplied_pct",
+    "on_time_pct",
+    "received",
+    "quarters",
+    "pilots",
+    "boroughs_flagged",
+    "quality_issues",
+    "discriminating",
+)
+
+
+def refined_rule(t: Thresholds) -> str:
+    """Phase 3's rule in words, with its thresholds (the decision record's ``rule``)."""
+    return (
+        f"not enough evidence yet with returns for fewer than {t.min_quarters} quarters or "
+        f"{t.min_pilots} pilots; else drop below {t.drop_below_supplied:g}% supplied (not if "
+        f"essential), amend the definition with {t.amend_flags}+ authorities flagged or "
+        f"{t.amend_issues}+ value errors, local option below {t.local_below_supplied:g}% "
+        f"supplied or where under {t.min_discriminating:.0%} of authorities differ from the "
+        "pilot average (not if essential), else keep"
+    )
+
+
+def _number(value: object) -> float | int | bool | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def decide_refined(
+    recs: pd.DataFrame,
+    items: pd.DataFrame,
+    thresholds: Thresholds = Thresholds(),
+    board: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Phase 3's decisions: :func:`recommend`'s dispositions, the board's overrules,
+    then the partner guard. Returns (the recommendations with the final
+    ``disposition``, what the rule proposed in ``proposed``; the decision table)."""
+    t = thresholds
+    scoped = recs.loc[recs.index.intersection(items.index)]
+    table = decisions.blank_table(items.loc[scoped.index])
+    table["rule"] = refined_rule(t)
+    table["proposed"] = table["decision"] = scoped["disposition"].astype(str)
+    table["reason"] = scoped["reasons"].astype(str)
+    table["support"] = scoped["supplied_pct"].astype(float)
+    limits = {
+        k: getattr(t, k)
+        for k in (
+            "drop_below_supplied",
+            "local_below_supplied",
+            "min_discriminating",
+            "amend_flags",
+            "amend_issues",
+            "min_quarters",
+            "min_pilots",
+        )
+    }
+    table["evidence"] = [
+        {
+            **{f: _number(row.get(f)) for f in EVIDENCE_FIGURES},
+            "not_yet_due": bool(row.get("not_yet_due", False)),
+            "essential": bool(row["essential"]),
+            **limits,
+        }
+        for _, row in scoped.iterrows()
+    ]
+    if board is not None:
+        table = overrules.apply_overrules(table, board, "refined")
+    table = decisions.guard_partners(table, items.loc[scoped.index], "refined")
+    out = recs.copy()
+    final = table["decision"].reindex(out.index).fillna(out["disposition"].astype(str))
+    out["proposed"] = out["disposition"].astype(str)
+    out["disposition"] = pd.Categorical(
+        final, categories=[*DISPOSITIONS, *decisions.GUARD_DECISIONS]
+    )
+    for item_id, row in table.iterrows():
+        if row["overruled_by"] == "board":
+            out.loc[item_id, "reasons"] = (
+                f"the board decided {row['decision']} ({row['overrule_who']}, "
+                f"{row['overrule_date']}): {row['overrule_reason']}; the evidence: "
+                f"{row['reason']}"
+            )
+        elif row["guard"]:
+            out.loc[item_id, "reasons"] = f"{row['decision']}: {row['guard']}; {row['reason']}"
+    return out, table
+
+
 def refined_datamodel(
     base: DataModel,
     recommendations: pd.DataFrame,
     flags: pd.DataFrame,
     released: str,
     version: str,
+    note: str = "",
 ) -> DataModel:
     """The refined version: dropped items removed (and their rules), local options
-    tiered as such, amended definitions carrying the pilot's note of what to settle."""
+    tiered as such, amended definitions carrying the pilot's note of what to settle;
+    any other disposition (not enough evidence yet, kept by the partner guard) carries
+    the item forward unchanged. ``note`` ends the description (overrules, guard)."""
     raw = to_dict(base)
     rec = recommendations["disposition"].astype(str)
     for item in raw["items"]:
@@ -249,7 +341,7 @@ def refined_datamodel(
             f"kept, {counts.get(AMEND, 0)} with definitions to amend, {counts.get(LOCAL, 0)} "
             f"moved to local option, {counts.get(DROP, 0)} dropped and "
             f"{counts.get(NOT_ENOUGH, 0)} carried forward unchanged with not enough evidence "
-            "yet, each for the reasons in the change log."
+            "yet, each for the reasons in the change log." + note
         ),
     )
     return from_dict(raw)

@@ -13,7 +13,7 @@ import logging
 
 import pandas as pd
 
-from lscb_nb.core import changelog, disclosure, display, periods, states
+from lscb_nb.core import changelog, decisions, disclosure, display, periods, states
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, number, plural, table
 from lscb_nb.core.textdiff import code
 from lscb_nb.pilot import refinement
@@ -207,6 +207,7 @@ def section_refinement(ctx: Context) -> Section:
         "errors, boroughs that counted it differently, whether it told boroughs apart, and "
         "phase 2's ratings where they exist) leads to a recommendation: "
         + ", ".join(f"{counts.get(d, 0)} {d}" for d in refinement.DISPOSITIONS)
+        + "".join(f"; {counts[d]} {d}" for d in decisions.GUARD_DECISIONS if counts.get(d, 0))
         + "."
     )
     changed = recs.loc[recs["disposition"].astype(str) != refinement.KEEP]
@@ -225,4 +226,8 @@ def section_refinement(ctx: Context) -> Section:
             f"({len(ctx.refined.items)} items), based on {esc(base.version)}. Its change log:",
             changelog.show_changes(base, ctx.refined),
         )
+        rows = decisions.read_record(ctx.project.processed, "refined")
+        prepared = rows.set_index("item_id")["decision"] if not rows.empty else None
+        if prepared is not None and prepared.to_dict() == recs["disposition"].astype(str).to_dict():
+            sec.add(decisions.record_section(rows, ctx.refined.version))
     return sec

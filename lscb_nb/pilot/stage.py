@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lscb_nb.core import periods, phases, reference
+from lscb_nb.core import decisions, overrules, periods, phases, reference
 from lscb_nb.core.datamodel import (
     AGENCY_LABELS,
     DataModel,
@@ -125,7 +125,7 @@ def prepare_pilot(project: Project) -> dict:
     write_parquet_atomic(out / "extra_items.parquet", extra_items(returns, items))
 
     deadline = deadlines(project)
-    recs = recommendations(project, items, returns, obs, flags, deadline, labels)
+    recs, table = decided_recommendations(project, items, returns, obs, flags, deadline, labels)
     write_parquet_atomic(out / "recommendations.parquet", recs.reset_index())
     write_parquet_atomic(out / "observations.parquet", obs)
     write_parquet_atomic(
@@ -172,17 +172,27 @@ def prepare_pilot(project: Project) -> dict:
     refined = phases.release_name(  # a new revision if it changed; released ones never do
         project,
         refinement.refined_datamodel(
-            base, scoped, flags, released, phases.version_name(project, "refined")
+            base,
+            scoped,
+            flags,
+            released,
+            phases.version_name(project, "refined"),
+            overrules.guard_note(table) + overrules.overrule_note(table),
         ),
     )
     written = refinement.write_refined(base, refined, scoped, datamodel_dir(project))
     phases.record_release(project, PHASE, basis, refined)
+    decisions.write_stage(
+        project.processed, decisions.stage_rows(table, "refined", base.version, refined.version)
+    )
     summary = {
         "periods": labels,
         "pilots": store.pilot_authorities(project),
         "observations": len(obs),
         "definition_flags": len(flags),
         "dispositions": recs["disposition"].astype(str).value_counts().to_dict(),
+        "kept_for_partners": int((table["guard"] != "").sum()),
+        "overruled": int((table["overruled_by"] == "board").sum()),
         "refined_version": refined.version,
         "writes": refined.version,
         "based_on": base.version,
@@ -255,7 +265,26 @@ def recommendations(
     labels: list[str],
     thresholds: refinement.Thresholds | None = None,
 ) -> pd.DataFrame:
-    """Evidence and a disposition per item, with the given return deadline."""
+    """Evidence and a disposition per item, with the given return deadline (the board's
+    overrules and the partner guard applied: :func:`decided_recommendations`)."""
+    return decided_recommendations(
+        project, items, returns, obs, flags, deadline_days, labels, thresholds
+    )[0]
+
+
+def decided_recommendations(
+    project: Project,
+    items: pd.DataFrame,
+    returns,
+    obs: pd.DataFrame,
+    flags: pd.DataFrame,
+    deadline_days: int | dict[str, int],
+    labels: list[str],
+    thresholds: refinement.Thresholds | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The recommendations and the decision table behind them: the rule's disposition
+    from the evidence, then the board's overrules, then the partner guard."""
+    t = thresholds or refinement.Thresholds.for_project(project)
     cells = figure_status(project, items, returns, labels, deadline_days)
     ev = refinement.evidence(
         items,
@@ -266,4 +295,6 @@ def recommendations(
         _assessment(project),
         cells=cells,
     )
-    return refinement.recommend(ev, thresholds or refinement.Thresholds.for_project(project))
+    return refinement.decide_refined(
+        refinement.recommend(ev, t), items, t, overrules.read_overrules(project.overrules)
+    )
