@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from lscb_nb.core import jsonschemas, periods, reference
+from lscb_nb.core import jsonschemas, periods, plan, reference
 
 log = logging.getLogger(__name__)
 
@@ -338,6 +338,7 @@ def validate_settings(settings: object, source: str = PROJECT_FILE) -> dict:
     as_of = (settings.get("collection") or {}).get("as_of")
     if isinstance(as_of, date):  # YAML reads an unquoted date as a date
         settings["collection"]["as_of"] = as_of.isoformat()
+    plan.normalise_plan(settings)
     jsonschema = jsonschemas.jsonschema()
     validator = jsonschema.Draft202012Validator(
         _schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
@@ -354,6 +355,8 @@ def validate_settings(settings: object, source: str = PROJECT_FILE) -> dict:
                 )
         except periods.PeriodError as exc:
             problems.append(f"collection: {exc}")
+    if not problems:
+        problems += plan.plan_problems(settings)
     if not problems and bool(first) != bool(last):
         problems.append("collection: give both first_period and last_period, or neither.")
     for key in ("draft", "pilot", "refined"):
