@@ -79,7 +79,15 @@ def project_status(project: Project) -> dict:
             entry.update(_returns_facts(project))
         out["phases"].append(entry)
     out["next_step"] = next_step(project, out["phases"])
+    out["plan"] = _plan(project)
     return out
+
+
+def _plan(project: Project) -> dict:
+    """Where the plan's tasks stand today (or on ``collection.as_of``)."""
+    from lscb_nb.output import plan_status
+
+    return plan_status.plan_status(project, project.as_of)
 
 
 def next_step(project: Project, entries: list[dict]) -> str:
@@ -158,6 +166,10 @@ def format_status(status: dict) -> str:
             lines.append("   not prepared yet")
         for reason in entry["missing"]:
             lines.append(f"   missing: {reason}")
+    if status.get("plan"):
+        from lscb_nb.output import plan_status
+
+        lines += ["", *plan_status.format_plan(status["plan"])]
     lines += ["", f"Next: {status['next_step']}"]
     return "\n".join(lines)
 
