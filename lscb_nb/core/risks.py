@@ -203,9 +203,9 @@ def read_log(path: Path) -> RiskLog:
     return RiskLog(path, tuple(entries), tuple(raw), header)
 
 
-def _csv_line(values: Sequence[str]) -> str:
+def _csv_line(values: Sequence[str], ending: str = "\n") -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(values)
+    csv.writer(buffer, lineterminator=ending).writerow(values)
     return buffer.getvalue()
 
 
@@ -220,6 +220,7 @@ def merge(current: RiskLog, found: Iterable[Entry], as_of: date) -> tuple[str, l
     found_by_id = {e.id: e for e in found}
     header = current.header or _csv_line(COLUMNS)
     columns = next(csv.reader([header]))
+    ending = "\r\n" if header.endswith("\r\n") else "\n"  # the consultant's line endings
     lines, entries = [header], []
     for old, text in zip(current.entries, current.raw, strict=True):
         if not old.by_toolkit:
@@ -241,13 +242,13 @@ def merge(current: RiskLog, found: Iterable[Entry], as_of: date) -> tuple[str, l
             same = replace(new, updated=old.updated) == old
             new = replace(new, updated=old.updated if same else today)
         entries.append(new)
-        lines.append(_csv_line([new.row().get(c.strip(), "") for c in columns]))
+        lines.append(_csv_line([new.row().get(c.strip(), "") for c in columns], ending))
     for new in found_by_id.values():
         new = replace(new, raised=today, updated=today, source=TOOLKIT)
         entries.append(new)
-        lines.append(_csv_line([new.row().get(c.strip(), "") for c in columns]))
-    if lines and not lines[0].endswith(("\n", "\r")):
-        lines[0] += "\n"
+        lines.append(_csv_line([new.row().get(c.strip(), "") for c in columns], ending))
+    if not lines[0].endswith(("\n", "\r")):
+        lines[0] += ending
     return "".join(lines), entries
 
 

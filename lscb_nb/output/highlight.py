@@ -49,11 +49,17 @@ class Context:
     standings: list[plan_status.Standing]
     risks: RiskLog
     phase_findings: dict[str, list[Finding]] = field(default_factory=dict)
-    link_reports: bool = True
+    linked: tuple[str, ...] = ()  # phases whose area report sits beside this one
 
     @property
     def late(self) -> list[plan_status.Standing]:
         return [s for s in self.standings if s.state == plan_status.LATE]
+
+
+def first_sentence(text: str) -> str:
+    """A reason's first sentence (the report is short; the phase page says the rest)."""
+    head, dot, _ = str(text).partition(". ")
+    return head + (dot.strip() if dot else "")
 
 
 def meeting_date(project: Project, meeting: str | None, as_of: date) -> date:
@@ -88,7 +94,7 @@ def load_context(
     project: Project | str | None = None,
     meeting: str | None = None,
     as_of: str | None = None,
-    link_reports: bool = True,
+    linked: list | None = None,
     refresh: bool = True,
 ) -> Context:
     """The meeting's report, judged on ``as_of`` (default: the meeting's date, or today
@@ -112,7 +118,7 @@ def load_context(
         standings=plan_status.standings(project, judged),
         risks=risks,
         phase_findings={p.key: _findings(project, p.key) for p in phases.all_phases() if p.writes},
-        link_reports=link_reports,
+        linked=tuple(linked or ()),
     )
 
 
@@ -134,20 +140,22 @@ def section_summary(ctx: Context) -> Section:
             "meetings) to see where it stands."
         )
     done = sum(s.state == plan_status.DONE for s in ctx.standings)
+    since = ctx.since.isoformat() if ctx.since else "the start"
     lines = [
+        f"- **Meeting of {ctx.meeting}:** the position as of {ctx.as_of}, since {since}.",
         f"- **Plan:** {done} of {counted(len(ctx.standings), 'task')} done"
         + (
             f"; **{len(ctx.late)} late** ({esc(listed(s.task.name for s in ctx.late))})"
             if ctx.late
             else "; none late"
         )
-        + "."
+        + ".",
     ]
     nxt = plan_status.next_milestone(ctx.standings)
     if nxt is not None:
         lines.append(
             f"- **Next milestone:** {esc(nxt.task.name)}, due {nxt.task.due} ({nxt.text})"
-            + (f"; blocked: {esc(nxt.blockers[0])}" if nxt.blockers else "")
+            + (f"; blocked: {esc(first_sentence(nxt.blockers[0]))}" if nxt.blockers else "")
         )
     open_entries = ctx.risks.open_entries()
     high = [e for e in open_entries if e.severity == "high"]
@@ -229,13 +237,13 @@ def section_arrivals(ctx: Context) -> Section:
 def _phase_lines(ctx: Context, phase: phases.Phase) -> str:
     found = ctx.phase_findings.get(phase.key, [])
     link = f"{Path(phase.notebook).stem}__{AREA}.html"
-    title = f"[{phase.title}]({link})" if ctx.link_reports else phase.title
+    title = f"[{phase.title}]({link})" if phase.key in ctx.linked else phase.title
     if found:
         shown = [esc(f.text) for f in found[:LINES_PER_PHASE]]
     elif phase.writes is None:
         shown = ["Drawn from the phases above; rendered by `lscb-nb run`."]
     else:
-        shown = [esc(phases.not_ready_reason(ctx.project, phase))]
+        shown = [esc(first_sentence(phases.not_ready_reason(ctx.project, phase)))]
     return f"**{title}**\n\n" + "\n".join(f"- {line}" for line in shown)
 
 
@@ -307,7 +315,7 @@ def next_steps(ctx: Context) -> list[str]:
     steps = []
     nxt = plan_status.next_milestone(ctx.standings)
     if nxt is not None:
-        steps += [f"{nxt.task.name} ({nxt.task.owner}): {b}" for b in nxt.blockers]
+        steps += [f"{nxt.task.name} ({nxt.task.owner}): {first_sentence(b)}" for b in nxt.blockers]
         if not nxt.blockers:
             steps.append(f"{nxt.task.name} ({nxt.task.owner}): on course for {nxt.task.due}.")
     steps += [f"{e.mitigation} ({e.owner})" for e in ctx.risks.open_entries() if e.mitigation]

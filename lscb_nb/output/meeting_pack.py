@@ -16,6 +16,7 @@ from dataclasses import asdict, fields
 from datetime import date
 from pathlib import Path
 
+from lscb_nb.core import phases
 from lscb_nb.core.fileio import write_json_atomic, write_text_atomic
 from lscb_nb.core.project import AREA, Project
 from lscb_nb.output import batch, highlight
@@ -53,7 +54,14 @@ def _job_of(record: dict) -> batch.Job:
     return batch.Job(**{k: v for k, v in record.items() if k in known})
 
 
-def highlight_job(project: Project, meeting: date, as_of: str | None, linked: bool) -> batch.Job:
+def report_slug(phase: phases.Phase) -> str:
+    """The slug the batch gives a phase's report about the whole area."""
+    return f"{Path(phase.notebook).stem}__{AREA}"
+
+
+def highlight_job(
+    project: Project, meeting: date, as_of: str | None, linked: list[str]
+) -> batch.Job:
     """The highlight report's job: about the whole area, ordered before every phase
     report and the later meeting first (its order is minus the meeting's day number)."""
     return batch.Job(
@@ -67,7 +75,7 @@ def highlight_job(project: Project, meeting: date, as_of: str | None, linked: bo
             "project": str(project.root),
             "meeting": meeting.isoformat(),
             "as_of": as_of,
-            "link_reports": linked,
+            "linked": linked,
         },
         slug=f"{Path(highlight.NOTEBOOK).stem}__{meeting.isoformat()}",
         answers="Where the project stands against its plan, what arrived, the open risks "
@@ -88,10 +96,13 @@ def write_highlight(
     today = date.fromisoformat(as_of) if as_of else date.today()
     when = highlight.meeting_date(project, meeting, today)
     run_dir = Path(run_dir or latest_run(project) or project.outputs / f"highlight-{when}")
-    (run_dir / "reports").mkdir(parents=True, exist_ok=True)
+    for folder in ("reports", "notebooks"):
+        (run_dir / folder).mkdir(parents=True, exist_ok=True)
     manifest = _manifest(run_dir, project)
     others = [_job_of(r) for r in manifest["jobs"]]
-    job = highlight_job(project, when, as_of, linked=any(j.la_code == AREA for j in others))
+    ready = {j.slug for j in others if j.status in ("succeeded", batch.NOT_READY) and j.html}
+    linked = [p.key for p in phases.all_phases() if report_slug(p) in ready]
+    job = highlight_job(project, when, as_of, linked)
     others = [j for j in others if j.slug != job.slug]
     area = [j for j in [job, *others] if j.la_code == AREA]
     job.siblings = [{"title": j.phase, "slug": j.slug} for j in sorted(area, key=lambda j: j.order)]

@@ -61,8 +61,10 @@ def overdue_returns(project: Project, as_of: date) -> list[Entry]:
             _entry(
                 f"overdue-{code}",
                 "issue",
-                f"{name}: {counted(len(quarters), 'return')} overdue ({listed(quarters)}), "
-                f"up to {counted(days, 'day')} past the deadline.",
+                f"{name}: {counted(len(quarters), 'return')} overdue ({listed(quarters)}), "(
+                    "up to " if len(quarters) > 1 else ""
+                )
+                + f"{counted(days, 'day')} past the deadline.",
                 "high" if days > LONG_OVERDUE_DAYS else "medium",
                 owner="Project Co-ordinator",
                 mitigation=f"Chase {name} for the missing returns.",
@@ -109,7 +111,8 @@ def inputs_missing_near_due(project: Project, as_of: date) -> list[Entry]:
                 f"inputs-{phase.key}",
                 "risk" if s.state != plan_status.LATE else "issue",
                 f"{phase.title} is due {s.task.due} and its inputs are not in: "
-                f"{phases.missing_inputs(project, phase)[0]}",
+                + phases.missing_inputs(project, phase)[0].partition(". ")[0]
+                + ".",
                 "high",
                 likelihood="high" if (s.task.due - as_of).days <= 7 else "medium",
                 owner=s.task.owner,
