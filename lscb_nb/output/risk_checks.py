@@ -61,9 +61,8 @@ def overdue_returns(project: Project, as_of: date) -> list[Entry]:
             _entry(
                 f"overdue-{code}",
                 "issue",
-                f"{name}: {counted(len(quarters), 'return')} overdue ({listed(quarters)}), "(
-                    "up to " if len(quarters) > 1 else ""
-                )
+                f"{name}: {counted(len(quarters), 'return')} overdue ({listed(quarters)}), "
+                + ("up to " if len(quarters) > 1 else "")
                 + f"{counted(days, 'day')} past the deadline.",
                 "high" if days > LONG_OVERDUE_DAYS else "medium",
                 owner="Project Co-ordinator",
