@@ -7,6 +7,7 @@ index and the log file."""
 from __future__ import annotations
 
 import csv
+import json
 import re
 from html import unescape
 from pathlib import Path
@@ -96,7 +97,12 @@ def meeting(tmp_path_factory):
         _return(project, la, "2025-26 Q1")
     _return(project, NORTH_EAST[0], "2025-26 Q2")
     stage.prepare_pilot(project)
+    # Prepared on 2026-01-20, as `lscb-nb run` stamps a phase it prepares.
+    stamp = {"key": "", "prepared_at": "2026-01-20T10:00:00+00:00"}
+    (stage.pilot_dir(project) / phases.STAMP_FILE).write_text(json.dumps(stamp))
     run = project.outputs / "run-1"
+    phase3 = ["run", "--project", str(project.root), "--phases", "03", "--la", "area"]
+    assert cli.main([*phase3, "--no-prepare", "--workers", "1", "--run-name", "run-1"]) == 0
     args = ["highlight", "--project", str(project.root), "--run-dir", str(run)]
     assert cli.main([*args, "--meeting", "2025-12-01", "--as-of", "2025-11-30"]) == 0
     after_first = (project.root / "risks.csv").read_bytes()
@@ -140,11 +146,34 @@ def test_phases_not_started_are_shown_as_waiting_without_failing(meeting):
 
 
 def test_the_index_puts_the_latest_highlight_report_first(meeting):
-    _, run, _, _ = meeting
+    _, run, html, _ = meeting
     index = (run / "index.html").read_text(encoding="utf-8")
     latest = index.index("reports/05_highlight__2026-02-02.html")
     earlier = index.index("reports/05_highlight__2025-12-01.html")
-    assert latest < earlier
+    phase3 = index.index("reports/03_pilot_evaluation__area.html")
+    assert latest < earlier < phase3
+    assert '<a href="03_pilot_evaluation__area.html">Phase 3: Pilot evaluation</a>' in html
+    assert 'href="01_mapping__area.html"' not in html  # not in this run: not linked
+
+
+def test_the_plan_counts_a_phase_done_on_the_day_it_was_prepared(meeting):
+    _, run, html, _ = meeting
+    row = re.search(r"Phase 3: pilot evaluation</th>(.*?)</tr>", html, re.S)
+    assert row and "done 2026-01-20, on time" in row.group(1)
+    first = (run / "reports" / "05_highlight__2025-12-01.html").read_text(encoding="utf-8")
+    row = re.search(r"Phase 3: pilot evaluation</th>(.*?)</tr>", first, re.S)
+    assert row and "on track" in row.group(1)  # not prepared yet as of 2025-11-30
+
+
+def test_the_phase_report_ends_with_its_milestone_and_next_steps(meeting):
+    _, run, _, _ = meeting
+    page = unescape((run / "reports" / "03_pilot_evaluation__area.html").read_text())
+    tail = page[page.index("Recommended next steps") :]
+    assert (
+        "The milestone 'Phase 3: pilot evaluation' was due 2026-03-31 and was met: "
+        "the phase was ready on 2026-01-20."
+    ) in tail
+    assert "Agree the refined dataset" in tail  # what the phase's findings ask
 
 
 def test_a_project_with_no_data_and_no_plan_still_gets_a_report(tmp_path):

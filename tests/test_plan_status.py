@@ -1,5 +1,5 @@
 """The plan in project.yaml (lscb_nb/core/plan.py) and where each task stands on a date
-(lscb_nb/output/plan_status.py): done on time or late, late by so many days, due
+(lscb_nb.core.plan_status.py): done on time or late, late by so many days, due
 soon, on track; the next milestone and what blocks it; and the checks a schema
 cannot make."""
 
@@ -10,10 +10,11 @@ from datetime import date
 
 import pytest
 
+from lscb_nb.core import plan_status
 from lscb_nb.core.plan import read_plan
 from lscb_nb.core.project import PROJECT_FILE, ProjectError, load_project
 from lscb_nb.core.workspace import init_project
-from lscb_nb.output import plan_status, status
+from lscb_nb.output import status
 
 PLAN = """
 plan:
@@ -101,3 +102,19 @@ def test_init_writes_a_commented_example_plan_in_the_phases_order(tmp_path):
     (tmp_path / "q" / PROJECT_FILE).write_text(uncommented)
     plan = read_plan(load_project(tmp_path / "q").settings)
     assert len(plan.tasks) == 5 and plan.meetings[0] == plan.start
+
+
+def test_a_phase_report_says_its_milestone_and_what_the_next_phase_needs(project):
+    from lscb_nb.core import nextsteps
+    from lscb_nb.core.board import Finding
+
+    text = nextsteps.milestone(project, "mapping", date(2026, 9, 7))
+    assert text == (
+        "The milestone 'Phase 1: mapping and the draft dataset' was due 2026-09-04; "
+        "it is not met yet, 3 days late on 2026-09-07."
+    )
+    assert "sets no milestone for Phase 2" in nextsteps.milestone(project, "02", date(2026, 9, 7))
+    found = [Finding("A.", "x", ask="Chase Camden."), None, Finding("B.", "y", ask="Chase Camden.")]
+    steps = nextsteps.steps(project, "mapping", found)
+    assert steps[0] == "Chase Camden." and len(steps) == 2
+    assert steps[1].startswith("Phase 2: Assessment needs its inputs: No files in data/raw/")

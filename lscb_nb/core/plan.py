@@ -7,7 +7,7 @@ Scripts outside the toolkit read the same keys, so they are fixed here once
 their shapes; :func:`plan_problems` checks what a schema cannot (a task due before the
 project starts, a phase that does not exist, meetings out of order). This module only
 reads settings: where each task stands is worked out in
-:mod:`lscb_nb.output.plan_status`, which can see the phases' outputs.
+:mod:`lscb_nb.core.plan_status`, which can see the phases' outputs.
 """
 
 from __future__ import annotations

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from lscb_nb.core import display, phases
+from lscb_nb.core import display, phases, plan_status
 from lscb_nb.core.board import Finding, asks_of, listed
 from lscb_nb.core.display import Section, esc
 from lscb_nb.core.labels import counted
 from lscb_nb.core.project import AREA, RAW_FOLDERS, Project, find_project
 from lscb_nb.core.risks import Entry, RiskLog, log_path, read_log
-from lscb_nb.output import plan_status, risk_checks
+from lscb_nb.output import risk_checks
 
 log = logging.getLogger(__name__)
 

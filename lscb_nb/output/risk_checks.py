@@ -19,14 +19,13 @@ from datetime import date
 
 import pandas as pd
 
-from lscb_nb.core import phases
+from lscb_nb.core import phases, plan_status
 from lscb_nb.core.board import listed
 from lscb_nb.core.labels import counted
 from lscb_nb.core.plan import DUE_SOON_DAYS
 from lscb_nb.core.project import Project
 from lscb_nb.core.risks import TOOLKIT, Entry, log_path, update_log
 from lscb_nb.core.states import figure_statuses
-from lscb_nb.output import plan_status
 
 log = logging.getLogger(__name__)
 

@@ -85,7 +85,7 @@ def project_status(project: Project) -> dict:
 
 def _plan(project: Project) -> dict:
     """Where the plan's tasks stand today (or on ``collection.as_of``)."""
-    from lscb_nb.output import plan_status
+    from lscb_nb.core import plan_status
 
     return plan_status.plan_status(project, project.as_of)
 
@@ -167,7 +167,7 @@ def format_status(status: dict) -> str:
         for reason in entry["missing"]:
             lines.append(f"   missing: {reason}")
     if status.get("plan"):
-        from lscb_nb.output import plan_status
+        from lscb_nb.core import plan_status
 
         lines += ["", *plan_status.format_plan(status["plan"])]
     lines += ["", f"Next: {status['next_step']}"]
