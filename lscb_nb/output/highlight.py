@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
+from IPython.display import HTML
 
 from lscb_nb.core import display, phases, plan_status
 from lscb_nb.core.board import Finding, asks_of, listed
@@ -33,7 +34,7 @@ NOTEBOOK = "05_highlight.ipynb"
 TITLE = "Highlight report"
 # How many risks and issues, decisions and steps the report shows (the rest are in
 # the log and the phase reports): it must stay one screen long.
-SHOWN_RISKS = 6
+SHOWN_RISKS = 5
 SHOWN_ASKS = 5
 LINES_PER_PHASE = 3
 
@@ -129,7 +130,9 @@ def header(ctx: Context) -> Section:
         "Since": ctx.since.isoformat() if ctx.since else "the start",
         "Position as of": ctx.as_of.isoformat(),
     }
-    return display.header(f"{TITLE}: {ctx.meeting}", facts, ctx.project.synthetic)
+    # The marker the stylesheet fits two A4 pages by (print only).
+    compact = HTML('<span class="lscb-compact" hidden></span>')
+    return display.header(f"{TITLE}: {ctx.meeting}", facts, ctx.project.synthetic).add(compact)
 
 
 def section_summary(ctx: Context) -> Section:
@@ -252,13 +255,13 @@ def section_phases(ctx: Context) -> Section:
 
 
 def risks_table(entries: list[Entry]) -> pd.DataFrame:
+    """The open entries (their mitigations are the next steps, below)."""
     return pd.DataFrame(
         {
             "Severity": [e.severity for e in entries],
             "Type": [e.type for e in entries],
             "Description": [e.description for e in entries],
             "Owner": [e.owner for e in entries],
-            "Mitigation": [e.mitigation for e in entries],
             "Logged by": [e.source for e in entries],
             "Id": [e.id for e in entries],
         }
