@@ -250,6 +250,19 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_highlight(args: argparse.Namespace) -> int:
+    from lscb_nb.output import meeting_pack
+
+    job, run_dir = meeting_pack.write_highlight(
+        _project(args), args.meeting, args.as_of, args.run_dir, kernel_start=args.kernels
+    )
+    if job.status != "succeeded":
+        print(f"lscb-nb highlight: the report failed: {job.error[:300]}", file=sys.stderr)
+        return 1
+    print(f"{job.phase}: {run_dir / job.html} (listed first in {run_dir / 'index.html'})")
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from datetime import datetime
 
@@ -381,6 +394,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--force", action="store_true", help="copy: replace an existing copy")
     d.add_argument("--out", default=None)
     d.set_defaults(func=_cmd_datamodel)
+
+    h = with_project(sub.add_parser("highlight", help="the highlight report for a meeting"))
+    h.add_argument("--meeting", default=None, help="its date, YYYY-MM-DD (default: the next)")
+    h.add_argument("--as-of", default=None, help="judge the plan on this date (default: today)")
+    h.add_argument("--run-dir", type=Path, default=None, help="run folder (default: the latest)")
+    h.add_argument("--kernels", choices=("warm", "fresh"), default="fresh")
+    h.set_defaults(func=_cmd_highlight)
 
     r = with_project(sub.add_parser("run", help="prepare the data, then render every report"))
     r.add_argument("--phases", nargs="*", help="phase numbers or keys, e.g. 01 03 or mapping")

@@ -16,7 +16,7 @@ import pytest
 
 from lscb_nb.core import config, disclosure, phases, reference
 from lscb_nb.core.project import AREA
-from lscb_nb.output import chrome
+from lscb_nb.output import chrome, highlight
 
 pytestmark = pytest.mark.notebook
 
@@ -38,7 +38,9 @@ def test_every_notebook_is_committed_without_outputs():
     assert NOTEBOOKS, "no phase notebooks"
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
-        assert phases.get(nb.metadata["lscb"]["phase"]).notebook == path.name
+        meta = nb.metadata["lscb"]  # a phase's report, or the meeting's highlight report
+        expected = phases.get(meta["phase"]).notebook if "phase" in meta else highlight.NOTEBOOK
+        assert expected == path.name
         params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(params) == 1, path.name
         for cell in nb.cells:

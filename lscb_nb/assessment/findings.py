@@ -346,3 +346,11 @@ def section_for_the_board(ctx: Context) -> Section:
     return board.section_for_the_board(
         findings(ctx), "No completed instruments have come in yet: there is nothing to report."
     )
+
+
+def section_next_steps(ctx: Context) -> Section:
+    """The report's last block: whether the phase met its milestone in the plan, and
+    the recommended next steps drawn from these findings (:mod:`lscb_nb.core.nextsteps`)."""
+    from lscb_nb.core import nextsteps
+
+    return nextsteps.section_next_steps(ctx.project, "assessment", findings(ctx))

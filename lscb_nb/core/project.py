@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from lscb_nb.core import jsonschemas, periods, reference
+from lscb_nb.core import jsonschemas, periods, plan, reference
 
 log = logging.getLogger(__name__)
 
@@ -350,6 +350,7 @@ def validate_settings(settings: object, source: str = PROJECT_FILE) -> dict:
     as_of = (settings.get("collection") or {}).get("as_of")
     if isinstance(as_of, date):  # YAML reads an unquoted date as a date
         settings["collection"]["as_of"] = as_of.isoformat()
+    plan.normalise_plan(settings)
     found = jsonschemas.errors(_schema(), settings, formats=True)
     errors = sorted(found, key=lambda e: list(e.absolute_path))
     problems = [_describe(e) for e in errors]
@@ -363,6 +364,8 @@ def validate_settings(settings: object, source: str = PROJECT_FILE) -> dict:
                 )
         except periods.PeriodError as exc:
             problems.append(f"collection: {exc}")
+    if not problems:
+        problems += plan.plan_problems(settings)
     if not problems and bool(first) != bool(last):
         problems.append("collection: give both first_period and last_period, or neither.")
     for key in ("draft", "pilot", "refined"):

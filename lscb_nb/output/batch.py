@@ -486,3 +486,15 @@ def _not_ready_page(job: Job, run_dir: Path, extra: dict) -> Job:
 
 def load_manifest(run_dir: Path) -> dict:
     return json.loads((Path(run_dir) / "manifest.json").read_text())
+
+
+def execute_job(
+    job: Job,
+    run_dir: Path,
+    notebooks_dir: Path = config.NOTEBOOKS_DIR,
+    kernel: str = "python3",
+    kernel_start: str = "fresh",
+) -> Job:
+    """Execute one job into ``run_dir`` in this process, as :func:`run_batch` does each
+    (for a report added to an existing run: the highlight report)."""
+    return _execute(job, str(notebooks_dir), str(run_dir), kernel, None, kernel_start)

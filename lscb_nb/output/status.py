@@ -156,7 +156,15 @@ def project_status(project: Project) -> dict:
             + ("it" if len(waiting) == 1 else "them")
             + " on the version already sent out."
         )
+    out["plan"] = _plan(project)
     return out
+
+
+def _plan(project: Project) -> dict:
+    """Where the plan's tasks stand today (or on ``collection.as_of``)."""
+    from lscb_nb.core import plan_status
+
+    return plan_status.plan_status(project, project.as_of)
 
 
 def next_step(project: Project, entries: list[dict]) -> str:
@@ -236,6 +244,10 @@ def format_status(status: dict) -> str:
         for reason in entry["missing"]:
             lines.append(f"   missing: {reason}")
     lines += format_versions(status.get("versions"))
+    if status.get("plan"):
+        from lscb_nb.core import plan_status
+
+        lines += ["", *plan_status.format_plan(status["plan"])]
     lines += ["", f"Next: {status['next_step']}"]
     return "\n".join(lines)
 
