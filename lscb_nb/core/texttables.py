@@ -2,13 +2,14 @@
 
 The byte and line counts are checked before parsing; the encoding, delimiter and
 header row are found, and quotes that do not balance, columns named twice and rows
-wider than their header are reported against the line they are on.
+wider than their header are reported against the line they are on. One parser reads
+every line: the standard library's ``csv`` module (a note with a quoted line break
+is kept exactly as written).
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 import logging
 from collections.abc import Callable
@@ -19,7 +20,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 from pandas.arrays import ArrowStringArray
-from pyarrow import csv as pa_csv
 
 from lscb_nb.core.inputfiles import DEFAULT_LIMITS, MB, InputFileError, ReadLimits
 
@@ -36,6 +36,7 @@ class TextTable:
     header_line: int
     delimiter: str
     problems: list[tuple[int, str, str]] = field(default_factory=list)  # line, code, detail
+    problem_cells: dict[int, str] = field(default_factory=dict)  # line -> header of its cell
 
 
 def decode_text(raw: bytes) -> str:
@@ -102,16 +103,8 @@ def read_text_table(
             "F08", f"{ncols * n_body:,} cells; the limit is {limits.max_cells_per_file:,}"
         )
     first_no = h + 2  # file line number of the first line after the header
-    table = None
-    if body_text is not None:
-        table = _arrow_records(body_text, n_body, delim, ncols)
-    if table is None and body_text is not None:
-        table = _fast_records(body_text, n_body, delim, ncols)
-    if table is not None:
-        records, nums, problems = table, np.arange(first_no, first_no + n_body), []
-    else:
-        body = [] if body_text is None else body_text.split("\n")
-        records, nums, problems = _slow_records(body, first_no, delim, ncols)
+    body = [] if body_text is None else body_text.split("\n")
+    records, nums, problems, where = _records(body, first_no, delim, ncols)
     nums = np.asarray(nums)
     if ncols and len(records):
         # Blank lines (or lines of bare separators) are no records: drop them,
@@ -121,7 +114,8 @@ def read_text_table(
             blank = maybe.copy()
             blank[maybe] = (records.loc[maybe] == "").all(axis=1).to_numpy()
             records, nums = records.loc[~blank].reset_index(drop=True), nums[~blank]
-    return TextTable(header, records, nums, h + 1, delim, problems)
+    cells = {line: header[j] for line, j in where.items() if j < ncols}
+    return TextTable(header, records, nums, h + 1, delim, problems, cells)
 
 
 def _split_line(line: str, delim: str) -> list[str]:
@@ -153,59 +147,6 @@ def repeated_text(value: str, n: int) -> pd.api.extensions.ExtensionArray:
     return ArrowStringArray(pa.chunked_array([repeated]), dtype=_STR)
 
 
-def _arrow_records(body: str, n_lines: int, delim: str, ncols: int) -> pd.DataFrame | None:
-    """Records by pyarrow's multi-threaded CSV reader, for the plainest text only: no
-    quote anywhere, no NUL, and exactly ``ncols`` fields on every line (a blank line, a
-    short or a long one makes pyarrow refuse, and the next reader takes over). Without
-    quotes a line is a record, so line numbers need no checking beyond the count."""
-    if '"' in body or "\0" in body:
-        return None
-    try:
-        table = pa_csv.read_csv(
-            pa.py_buffer(body.encode("utf-8")),
-            read_options=pa_csv.ReadOptions(column_names=[str(c) for c in range(ncols)]),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=delim, quote_char=False, ignore_empty_lines=False
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={str(c): pa.large_string() for c in range(ncols)},
-                null_values=[],
-                strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeError):
-        return None
-    if table.num_rows != n_lines:
-        return None
-    # Each Arrow column becomes pandas text as it is, without a conversion pass.
-    columns = {j: ArrowStringArray(table.column(j), dtype=_STR) for j in range(ncols)}
-    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows), copy=False)
-
-
-def _fast_records(body: str, n_lines: int, delim: str, ncols: int) -> pd.DataFrame | None:
-    """Records by pandas' C reader, kept only when there is exactly one record
-    per line: a quoted field running over lines (a real multi-line note, or an
-    unbalanced quote swallowing the lines after it) means fewer records than
-    lines, and then the careful reader (:func:`_slow_records`) takes over."""
-    try:
-        frame = pd.read_csv(
-            io.StringIO(body + "\n"),
-            sep=delim,
-            header=None,
-            names=list(range(ncols)),
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
-        return None
-    if len(frame) != n_lines:
-        return None
-    return frame
-
-
 def _ends_in_quotes(text: str, delim: str) -> bool:
     """Whether ``text`` ends inside a quoted field (RFC 4180: a quote opens a field
     only at its start; a doubled quote inside is a literal quote)."""
@@ -229,15 +170,38 @@ def _ends_in_quotes(text: str, delim: str) -> bool:
     return in_q
 
 
-def _slow_records(body: list[str], first_no: int, delim: str, ncols: int):
-    """Records through the csv module, tracking lines. A record that runs over
-    several lines is taken as a real multi-line note unless it swallowed lines
-    that look like records, ran to the end of the file, or overflowed: then the
-    quote is unbalanced, its line is read with the quote as plain text (and
-    reported, F10), and reading starts again on the next line."""
+def _records(body: list[str], first_no: int, delim: str, ncols: int):
+    """Records of the lines after the header, by the standard library's ``csv``
+    reader (the one parser of delimited text), with each record's line number.
+
+    Without a quote anywhere each line is one record, read in one pass. Otherwise
+    lines are tracked record by record: a record that runs over several lines is a
+    real multi-line note, kept exactly as written, unless it swallowed lines that
+    look like records, ran to the end of the file, or overflowed: then the quote is
+    unbalanced, its line is read with the quote as plain text (and reported, F10,
+    naming the cell the quote opens), and reading starts again on the next line.
+    Returns (records, line numbers, problems, line -> column index of a bad quote).
+    """
+    problems: list[tuple[int, str, str]] = []
+    where: dict[int, int] = {}
+    recs = None
+    if not any('"' in line for line in body):
+        try:
+            recs = list(csv.reader(body, delimiter=delim))
+            nums = list(range(first_no, first_no + len(recs)))
+        except csv.Error:  # a cell beyond the csv module's size limit: line by line
+            recs = None
+    if recs is None:
+        recs, nums = _tracked(body, first_no, delim, ncols, problems, where)
+    width = {len(r) for r in recs}
+    if width - {ncols}:
+        recs = _fitted(recs, nums, ncols, problems)
+    return _frame(recs, ncols), nums, problems, where
+
+
+def _tracked(body, first_no, delim, ncols, problems, where):
     recs: list[list[str]] = []
     nums: list[int] = []
-    problems: list[tuple[int, str, str]] = []
     n, pos = len(body), 0
     threshold = max(1, ncols - 2)
     while pos < n:
@@ -271,23 +235,51 @@ def _slow_records(body: list[str], first_no: int, delim: str, ncols: int):
             if bad:
                 line_no = first_no + start
                 problems.append((line_no, "F10", f"line {line_no}: {body[start][:60]!r}"))
+                where[line_no] = _quoted_cell(body[start], delim)
                 recs.append(body[start].split(delim))
                 nums.append(line_no)
                 pos = start + 1
                 break
-            recs.append([f.replace("\n", " ") if "\n" in f else f for f in fields])
+            recs.append(fields)
             nums.append(first_no + start)
+    return recs, nums
+
+
+def _quoted_cell(line: str, delim: str) -> int:
+    """The index of the cell an unbalanced quote opens (the first quote that starts
+    a cell, as RFC 4180 reads it; else the first quote)."""
+    cells = line.split(delim)
+    for j, cell in enumerate(cells):
+        if cell.lstrip().startswith('"'):
+            return j
+    return line[: max(line.find('"'), 0)].count(delim)
+
+
+def _fitted(recs, nums, ncols, problems) -> list[list[str]]:
+    """Records cut or padded to the header's width; a record with filled cells
+    beyond the header is reported (F12)."""
     out = []
     for line_no, rec in zip(nums, recs, strict=True):
         if len(rec) > ncols:
-            extra = [c for c in rec[ncols:] if c.strip()]
-            if extra:
+            if any(c.strip() for c in rec[ncols:]):
                 problems.append(
                     (line_no, "F12", f"{len(rec)} cells; the header has {ncols} columns")
                 )
             rec = rec[:ncols]
         out.append(rec + [""] * (ncols - len(rec)))
-    frame = pd.DataFrame(out, columns=list(range(ncols)), dtype=str)
-    if frame.empty:
-        frame = pd.DataFrame({c: pd.Series(dtype=str) for c in range(ncols)})
-    return frame, nums, problems
+    return out
+
+
+def _frame(recs: list[list[str]], ncols: int) -> pd.DataFrame:
+    """Records as columns of pandas' own text, each column made by Arrow in one step."""
+    if not recs:
+        return pd.DataFrame({j: pd.Series(dtype=_STR) for j in range(ncols)})
+    columns = zip(*recs, strict=True)
+    return pd.DataFrame(
+        {
+            j: ArrowStringArray(pa.chunked_array([pa.array(col, pa.large_string())]), dtype=_STR)
+            for j, col in enumerate(columns)
+        },
+        index=pd.RangeIndex(len(recs)),
+        copy=False,
+    )
