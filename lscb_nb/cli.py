@@ -73,6 +73,25 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_feedback(args: argparse.Namespace) -> int:
+    from lscb_nb.core.labels import counted
+    from lscb_nb.pilot import stage, store
+
+    project = _project(args)
+    if not store.has_returns(project):
+        print("No returns have been ingested yet: run `lscb-nb ingest` first.", file=sys.stderr)
+        return 1
+    la = project.find_authority(args.la)
+    frame, paths = stage.feedback_for(project, la["la_code_ons"], args.period, args.out)
+    kinds = frame["kind"].value_counts()
+    shown = ", ".join(f"{n} {k}" for k, n in kinds.items()) or "nothing to chase"
+    print(
+        f"{counted(len(frame), 'line')} to send back to {la['la_name']} for {args.period} "
+        f"({shown}): " + ", ".join(str(p) for p in paths)
+    )
+    return 0
+
+
 def _datamodel_for(args: argparse.Namespace, phase: str):
     """The version a borough is asked about: ``--version`` if given, else the version
     the project's ``phase`` works on (the shipped candidate outside a project)."""
@@ -246,6 +265,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = with_project(sub.add_parser("ingest", help="read every return into data/processed/"))
     i.set_defaults(func=_cmd_ingest)
+
+    f = with_project(
+        sub.add_parser("feedback", help="the list of figures to send back to an authority")
+    )
+    f.add_argument("--la", required=True, help="ONS code, DfE code or name of the authority")
+    f.add_argument("--period", required=True, help="e.g. '2025-26 Q1'")
+    f.add_argument("--out", type=Path, default=None, help="folder (default: the prepared one)")
+    f.set_defaults(func=_cmd_feedback)
 
     t = with_project(sub.add_parser("template", help="write the Excel return template"))
     t.add_argument("--la", required=True, help="ONS code, DfE code or name of the authority")
