@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from lscb_nb.core.fileio import write_atomic, write_text_atomic
 from lscb_nb.core.returnformat import AGENCIES
@@ -144,9 +145,8 @@ def _blank_cells(
     items: pd.DataFrame,
 ) -> list[dict]:
     """Blank figure cells of a return received (an empty sheet is its one line)."""
-    empty = set(
-        zip(*(issues.loc[issues["rule_code"] == EMPTY_SHEET, c] for c in ("file", "sheet")))
-    )
+    sheets = issues.loc[issues["rule_code"] == EMPTY_SHEET]
+    empty = set(zip(sheets["file"].astype(str), sheets["sheet"].astype(str), strict=True))
     rows = accepted.loc[
         (accepted["la_code_ons"] == la)
         & (accepted["period"] == period)
@@ -155,7 +155,7 @@ def _blank_cells(
     out = []
     for r in rows.itertuples(index=False):
         sheet = None if pd.isna(r.source_sheet) else str(r.source_sheet)
-        if (str(r.source_file), sheet) in empty:
+        if (str(r.source_file), str(sheet)) in empty:
             continue
         cell = cell_address(
             sheet, r.source_row, "numerator", layout.get((str(r.source_file), str(sheet)), "")
@@ -225,8 +225,8 @@ def write_feedback(frame: pd.DataFrame, folder: Path, la_code: str, period: str)
             for c in ws[ws.max_row]:
                 c.data_type = "s"  # text, whatever it starts with
         ws.freeze_panes = "A2"
-        for letter, width in zip("ABCDEFGHIJK", (12, 22, 11, 16, 9, 40, 28, 22, 24, 6, 90)):
-            ws.column_dimensions[letter].width = width
+        for j, width in enumerate((12, 22, 11, 16, 9, 40, 28, 22, 24, 6, 90), start=1):
+            ws.column_dimensions[get_column_letter(j)].width = width
         wb.save(tmp)
 
     xlsx_path = write_atomic(base.with_suffix(".xlsx"), save)
