@@ -104,7 +104,8 @@ def read_text_table(
         )
     first_no = h + 2  # file line number of the first line after the header
     body = [] if body_text is None else body_text.split("\n")
-    records, nums, problems, where = _records(body, first_no, delim, ncols)
+    quoted = body_text is not None and '"' in body_text
+    records, nums, problems, where = _records(body, first_no, delim, ncols, quoted)
     nums = np.asarray(nums)
     if ncols and len(records):
         # Blank lines (or lines of bare separators) are no records: drop them,
@@ -170,7 +171,7 @@ def _ends_in_quotes(text: str, delim: str) -> bool:
     return in_q
 
 
-def _records(body: list[str], first_no: int, delim: str, ncols: int):
+def _records(body: list[str], first_no: int, delim: str, ncols: int, quoted: bool = True):
     """Records of the lines after the header, by the standard library's ``csv``
     reader (the one parser of delimited text), with each record's line number.
 
@@ -185,7 +186,7 @@ def _records(body: list[str], first_no: int, delim: str, ncols: int):
     problems: list[tuple[int, str, str]] = []
     where: dict[int, int] = {}
     recs = None
-    if not any('"' in line for line in body):
+    if not quoted:
         try:
             recs = list(csv.reader(body, delimiter=delim))
             nums = list(range(first_no, first_no + len(recs)))
@@ -271,15 +272,18 @@ def _fitted(recs, nums, ncols, problems) -> list[list[str]]:
 
 
 def _frame(recs: list[list[str]], ncols: int) -> pd.DataFrame:
-    """Records as columns of pandas' own text, each column made by Arrow in one step."""
-    if not recs:
+    """Records (each ``ncols`` wide) as columns of pandas' own text: every cell goes
+    into Arrow in one pass, and each column is taken from it by position."""
+    n = len(recs)
+    if not n:
         return pd.DataFrame({j: pd.Series(dtype=_STR) for j in range(ncols)})
-    columns = zip(*recs, strict=True)
+    flat = pa.array(list(itertools.chain.from_iterable(recs)), pa.large_string())
+    first = np.arange(n, dtype=np.int64) * ncols
     return pd.DataFrame(
         {
-            j: ArrowStringArray(pa.chunked_array([pa.array(col, pa.large_string())]), dtype=_STR)
-            for j, col in enumerate(columns)
+            j: ArrowStringArray(pa.chunked_array([flat.take(pa.array(first + j))]), dtype=_STR)
+            for j in range(ncols)
         },
-        index=pd.RangeIndex(len(recs)),
+        index=pd.RangeIndex(n),
         copy=False,
     )

@@ -22,7 +22,7 @@ from lscb_nb.core.rules.identity_rules import authority_clash
 from lscb_nb.core.rules.row_context import DEFAULT_PLAUSIBLE_COUNT, ReturnContext
 from lscb_nb.core.values import NOT_APPLICABLE, REPORTED, parse_values
 from lscb_nb.pilot.rawrows import PROVENANCE, RAW_FIELDS
-from lscb_nb.pilot.resubmission import find_superseded, mark_changes, sent_times
+from lscb_nb.pilot.resubmission import find_superseded, mark_changes
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def check_returns(
     ctx = ReturnContext(items, rules, authorities, version, expected_periods, plausible_count)
     df = prepare_rows(raw, items, authorities, population)
     del raw  # the prepared rows keep the raw text they need (numerator_raw ...)
-    found = find_superseded(df, sent_times(df, file_times))
+    found = find_superseded(df, file_times)
     superseded = pd.DataFrame(columns=SUPERSEDED_COLUMNS)
     if len(found.superseded_by):
         mark_changes(df, found.changes)

@@ -88,9 +88,15 @@ def sent_times(df: pd.DataFrame, file_times: dict[str, float] | None) -> pd.Seri
             distinct[other], format="mixed", dayfirst=True, errors="coerce"
         )
     out = pd.Series(stated.to_numpy()[codes], index=df.index).astype("datetime64[s]")
-    if file_times:
-        mtime = pd.to_datetime(df["source_file"].map(file_times), unit="s", errors="coerce")
-        out = out.fillna(mtime.dt.floor("s").astype("datetime64[s]"))
+    if file_times and out.isna().any():  # each file's time looked up once
+        codes, names = pd.factorize(df["source_file"].astype("string").fillna(""))
+        times = pd.to_datetime(
+            pd.Series([file_times.get(n, np.nan) for n in names], dtype="float64"),
+            unit="s",
+            errors="coerce",
+        )
+        mtime = times.dt.floor("s").astype("datetime64[s]").to_numpy()[codes]
+        out = out.fillna(pd.Series(mtime, index=df.index))
     return out
 
 
@@ -110,9 +116,10 @@ def _supplies(df: pd.DataFrame) -> pd.Series:
     return figure
 
 
-def find_superseded(df: pd.DataFrame, sent: pd.Series) -> Superseding:
+def find_superseded(df: pd.DataFrame, file_times: dict[str, float] | None) -> Superseding:
     """The rows of prepared rows ``df`` that a later return supersedes (see the
-    module docstring). Only rows whose identity is sound are compared."""
+    module docstring; ``file_times`` are each file's modification time). Only rows
+    whose identity is sound, given in more than one file, are compared."""
     none = Superseding(pd.Series(dtype=object), pd.Series(dtype=object), empty_changes())
     sound = identity_sound(df)
     keys = df.loc[sound, KEY]
@@ -125,6 +132,7 @@ def find_superseded(df: pd.DataFrame, sent: pd.Series) -> Superseding:
     if cand.empty:
         return none
     supplies = _supplies(df.loc[df["source_file"].isin(set(cand["source_file"]))])
+    sent = sent_times(df.loc[cand.index], file_times)
     by, why, changes = {}, {}, []
     for positions in cand.groupby(KEY, sort=False, observed=True).indices.values():
         idx = cand.index[positions]
