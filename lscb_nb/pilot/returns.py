@@ -168,8 +168,16 @@ def read_returns(
 
 
 def _without_corrected_sheets(problems: list[dict], checked: CheckedRows) -> list[dict]:
-    """An empty agency sheet (F14) that a later return filled in is no longer asked
-    for: every row of it was superseded."""
+    """An empty agency sheet (F14) names the authority and period of its rows; one
+    that a later return filled in is no longer asked for (all its rows superseded)."""
+    rows = pd.concat([checked.accepted, checked.quarantined, checked.superseded])
+    first = rows.drop_duplicates(["source_file", "source_sheet"]).set_index(
+        ["source_file", "source_sheet"]
+    )
+    for p in problems:
+        if p["rule_code"] == "F14" and (p["file"], p["sheet"]) in first.index:
+            p["la_code_ons"] = first.at[(p["file"], p["sheet"]), "la_code_ons"]
+            p["period"] = first.at[(p["file"], p["sheet"]), "period"]
     if checked.superseded.empty:
         return problems
     gone = checked.superseded.groupby(["source_file", "source_sheet"]).size()
