@@ -10,6 +10,7 @@ from datetime import date
 
 import pandas as pd
 from hostile_cases import CAMDEN, PERIOD, csv_row, csv_text
+from openpyxl import load_workbook
 
 from lscb_nb.core.inputfiles import list_folder
 from lscb_nb.pilot import returns, template
@@ -165,6 +166,21 @@ def test_the_date_sent_cell_is_read_from_the_instructions_sheet(tmp_path, tiny_i
     assert set(raw["submission_date"]) == {"2024-07-20"}
     blank = returns.read_raw_return(_workbook(tmp_path / "d.xlsx", tiny_items, FIGURES))
     assert set(blank["submission_date"]) == {""}
+
+
+def test_a_date_sent_that_is_not_a_date_is_queried_and_the_file_time_used(
+    tmp_path, tiny_items, tiny_rules, tiny_authorities
+):
+    path = _workbook(tmp_path / "c.xlsx", tiny_items, FIGURES)
+    wb = load_workbook(path)
+    ws = wb["Instructions"]
+    cell = next(c for row in ws.iter_rows() for c in row if c.value == "Date sent:")
+    ws.cell(row=cell.row, column=2).value = "the week after next"
+    wb.save(path)
+    res = _ingest(tmp_path, tiny_items, tiny_rules, tiny_authorities)
+    r09 = res.issues.loc[res.issues["rule_code"] == "R09"]
+    assert r09[["sheet", "severity"]].values.tolist() == [["Instructions", "query"]]
+    assert "'the week after next'" in r09.iloc[0]["message"]
 
 
 def test_cell_addresses_name_the_sheet_cell_or_the_csv_line():

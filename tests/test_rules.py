@@ -136,6 +136,17 @@ def corrected(figure: str) -> Build:
     return build
 
 
+def dated(sent: str) -> Build:
+    """A long CSV return whose optional submission_date column says ``sent``."""
+
+    def build(folder: Path, ctx: dict) -> None:
+        lines = csv_text([_row("CSC01", "5")]).splitlines()
+        text = [lines[0] + ",submission_date", lines[1] + f",{sent}"]
+        (folder / "camden.csv").write_text("\n".join(text) + "\n")
+
+    return build
+
+
 FIRST = HEADER_ROW + 1  # the first item row of an instrument
 CLEAN = rows(_row("CSC01", "120"), _row("CSC02", "12", "60"))
 
@@ -185,6 +196,7 @@ EXAMPLES: dict[str, Examples] = {
     ),
     "R07": _rows([_row("CSC01", "5")], [_row("", "5")]),
     "R08": Examples("returns", corrected("5"), corrected("7")),
+    "R09": Examples("returns", dated("14/07/2024"), dated("next Tuesday")),
     "V01": _rows([_row("CSC01", "5"), _row("CSC03", "c")], [_row("CSC01", "five")]),
     "V02": _rows([_row("CSC01", "0")], [_row("CSC01", "-1")]),
     "V03": _rows([_row("CSC02", "60", "60")], [_row("CSC02", "61", "60")]),

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lscb_nb.core.rules.identity_rules import identity_sound
+from lscb_nb.core.rules.identity_rules import identity_sound, submission_dates
 from lscb_nb.core.values import REPORTED
 from lscb_nb.pilot.rawrows import cell_address
 
@@ -78,16 +78,8 @@ def sent_times(df: pd.DataFrame, file_times: dict[str, float] | None) -> pd.Seri
     """When each row's return was sent: its own submission date (ISO, or day first
     as in 14/07/2025), else its file's modification time (to the second), else NaT
     (a row that cannot be ordered)."""
-    text = df.get("submission_date", pd.Series("", index=df.index)).astype("string").fillna("")
-    codes, uniques = pd.factorize(text)
-    distinct = pd.Series(uniques, dtype="string").str.strip()
-    stated = pd.to_datetime(distinct, format="ISO8601", errors="coerce")
-    other = stated.isna() & (distinct != "")
-    if other.any():
-        stated[other] = pd.to_datetime(
-            distinct[other], format="mixed", dayfirst=True, errors="coerce"
-        )
-    out = pd.Series(stated.to_numpy()[codes], index=df.index).astype("datetime64[s]")
+    text = df.get("submission_date", pd.Series("", index=df.index))
+    out = submission_dates(text)  # a date not understood is queried (R09)
     if file_times and out.isna().any():  # each file's time looked up once
         codes, names = pd.factorize(df["source_file"].astype("string").fillna(""))
         times = pd.to_datetime(

@@ -23,6 +23,7 @@ from lscb_nb.core.inputfiles import (
     normalise_key,
 )
 from lscb_nb.core.returnformat import DATE_SENT_LABEL, INSTRUCTIONS_SHEET, META_SHEET
+from lscb_nb.core.rules.identity_rules import submission_dates
 from lscb_nb.core.workbooks import check_sheet_sizes, open_workbook, sheet_has_formulas, sheet_rows
 from lscb_nb.pilot.rawrows import FIELD_BY_KEY, PROVENANCE, RAW_FIELDS, READ_FLAGS
 
@@ -59,6 +60,8 @@ def read_workbook(
                 date_sent = _date_sent(sheet_rows(wb[INSTRUCTIONS_SHEET], limits, max_rows=60))
             except Exception as exc:  # the figures can still be read; the date is lost
                 log.warning("%s: the Instructions sheet could not be read (%s)", path, exc)
+            if date_sent and submission_dates(pd.Series([date_sent])).isna().all():
+                problems.append(InputFileError("R09", date_sent, INSTRUCTIONS_SHEET))
         counter = [0]
         no_table: list[str] = []
         for name in data_sheets:
