@@ -65,6 +65,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     print(
         f"Ingested {counted(summary['files'], 'file')}, {counted(summary['rows_read'], 'row')}: "
         f"{summary['rows_accepted']} accepted, {summary['rows_quarantined']} quarantined, "
+        f"{summary.get('rows_superseded', 0)} superseded by a later return, "
         f"{counted(summary['issues_error'], 'error')} and "
         f"{counted(summary['issues_query'], 'query')} -> {store.returns_dir(project)}"
     )

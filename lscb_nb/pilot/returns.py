@@ -144,7 +144,7 @@ def read_returns(
         file_times,
     )
     issues = checked.issues
-    file_problems = _without_corrected_sheets(file_problems, checked)
+    file_problems = _placed_problems(file_problems, checked)
     issues = concat_issues([pd.DataFrame(file_problems), issues]) if file_problems else issues
     files = pd.DataFrame(file_rows, columns=FILE_COLUMNS)
     for outcome in ("accepted", "quarantined", "superseded"):
@@ -167,17 +167,21 @@ def read_returns(
     )
 
 
-def _without_corrected_sheets(problems: list[dict], checked: CheckedRows) -> list[dict]:
-    """An empty agency sheet (F14) names the authority and period of its rows; one
-    that a later return filled in is no longer asked for (all its rows superseded)."""
+def _placed_problems(problems: list[dict], checked: CheckedRows) -> list[dict]:
+    """A file's or sheet's problem names the authority and period of its rows, where
+    they name one (so it is on that authority's issue list and list to send back);
+    an empty agency sheet (F14) that a later return filled in is no longer asked for
+    (all its rows superseded)."""
+    if not problems:
+        return problems
     rows = pd.concat([checked.accepted, checked.quarantined, checked.superseded])
-    first = rows.drop_duplicates(["source_file", "source_sheet"]).set_index(
-        ["source_file", "source_sheet"]
-    )
+    known = rows.dropna(subset=["la_code_ons", "period"])
+    one = known.groupby("source_file")[["la_code_ons", "period"]].nunique().max(axis=1) == 1
+    first = known.loc[known["source_file"].isin(one[one].index)].drop_duplicates("source_file")
+    where = first.set_index("source_file")[["la_code_ons", "period"]]
     for p in problems:
-        if p["rule_code"] == "F14" and (p["file"], p["sheet"]) in first.index:
-            p["la_code_ons"] = first.at[(p["file"], p["sheet"]), "la_code_ons"]
-            p["period"] = first.at[(p["file"], p["sheet"]), "period"]
+        if p.get("la_code_ons") is None and p["file"] in where.index:
+            p["la_code_ons"], p["period"] = where.loc[p["file"]].tolist()
     if checked.superseded.empty:
         return problems
     gone = checked.superseded.groupby(["source_file", "source_sheet"]).size()

@@ -89,7 +89,8 @@ def read_workbook(
                     if formula_wb is None:
                         formula_wb = open_workbook(path, limits, data_only=False)
                     _flag_formulas(frame, rows, sheet_rows(formula_wb[name], limits))
-                if len(frame) and not frame[list(_INPUT_FIELDS)].ne("").to_numpy().any():
+                filled = [*_INPUT_FIELDS, *(c for c in frame.columns if c.endswith("_formula"))]
+                if len(frame) and not frame[filled].ne("").to_numpy().any():
                     problems.append(InputFileError("F14", f"nothing supplied for {name}", name))
                 frames.append(frame)
             except InputFileError as exc:
