@@ -327,6 +327,21 @@ def _(folder, ctx):
 def _(folder, ctx):
     (folder / "dup_a.csv").write_text(csv_text([csv_row("CSC03", "4"), csv_row("CSC01", "10")]))
     (folder / "dup_b.csv").write_text(csv_text([csv_row("CSC01", "11")]))
+    for name in ("dup_a.csv", "dup_b.csv"):  # sent at the same time: not a correction
+        os.utime(folder / name, (1_720_000_000, 1_720_000_000))
+
+
+@case(
+    "corrected-file-beside-the-original",
+    "returns",
+    "camden v2.csv",
+    Expect("read", {"R08"}, absent={"R06"}, accepted=1, values={"CSC01": 11.0}),
+)
+def _(folder, ctx):
+    (folder / "camden.csv").write_text(csv_text([csv_row("CSC03", "4"), csv_row("CSC01", "10")]))
+    (folder / "camden v2.csv").write_text(csv_text([csv_row("CSC01", "11")]))
+    os.utime(folder / "camden.csv", (1_720_000_000, 1_720_000_000))
+    os.utime(folder / "camden v2.csv", (1_720_090_000, 1_720_090_000))  # a day later
 
 
 @case(

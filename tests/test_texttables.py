@@ -1,4 +1,5 @@
-"""Delimited text: one reader (the standard library's ``csv``) for plain and odd files."""
+"""Delimited text: one reader (pyarrow's CSV reader) for plain and odd files, each
+record with its own line number."""
 
 from __future__ import annotations
 
