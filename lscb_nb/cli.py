@@ -74,25 +74,6 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_feedback(args: argparse.Namespace) -> int:
-    from lscb_nb.core.labels import counted
-    from lscb_nb.pilot import stage, store
-
-    project = _project(args)
-    if not store.has_returns(project):
-        print("No returns have been ingested yet: run `lscb-nb ingest` first.", file=sys.stderr)
-        return 1
-    la = project.find_authority(args.la)
-    frame, paths = stage.feedback_for(project, la["la_code_ons"], args.period, args.out)
-    kinds = frame["kind"].value_counts()
-    shown = ", ".join(f"{n} {k}" for k, n in kinds.items()) or "nothing to chase"
-    print(
-        f"{counted(len(frame), 'line')} to send back to {la['la_name']} for {args.period} "
-        f"({shown}): " + ", ".join(str(p) for p in paths)
-    )
-    return 0
-
-
 def _datamodel_for(args: argparse.Namespace, phase: str):
     """The version a borough is asked about: ``--version`` if given, else the version
     the project's ``phase`` works on (the shipped candidate outside a project)."""
@@ -128,6 +109,25 @@ def _cmd_template(args: argparse.Namespace) -> int:
     out = Path(args.out or f"return_{la['la_code_ons']}_{args.period.replace(' ', '_')}.xlsx")
     template.write_return_template(out, dm.items, la, args.period, dm.version)
     print(f"Return template for {la['la_name']}, {args.period} ({dm.version}): {out}")
+    return 0
+
+
+def _cmd_feedback(args: argparse.Namespace) -> int:
+    from lscb_nb.core.labels import counted
+    from lscb_nb.pilot import stage, store
+
+    project = _project(args)
+    if not store.has_returns(project):
+        print("No returns have been ingested yet: run `lscb-nb ingest` first.", file=sys.stderr)
+        return 1
+    la = project.find_authority(args.la)
+    frame, paths = stage.feedback_for(project, la["la_code_ons"], args.period, args.out)
+    kinds = frame["kind"].value_counts()
+    shown = ", ".join(f"{n} {k}" for k, n in kinds.items()) or "nothing to chase"
+    print(
+        f"{counted(len(frame), 'line')} to send back to {la['la_name']} for {args.period} "
+        f"({shown}): " + ", ".join(str(p) for p in paths)
+    )
     return 0
 
 

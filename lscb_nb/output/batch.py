@@ -26,7 +26,8 @@ from pathlib import Path
 import nbformat
 
 from lscb_nb import __version__
-from lscb_nb.core import config, display, fingerprints
+from lscb_nb.core import config, fingerprints
+from lscb_nb.core.display import ATTACHMENTS
 from lscb_nb.core.fileio import write_json_atomic, write_text_atomic
 from lscb_nb.core.phases import Phase, all_phases, is_ready, not_ready_reason
 from lscb_nb.core.project import AREA, Project
@@ -175,7 +176,7 @@ def _place_attachments(run_dir: Path, files: list[str]) -> list[str]:
 
     placed = []
     for source in files:
-        target = run_dir / "reports" / display.ATTACHMENTS / Path(source).name
+        target = run_dir / "reports" / ATTACHMENTS / Path(source).name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
         placed.append(str(target.relative_to(run_dir)))
