@@ -27,7 +27,6 @@ import nbformat
 
 from lscb_nb import __version__
 from lscb_nb.core import config, fingerprints
-from lscb_nb.core.display import ATTACHMENTS
 from lscb_nb.core.fileio import write_json_atomic, write_text_atomic
 from lscb_nb.core.phases import Phase, all_phases, is_ready, not_ready_reason
 from lscb_nb.core.project import AREA, Project
@@ -173,6 +172,8 @@ def _place_attachments(run_dir: Path, files: list[str]) -> list[str]:
     """Copy the files a report links beside it (``reports/files/``), so the links work
     from the HTML; returns their paths in the run."""
     import shutil
+
+    from lscb_nb.core.display import ATTACHMENTS
 
     placed = []
     for source in files:
