@@ -65,3 +65,12 @@ def test_repeated_text_is_the_readers_own_text(tmp_path):
     assert stamped.dtype == read.dtype
     assert stamped.tolist() == ["plain.csv", "plain.csv"]
     assert len(texttables.repeated_text("", 0)) == 0
+
+
+def test_a_row_of_another_width_keeps_its_quoted_cells_whole(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text('item_id,numerator\n"CSC01, referrals",12,x\nCSC02,7\n')
+    table = texttables.read_text_table(path, _is_header)
+    assert table.records.iloc[0].tolist() == ["CSC01, referrals", "12"]
+    assert [(p[0], p[1]) for p in table.problems] == [(2, "F12")]
+    assert texttables.read_text_table(path, _is_header).header == ["item_id", "numerator"]

@@ -123,7 +123,7 @@ def read_text_table(
 def _split_line(line: str, delim: str) -> list[str]:
     """One line's cells, as the reader reads them (quotes honoured)."""
     try:
-        table = _parse(line, delim, None)
+        table = _parse(line + "\n", delim, None)  # (pyarrow counts the cells of an ended line)
     except (pa.ArrowInvalid, UnicodeError):
         return line.split(delim)
     return [str(table.column(j)[0]) if table.num_rows else "" for j in range(table.num_columns)]
