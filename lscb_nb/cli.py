@@ -69,6 +69,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     print(
         f"Ingested {counted(summary['files'], 'file')}, {counted(summary['rows_read'], 'row')}: "
         f"{summary['rows_accepted']} accepted, {summary['rows_quarantined']} quarantined, "
+        f"{summary.get('rows_superseded', 0)} superseded by a later return, "
         f"{counted(summary['issues_error'], 'error')} and "
         f"{counted(summary['issues_query'], 'query')} -> {store.returns_dir(project)}"
     )
@@ -133,6 +134,25 @@ def _cmd_template(args: argparse.Namespace) -> int:
     template.write_return_template(out, dm.items, la, args.period, dm.version)
     _record_sent(project, "template", "pilot", dm, la, out, args.period)
     print(f"Return template for {la['la_name']}, {args.period} ({dm.version}): {out}")
+    return 0
+
+
+def _cmd_feedback(args: argparse.Namespace) -> int:
+    from lscb_nb.core.labels import counted
+    from lscb_nb.pilot import stage, store
+
+    project = _project(args)
+    if not store.has_returns(project):
+        print("No returns have been ingested yet: run `lscb-nb ingest` first.", file=sys.stderr)
+        return 1
+    la = project.find_authority(args.la)
+    frame, paths = stage.feedback_for(project, la["la_code_ons"], args.period, args.out)
+    kinds = frame["kind"].value_counts()
+    shown = ", ".join(f"{n} {k}" for k, n in kinds.items()) or "nothing to chase"
+    print(
+        f"{counted(len(frame), 'line')} to send back to {la['la_name']} for {args.period} "
+        f"({shown}): " + ", ".join(str(p) for p in paths)
+    )
     return 0
 
 
@@ -358,6 +378,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = with_project(sub.add_parser("ingest", help="read every return into data/processed/"))
     i.set_defaults(func=_cmd_ingest)
+
+    f = with_project(
+        sub.add_parser("feedback", help="the list of figures to send back to an authority")
+    )
+    f.add_argument("--la", required=True, help="ONS code, DfE code or name of the authority")
+    f.add_argument("--period", required=True, help="e.g. '2025-26 Q1'")
+    f.add_argument("--out", type=Path, default=None, help="folder (default: the prepared one)")
+    f.set_defaults(func=_cmd_feedback)
 
     t = with_project(sub.add_parser("template", help="write the Excel return template"))
     t.add_argument("--la", required=True, help="ONS code, DfE code or name of the authority")

@@ -50,6 +50,7 @@ class Expect:
     absent: set[str] = field(default_factory=set)  # rule codes that must not be raised
     where: set[tuple] = field(default_factory=set)  # (code, sheet, row, column) issues
     values: dict[str, float] = field(default_factory=dict)  # accepted item -> value
+    notes: dict[str, str] = field(default_factory=dict)  # accepted item -> note, exactly
     accepted: int | None = None  # rows of it accepted
     quarantined: int | None = None  # rows of it quarantined
     message: str | None = None  # text one of its issue messages contains
@@ -326,6 +327,21 @@ def _(folder, ctx):
 def _(folder, ctx):
     (folder / "dup_a.csv").write_text(csv_text([csv_row("CSC03", "4"), csv_row("CSC01", "10")]))
     (folder / "dup_b.csv").write_text(csv_text([csv_row("CSC01", "11")]))
+    for name in ("dup_a.csv", "dup_b.csv"):  # sent at the same time: not a correction
+        os.utime(folder / name, (1_720_000_000, 1_720_000_000))
+
+
+@case(
+    "corrected-file-beside-the-original",
+    "returns",
+    "camden v2.csv",
+    Expect("read", {"R08"}, absent={"R06"}, accepted=1, values={"CSC01": 11.0}),
+)
+def _(folder, ctx):
+    (folder / "camden.csv").write_text(csv_text([csv_row("CSC03", "4"), csv_row("CSC01", "10")]))
+    (folder / "camden v2.csv").write_text(csv_text([csv_row("CSC01", "11")]))
+    os.utime(folder / "camden.csv", (1_720_000_000, 1_720_000_000))
+    os.utime(folder / "camden v2.csv", (1_720_090_000, 1_720_090_000))  # a day later
 
 
 @case(
@@ -384,7 +400,7 @@ def _(folder, ctx):
     Expect(
         "read",
         {"F10", "V01"},
-        where={("F10", None, 3, None), ("V01", None, 5, "numerator")},
+        where={("F10", None, 3, "note"), ("V01", None, 5, "numerator")},
         accepted=2,
         quarantined=2,
     ),
@@ -404,7 +420,7 @@ def _(folder, ctx):
     "csv-unbalanced-quote-last-line",
     "returns",
     "q.csv",
-    Expect("read", {"F10"}, where={("F10", None, 3, None)}, accepted=1, quarantined=1),
+    Expect("read", {"F10"}, where={("F10", None, 3, "note")}, accepted=1, quarantined=1),
 )
 def _(folder, ctx):
     rows = [csv_row("CSC01", "5"), csv_row("CSC03", "6", note="QUOTE")]
@@ -415,7 +431,14 @@ def _(folder, ctx):
     "csv-multiline-note",
     "returns",
     "m.csv",
-    Expect("read", {"V01"}, where={("V01", None, 4, "numerator")}, accepted=1, quarantined=1),
+    Expect(
+        "read",
+        {"V01"},
+        where={("V01", None, 4, "numerator")},
+        accepted=1,
+        quarantined=1,
+        notes={"CSC01": "first line\nsecond line"},
+    ),
 )
 def _(folder, ctx):
     rows = [csv_row("CSC01", "5", note="first line\nsecond line"), csv_row("CSC03", "bad")]
@@ -902,7 +925,7 @@ def _(folder, ctx):
     (folder / "archive").mkdir()
 
 
-@case("return-in-sub-folder", "returns", "archive/old.csv", Expect("read", accepted=1))
+@case("return-in-sub-folder", "returns", "archive/old.csv", Expect("not read", accepted=0))
 def _(folder, ctx):
     (folder / "archive").mkdir()
     (folder / "archive" / "old.csv").write_text(csv_text([csv_row("CSC03", "5")]))

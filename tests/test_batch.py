@@ -46,6 +46,10 @@ def _notebook(folder: Path) -> Path:
                 "f'{la_code}.csv')\n"
                 "report.show(report.banner(True), report.table(rows.head(3), caption='Rows'))"
             ),
+            new_code_cell(
+                "sent = Path(project) / 'data' / 'processed' / f'list-{la_code}.csv'\n"
+                "report.show(report.Attachments('The list:', [(sent, 'The list (CSV)')]))"
+            ),
             new_markdown_cell("## A figure"),
             new_code_cell(
                 "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\n"
@@ -87,6 +91,10 @@ def _project(folder: Path):
         f"202425,Financial year Q1,{GOOD},CSC01,10\n"
     )
     (returns / f"{BROKEN}.csv").write_bytes(b"")  # the deliberately broken input
+    for code in (AREA, GOOD, BROKEN):  # a prepared file each report links
+        path = project.processed / f"list-{code}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"What\nmissing for {code}\n")
     return project
 
 
@@ -178,6 +186,18 @@ def test_every_table_links_to_its_data_as_shown(batch_run):
             assert csv[0].split(",") == shown[0]
             assert len(csv) == len(shown)
         assert job["tables"] == len(tables) and (run_dir / job["data"]).exists()
+
+
+def test_a_file_a_report_links_is_placed_beside_it(batch_run):
+    _, run_dir = batch_run
+    manifest = batch.load_manifest(run_dir)
+    for job in (j for j in manifest["jobs"] if j["status"] == "succeeded"):
+        page = lxml.html.parse(str(run_dir / job["html"]))
+        links = page.xpath("//div[@class='lscb-attachments']//a/@href")
+        assert links == [f"files/list-{job['la_code']}.csv"]
+        placed = run_dir / "reports" / links[0]
+        assert placed.read_text() == f"What\nmissing for {job['la_code']}\n"
+        assert job["files"] == [str(placed.relative_to(run_dir))]
 
 
 def test_figures_carry_alt_text_written_from_their_data(batch_run):
@@ -387,6 +407,7 @@ def test_a_second_run_reuses_what_did_not_change_and_reruns_what_did(tmp_path):
     for job in second.jobs:
         if job.reused:
             assert (out / "two" / job.html).read_bytes() == (out / "one" / job.html).read_bytes()
+            assert job.files and all((out / "two" / f).exists() for f in job.files)
     nb = nbformat.read(nbdir / "09_test.ipynb", as_version=4)
     nb.cells.append(new_markdown_cell("## One more section"))
     nbformat.write(nb, nbdir / "09_test.ipynb")

@@ -29,7 +29,9 @@ def test_template_is_a_blank_return_the_reader_accepts(outside_any_project, tmp_
     assert "Camden" in capsys.readouterr().out
     dm = load_datamodel()
     res = returns.read_returns([out], dm.items, dm.rules, reference.authorities(), dm.version)
-    assert res.issues.empty
+    # a blank return supplies nothing: one query per agency sheet, and nothing else
+    assert set(res.issues["rule_code"]) == {"F14"}
+    assert len(res.issues) == dm.items["agency"].nunique()
     assert sorted(res.accepted["item_id"]) == sorted(dm.item_ids)
     assert set(res.accepted["numerator_state"]) == {"missing"}
 
@@ -101,3 +103,25 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys, monkeypatch
     args = ["-q", "run", "--project", str(tmp_path / "p"), "--scheduler", "tcp://127.0.0.1:9"]
     assert cli.main(args) == 2
     assert "No dask scheduler answered at tcp://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_feedback_writes_the_list_to_send_back_for_an_authority_and_period(tmp_path, capsys):
+    import pandas as pd
+
+    folder = tmp_path / "proj"
+    assert cli.main(["init", str(folder)]) == 0
+    project = ["--project", str(folder)]
+    blank = folder / "data" / "raw" / "phase3_returns" / "camden.xlsx"
+    assert cli.main(["template", *project, "--la", "Camden", "--period", "2024-25 Q1", "--out",
+                     str(blank)]) == 0  # fmt: skip
+    assert cli.main(["ingest", *project]) == 0
+    capsys.readouterr()
+    out = tmp_path / "lists"
+    argv = ["feedback", *project, "--la", "Camden", "--period", "2024-25 Q1", "--out", str(out)]
+    assert cli.main(argv) == 0
+    said = capsys.readouterr().out
+    assert "Camden" in said and "nothing supplied" in said
+    lines = pd.read_csv(out / "feedback-E09000007-2024-25-Q1.csv", dtype=str)
+    assert (out / "feedback-E09000007-2024-25-Q1.xlsx").exists()
+    assert set(lines["What"]) == {"nothing supplied"}
+    assert lines["Reason"].str.contains("nothing supplied for Health").any()

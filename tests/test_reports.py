@@ -103,6 +103,25 @@ def test_pilot_report_shows_planted_defects(sample_run):
     assert re.search(r"Health was the least timely", html)
 
 
+def test_a_pilot_authoritys_report_links_its_lists_to_send_back(sample_run):
+    from lscb_nb.pilot import stage
+
+    job = next(
+        j
+        for j in sample_run["manifest"]["jobs"]
+        if j["notebook"].startswith("03") and j["la_code"] != AREA and j["status"] == "succeeded"
+    )
+    page = (sample_run["dir"] / job["html"]).read_text(encoding="utf-8")
+    links = re.findall(r'href="(files/feedback-[^"]+)"', page)
+    assert links and all(f"feedback-{job['la_code']}-" in link for link in links)
+    for link in links:  # the link works from the HTML: the file sits beside the report
+        assert (sample_run["dir"] / "reports" / link).exists(), link
+    prepared = sorted(p.name for p in stage.feedback_dir(sample_run["root"]).glob("*.xlsx"))
+    assert len(prepared) == len(stage.store.pilot_authorities(sample_run["root"])) * len(
+        stage.collection_periods(sample_run["root"])
+    )
+
+
 def test_borough_report_benchmarks_with_intervals_and_spine(sample_run):
     html = _report(sample_run, "03", "E09000008")
     assert "Croydon against London" in html

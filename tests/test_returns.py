@@ -4,6 +4,7 @@ accepted or quarantined, and an unreadable file does not stop the others."""
 from __future__ import annotations
 
 import io
+import os
 
 import msoffcrypto
 import pandas as pd
@@ -405,6 +406,8 @@ def test_duplicates_compare_text_and_state_and_name_the_other_copy(
 ):
     a = _csv(tmp_path / "a.csv", [_row("CSC01", "c"), _row("CSC03", "<5")])
     b = _csv(tmp_path / "b.csv", [_row("CSC01", "x"), _row("CSC03", "*")])
+    for path in (a, b):  # sent at the same time: copies, not a correction
+        os.utime(path, (1_720_000_000, 1_720_000_000))
     res = _read([a, b], tiny_items, tiny_rules, tiny_authorities)
     r06 = res.issues.loc[res.issues["rule_code"] == "R06"].set_index(["file", "row"])
     assert len(r06) == 4 and res.accepted.empty  # c/x and <5/* are different statements

@@ -11,6 +11,7 @@ one must not. File rules borrow their failing files from ``hostile_cases.py``.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from hostile_cases import (
     CAMDEN,
     CASES,
     CATALOGUE_ROWS,
+    FILLED,
     PERIOD,
     csv_text,
     write_catalogue,
@@ -117,6 +119,34 @@ def catalogue(name: str = "Camden_dataset.xlsx", sheets: dict | None = None) -> 
     return build
 
 
+def empty_health_sheet(folder: Path, ctx: dict) -> None:
+    filled = {i: (None, None) if i == "HLT01" else v for i, v in FILLED.items()}
+    write_template(folder / "camden.xlsx", ctx["items"], filled=filled)
+
+
+def corrected(figure: str) -> Build:
+    """A long CSV return and, a day later, its correction giving CSC01 as ``figure``."""
+
+    def build(folder: Path, ctx: dict) -> None:
+        (folder / "camden.csv").write_text(csv_text([_row("CSC01", "5"), _row("CSC03", "6")]))
+        (folder / "camden v2.csv").write_text(csv_text([_row("CSC01", figure)]))
+        os.utime(folder / "camden.csv", (1_720_000_000, 1_720_000_000))
+        os.utime(folder / "camden v2.csv", (1_720_086_400, 1_720_086_400))
+
+    return build
+
+
+def dated(sent: str) -> Build:
+    """A long CSV return whose optional submission_date column says ``sent``."""
+
+    def build(folder: Path, ctx: dict) -> None:
+        lines = csv_text([_row("CSC01", "5")]).splitlines()
+        text = [lines[0] + ",submission_date", lines[1] + f",{sent}"]
+        (folder / "camden.csv").write_text("\n".join(text) + "\n")
+
+    return build
+
+
 FIRST = HEADER_ROW + 1  # the first item row of an instrument
 CLEAN = rows(_row("CSC01", "120"), _row("CSC02", "12", "60"))
 
@@ -152,6 +182,7 @@ EXAMPLES: dict[str, Examples] = {
     "F11": _file("csv-two-numerator-columns"),
     "F12": _file("csv-extra-cells"),
     "F13": _file("xlsx-extra-notes-sheet", clean_template),
+    "F14": Examples("returns", clean_template, empty_health_sheet),
     "R01": _rows([_row("CSC01", "5")], [_row("XYZ99", "5")]),
     "R02": _rows(
         [_row("CSC01", "5")],
@@ -164,6 +195,8 @@ EXAMPLES: dict[str, Examples] = {
         [_row("CSC01", "5"), _row("CSC03", "5")], [_row("CSC01", "5"), _row("CSC01", "6")]
     ),
     "R07": _rows([_row("CSC01", "5")], [_row("", "5")]),
+    "R08": Examples("returns", corrected("5"), corrected("7")),
+    "R09": Examples("returns", dated("14/07/2024"), dated("next Tuesday")),
     "V01": _rows([_row("CSC01", "5"), _row("CSC03", "c")], [_row("CSC01", "five")]),
     "V02": _rows([_row("CSC01", "0")], [_row("CSC01", "-1")]),
     "V03": _rows([_row("CSC02", "60", "60")], [_row("CSC02", "61", "60")]),

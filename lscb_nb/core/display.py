@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 
 # A table's cells as shown, for its CSV download (read by lscb_nb.output.chrome).
 TABLE_MIME = "application/vnd.lscb.table+json"
+# Files a report links, for the batch to place beside it (under ATTACHMENTS).
+FILE_MIME = "application/vnd.lscb.files+json"
+ATTACHMENTS = "files"  # relative to the report
 # Output metadata that tells the report chrome what an output is.
 ROLE_KEY = "lscb"
 BANNER_ROLE = "banner"
@@ -454,6 +457,20 @@ def definitions(items: pd.DataFrame, summary: str) -> HTML | None:
         for code, row in items.iterrows()
     ]
     return HTML(str(_templates().definitions(summary, rows)))
+
+
+class Attachments(HTML):
+    """Links to files a report offers (a list to send back): the HTML, and the files'
+    paths so the batch copies them beside the report (``ATTACHMENTS/<name>``)."""
+
+    def __init__(self, caption: str, files: Iterable[tuple[Path, str]]):
+        files = list(files)
+        links = [{"href": f"{ATTACHMENTS}/{p.name}", "text": text} for p, text in files]
+        super().__init__(str(_templates().attachments(caption, links)))
+        self.files = [str(p) for p, _ in files]
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self.data, FILE_MIME: {"files": self.files}}
 
 
 def nothing_to_show(message: str) -> Section:

@@ -40,6 +40,9 @@ REQUIRED_CSV_COLUMNS: tuple[str, ...] = (
 # Excel template: sheet names and the header of each agency sheet's table.
 INSTRUCTIONS_SHEET = "Instructions"
 META_SHEET = "_meta"  # hidden: template version, authority, period, data-model version
+# The Instructions sheet's input cell for the day the return is sent: the label in
+# column A, the date in the cell to its right. A later date supersedes (README).
+DATE_SENT_LABEL = "Date sent"
 TEMPLATE_TABLE_HEADER: tuple[str, ...] = (
     "item_id",
     "title",

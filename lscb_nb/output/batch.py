@@ -62,6 +62,7 @@ class Job:
     html_bytes: int = 0
     data: str = ""  # the report's tables as CSVs, zipped (path in the run)
     tables: int = 0
+    files: list[str] = field(default_factory=list)  # files it links (paths in the run)
     siblings: list[dict] = field(default_factory=list)  # the area's reports: phase, slug
     versions: str = ""  # the data-model versions the report rests on, for its banner
 
@@ -172,6 +173,22 @@ def _write_downloads(job: Job, run_dir: Path, downloads: list[chrome.Download]) 
     job.tables = len(downloads)
 
 
+def _place_attachments(run_dir: Path, files: list[str]) -> list[str]:
+    """Copy the files a report links beside it (``reports/files/``), so the links work
+    from the HTML; returns their paths in the run."""
+    import shutil
+
+    from lscb_nb.core.display import ATTACHMENTS
+
+    placed = []
+    for source in files:
+        target = run_dir / "reports" / ATTACHMENTS / Path(source).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+        placed.append(str(target.relative_to(run_dir)))
+    return placed
+
+
 _QUIET: list[int] = []  # the process whose stderr already goes to a log file
 
 
@@ -279,6 +296,7 @@ def _execute_logged(job: Job, notebooks_dir: str, run_dir: str, kernel: str) -> 
             )
         body = rendered.html
         _write_downloads(job, Path(run_dir), rendered.downloads)
+        job.files = _place_attachments(Path(run_dir), rendered.files)
         write_text_atomic(out_html, body)
         job.html = str(out_html.relative_to(run_dir))
         job.html_bytes = len(body.encode())
@@ -457,6 +475,7 @@ def _reuse(job: Job, old_dir: Path, old: dict, run_dir: Path) -> bool:
         data = [(old_dir / old["data"], run_dir / old["data"])] + [
             (f, run_dir / "reports" / "data" / job.slug / f.name) for f in folder.glob("*.csv")
         ]
+    data += [(old_dir / f, run_dir / f) for f in old.get("files", [])]
     if not all(src.exists() for src, _ in pairs + data):
         return False
     for src, dst in [*pairs, *data]:
@@ -470,6 +489,7 @@ def _reuse(job: Job, old_dir: Path, old: dict, run_dir: Path) -> bool:
     job.ipynb = str(pairs[-1][1].relative_to(run_dir)) if old.get("ipynb") else ""
     job.html_bytes = pairs[0][1].stat().st_size
     job.data, job.tables = old.get("data", ""), old.get("tables", 0)
+    job.files = list(old.get("files", []))
     job.status, job.reused, job.seconds = "succeeded", True, 0.0
     return True
 

@@ -63,6 +63,18 @@ class Page:
 class Rendered:
     html: str
     downloads: list[Download]
+    files: list[str] = field(default_factory=list)  # attachments to place beside it
+
+
+def attached_files(nb: nbformat.NotebookNode) -> list[str]:
+    """The files the notebook's outputs link (:class:`lscb_nb.core.display.Attachments`),
+    for the batch to copy under ``reports/<display.ATTACHMENTS>/``."""
+    return [
+        f
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        for f in (output.get("data", {}).get(display.FILE_MIME) or {}).get("files", [])
+    ]
 
 
 def area_anchor(la_code: str) -> str:
@@ -193,7 +205,7 @@ def render_report(
         },
     }
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
-    return Rendered(body, downloads)
+    return Rendered(body, downloads, attached_files(nb))
 
 
 def render_html(notebook_path: Path, title: str, page: Page | None = None) -> str:

@@ -10,6 +10,7 @@ quarantined: a row with an error is quarantined, a query keeps it.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,8 +22,21 @@ from lscb_nb.core.rules.identity_rules import authority_clash
 from lscb_nb.core.rules.row_context import DEFAULT_PLAUSIBLE_COUNT, ReturnContext
 from lscb_nb.core.values import REPORTED, ZERO_DENOMINATOR, parse_values
 from lscb_nb.pilot.rawrows import PROVENANCE, RAW_FIELDS
+from lscb_nb.pilot.resubmission import find_superseded, mark_changes
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class CheckedRows:
+    """Checked rows: every row is accepted, quarantined or superseded, once;
+    ``changes`` are the cells a later return changed (one R08 issue each)."""
+
+    accepted: pd.DataFrame
+    quarantined: pd.DataFrame
+    issues: pd.DataFrame
+    superseded: pd.DataFrame
+    changes: pd.DataFrame
 
 
 def check_rows(
@@ -43,11 +57,44 @@ def check_rows(
     turns counts of rate items into rates per 10,000. ``plausible_count`` is the
     largest believable numerator or denominator for an item whose valid range
     sets no maximum (V14). The rules are those of ``version``
-    (:func:`lscb_nb.core.rules.registry_for`).
+    (:func:`lscb_nb.core.rules.registry_for`). Rows only a submission date orders
+    may be superseded (see :func:`check_returns`, which also returns them).
     """
+    out = check_returns(
+        raw, items, rules, authorities, version, expected_periods, population, plausible_count
+    )
+    return out.accepted, out.quarantined, out.issues
+
+
+def check_returns(
+    raw: pd.DataFrame,
+    items: pd.DataFrame,
+    rules: pd.DataFrame,
+    authorities: pd.DataFrame,
+    version: str,
+    expected_periods: list[str] | None = None,
+    population: pd.DataFrame | None = None,
+    plausible_count: float = DEFAULT_PLAUSIBLE_COUNT,
+    file_times: dict[str, float] | None = None,
+) -> CheckedRows:
+    """:func:`check_rows`, after setting aside the rows a later return supersedes
+    (:mod:`lscb_nb.pilot.resubmission`; ``file_times`` are each file's modification
+    time, used where a return states no submission date)."""
     ctx = ReturnContext(items, rules, authorities, version, expected_periods, plausible_count)
     df = prepare_rows(raw, items, authorities, population)
     del raw  # the prepared rows keep the raw text they need (numerator_raw ...)
+    found = find_superseded(df, file_times)
+    superseded = pd.DataFrame(columns=SUPERSEDED_COLUMNS)
+    if len(found.superseded_by):
+        mark_changes(df, found.changes)
+        gone = df.index.isin(found.superseded_by.index)
+        superseded = df.loc[gone].copy()
+        superseded["superseded_by"] = found.superseded_by.reindex(superseded.index)
+        superseded["superseded_reason"] = found.reason.reindex(superseded.index)
+        superseded["issue_codes"] = ""  # not checked: its figures are not used
+        superseded = _as_text(superseded[SUPERSEDED_COLUMNS].reset_index(drop=True))
+        df = df.loc[~gone].reset_index(drop=True)
+    changes = found.changes.drop(columns="new_index", errors="ignore")
     issues = [
         issues_for(rule, df, rule.check(df, ctx), version)
         for stage in ("file", "row", "duplicate")
@@ -55,8 +102,10 @@ def check_rows(
         if rule.check is not None
     ]
     # Cross-item rules compare items of one return: only rows otherwise clean.
-    found = [part for part in issues if not part.empty]  # in any order: only ids are read
-    blocked = df["input_row_id"].isin(_quarantine_ids(df, pd.concat(found) if found else None))
+    found_issues = [part for part in issues if not part.empty]  # any order: only ids are read
+    blocked = df["input_row_id"].isin(
+        _quarantine_ids(df, pd.concat(found_issues) if found_issues else None)
+    )
     clean = df.loc[~blocked, [c for c in CROSS_ITEM_COLUMNS if c in df.columns]]
     issues += [
         issues_for(rule, clean, rule.check(clean, ctx), version)
@@ -69,7 +118,7 @@ def check_rows(
     all_issues = all_issues.drop(columns="input_row_id", errors="ignore")
     accepted = _as_text(df.loc[~is_q, ACCEPTED_COLUMNS].reset_index(drop=True))
     quarantined = _as_text(df.loc[is_q, QUARANTINE_COLUMNS].reset_index(drop=True))
-    return accepted, quarantined, all_issues
+    return CheckedRows(accepted, quarantined, all_issues, superseded, changes)
 
 
 # Columns with a handful of distinct values that rules compare over and over.
@@ -241,6 +290,9 @@ QUARANTINE_COLUMNS = [
     "issue_codes",
     *PROVENANCE,
 ]
+
+
+SUPERSEDED_COLUMNS = [*QUARANTINE_COLUMNS, "superseded_by", "superseded_reason"]
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -49,6 +49,7 @@ _OTHER_SPREADSHEETS = {
 _OLE_MAGIC = OLE_MAGIC
 # Files table statuses: every entry of the returns folder has one.
 READ, PARTLY_READ, UNREADABLE, NOT_A_RETURN = "read", "partly read", "unreadable", "not a return"
+NOT_READ = "not read"  # a file in a subfolder of the returns folder (see README)
 
 ReturnFileError = InputFileError  # the name callers know; carries code, detail, sheet
 
@@ -168,10 +169,15 @@ def _read_csv(path: Path, limits: ReadLimits) -> pd.DataFrame:
         line_at = pd.Series(np.arange(n), index=table.lines)
         problem = pd.Series("", index=range(n), dtype=object)
         detail = pd.Series("", index=range(n), dtype=object)
+        column = pd.Series(None, index=range(n), dtype=object)
         for line, code, text in reversed(table.problems):  # the first problem on a line wins
             if line in line_at.index:
-                problem[int(line_at[line])], detail[int(line_at[line])] = code, text
+                at = int(line_at[line])
+                problem[at], detail[at] = code, text
+                header = table.problem_cells.get(line) if code == "F10" else None
+                column[at] = FIELD_BY_KEY.get(normalise_key(header), header) if header else None
         out["read_problem"], out["read_detail"] = problem.to_numpy(), detail.to_numpy()
+        out["read_column"] = column.to_numpy()
     return out
 
 
@@ -234,7 +240,7 @@ def _entry_kind(path: Path) -> str:
 
 def _not_a_file(name: str, kind: str) -> tuple[list[dict], str, str]:
     if kind == "folder":
-        return [], NOT_A_RETURN, "a folder; the files in it are listed on their own"
+        return [], NOT_A_RETURN, "a folder; the files in it are listed on their own, not read"
     if kind == "link to a folder":
         return [], NOT_A_RETURN, "a link to a folder; links are not followed"
     if kind == "unreadable folder":

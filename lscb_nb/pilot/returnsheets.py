@@ -22,7 +22,8 @@ from lscb_nb.core.inputfiles import (
     describe_error,
     normalise_key,
 )
-from lscb_nb.core.returnformat import INSTRUCTIONS_SHEET, META_SHEET
+from lscb_nb.core.returnformat import DATE_SENT_LABEL, INSTRUCTIONS_SHEET, META_SHEET
+from lscb_nb.core.rules.identity_rules import submission_dates
 from lscb_nb.core.workbooks import check_sheet_sizes, open_workbook, sheet_has_formulas, sheet_rows
 from lscb_nb.pilot.rawrows import FIELD_BY_KEY, PROVENANCE, RAW_FIELDS, READ_FLAGS
 
@@ -53,6 +54,14 @@ def read_workbook(
                     meta = _workbook_meta(sheet_rows(wb[META_SHEET], limits, max_rows=200))
                 except Exception as exc:
                     problems.append(InputFileError("F05", describe_error(exc), META_SHEET))
+        date_sent = ""
+        if INSTRUCTIONS_SHEET in names and INSTRUCTIONS_SHEET not in sized:
+            try:
+                date_sent = _date_sent(sheet_rows(wb[INSTRUCTIONS_SHEET], limits, max_rows=60))
+            except Exception as exc:  # the figures can still be read; the date is lost
+                log.warning("%s: the Instructions sheet could not be read (%s)", path, exc)
+            if date_sent and submission_dates(pd.Series([date_sent])).isna().all():
+                problems.append(InputFileError("R09", date_sent, INSTRUCTIONS_SHEET))
         counter = [0]
         no_table: list[str] = []
         for name in data_sheets:
@@ -80,6 +89,9 @@ def read_workbook(
                     if formula_wb is None:
                         formula_wb = open_workbook(path, limits, data_only=False)
                     _flag_formulas(frame, rows, sheet_rows(formula_wb[name], limits))
+                filled = [*_INPUT_FIELDS, *(c for c in frame.columns if c.endswith("_formula"))]
+                if len(frame) and not frame[filled].ne("").to_numpy().any():
+                    problems.append(InputFileError("F14", f"nothing supplied for {name}", name))
                 frames.append(frame)
             except InputFileError as exc:
                 if exc.code == "F08":
@@ -118,6 +130,7 @@ def read_workbook(
     out["old_la_code"] = _cell_text(meta.get("la_code_dfe"))
     out["la_name"] = _cell_text(meta.get("la_name"))
     out["value"] = out.get("value", "")
+    out["submission_date"] = date_sent
     out["source_format"] = "xlsx"
     extra = [c for c in READ_FLAGS if c in out.columns]
     return out[[*RAW_FIELDS, "source_format", "source_sheet", "source_row", *extra]], problems
@@ -141,6 +154,7 @@ def _workbook_meta(rows: list[tuple]) -> dict:
 
 
 _SHEET_FIELDS = ("item_id", "numerator", "denominator", "note", "value")
+_INPUT_FIELDS = ("numerator", "denominator", "note", "value")  # what a borough fills in
 _LA_CODE = re.compile(r"\bE\d{8}\b")
 _PERIOD = re.compile(r"\b(\d{4})\s*[-/]\s*(\d{2})\s*Q\s*([1-4])\b", re.IGNORECASE)
 
@@ -191,6 +205,7 @@ def _read_agency_sheet(rows: list[tuple], name: str) -> pd.DataFrame:
     )
     out["source_row"] = frame["source_row"].to_numpy()
     out["source_sheet"] = name
+    out["source_columns"] = " ".join(f"{f}={get_column_letter(j + 1)}" for f, j in col.items())
     la = _LA_CODE.findall(title)
     period = _PERIOD.search(title)
     out["sheet_la_code"] = la[0].upper() if len(set(la)) == 1 else ""
@@ -217,6 +232,20 @@ def _flag_formulas(frame: pd.DataFrame, rows: list[tuple], formula_rows: list[tu
                     text = getattr(formula, "text", formula)
                     flags[idx] = str(text)[:60] or "formula"
         frame[f"{field}_formula"] = flags
+
+
+def _date_sent(rows: list[tuple]) -> str:
+    """What the Instructions sheet's "Date sent" cell holds: an ISO date for a date
+    cell, else its text ("" when the template has no such cell or it is blank)."""
+    key = normalise_key(DATE_SENT_LABEL)
+    for r in rows:
+        cells = [c for c in (r or ()) if c is not None and str(c).strip() != ""]
+        if cells and normalise_key(cells[0]).startswith(key):
+            if len(cells) < 2:
+                return ""
+            v = cells[1]
+            return v.date().isoformat() if hasattr(v, "date") else _cell_text(v).strip()
+    return ""
 
 
 def _at(rows: list[tuple], i: int, j: int) -> object:

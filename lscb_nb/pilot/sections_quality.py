@@ -9,9 +9,9 @@ import pandas as pd
 
 from lscb_nb.core import labels, periods
 from lscb_nb.core.datamodel import AGENCY_LABELS
-from lscb_nb.core.display import Section, esc, nothing_to_show, plural, table
+from lscb_nb.core.display import Attachments, Section, esc, nothing_to_show, plural, table
 from lscb_nb.core.textdiff import code
-from lscb_nb.pilot import completeness, figures, quality
+from lscb_nb.pilot import completeness, feedback, figures, quality, stage
 from lscb_nb.pilot.context import Context, needs_returns
 
 log = logging.getLogger(__name__)
@@ -284,3 +284,41 @@ def section_definitions(ctx: Context) -> Section:
             ),
         )
     return sec
+
+
+@needs_returns
+def section_feedback(ctx: Context) -> Section:
+    """The lists to send back: per authority and period, the figures missing, rejected
+    or queried and the agency sheets left empty, linked as a workbook and a CSV."""
+    folder = stage.feedback_dir(ctx.project)
+    codes = ctx.pilots if ctx.is_london else [ctx.la_code]
+    rows, files = [], []
+    for la in codes:
+        for period in ctx.period_labels:
+            base = folder / feedback.feedback_name(la, period)
+            if not base.with_suffix(".csv").exists():
+                continue
+            lines = pd.read_csv(base.with_suffix(".csv"), dtype=str, keep_default_na=False)
+            counts = lines[feedback.HEADINGS["kind"]].value_counts()
+            rows.append(
+                {
+                    "Authority": ctx.name(la),
+                    "Period": period,
+                    **{k.capitalize(): int(counts.get(k, 0)) for k in feedback.KINDS},
+                }
+            )
+            what = f"{ctx.name(la)}, {period}"
+            files += [
+                (base.with_suffix(".xlsx"), f"{what} (Excel, {plural(len(lines), 'line')})"),
+                (base.with_suffix(".csv"), f"{what} (CSV)"),
+            ]
+    if not rows:
+        return nothing_to_show("No list to send back has been prepared for these quarters.")
+    return Section().add(
+        "For each authority and quarter, every figure to chase: missing (a blank cell, an "
+        "item left out, or no return), rejected (it cannot be used as sent), queried (please "
+        "check), and agency sheets left empty. Each line names the file, sheet and cell; "
+        "the rejected and queried lines are this report's issue list, one for one.",
+        table(pd.DataFrame(rows), caption="Figures to send back, by authority and quarter"),
+        Attachments("The lists, to send to each authority's lead:", files),
+    )

@@ -26,6 +26,7 @@ from lscb_nb.core.project import Project
 from lscb_nb.pilot import (
     comparators,
     completeness,
+    feedback,
     funnels,
     observations,
     published,
@@ -124,6 +125,8 @@ def prepare_pilot(project: Project) -> dict:
     write_parquet_atomic(out / "definition_flags.parquet", flags)
     write_parquet_atomic(out / "extra_items.parquet", extra_items(returns, items))
 
+    write_feedback_lists(project, items, returns, labels)
+
     deadline = deadlines(project)
     recs, table = decided_recommendations(project, items, returns, obs, flags, deadline, labels)
     write_parquet_atomic(out / "recommendations.parquet", recs.reset_index())
@@ -207,6 +210,36 @@ def prepare_pilot(project: Project) -> dict:
     }
     write_json_atomic(out / "summary.json", summary)
     return summary
+
+
+def feedback_dir(project: Project) -> Path:
+    """Where every pilot authority's list to send back is written, per period."""
+    return pilot_dir(project) / feedback.FOLDER
+
+
+def write_feedback_lists(project: Project, items: pd.DataFrame, returns, labels) -> list[Path]:
+    """Every pilot authority's list to send back for every period (xlsx and csv)."""
+    return feedback.write_all_feedback(
+        returns,
+        items,
+        project.authorities,
+        store.pilot_authorities(project),
+        labels,
+        feedback_dir(project),
+    )
+
+
+def feedback_for(
+    project: Project, la_code: str, period: str, out: Path | None = None
+) -> tuple[pd.DataFrame, list[Path]]:
+    """One authority and period's list to send back, from the ingested returns and the
+    items being piloted, written into ``out`` (default: the prepared folder)."""
+    periods.parse_period(period)
+    items = phases.basis(project, PHASE).datamodel.items
+    frame = feedback.feedback_list(
+        store.load_returns(project), items, la_code, project.authority_name(la_code), period
+    )
+    return frame, feedback.write_feedback(frame, out or feedback_dir(project), la_code, period)
 
 
 def neighbour_codes(la_code: str) -> list[str]:

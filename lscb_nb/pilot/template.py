@@ -25,6 +25,7 @@ from lscb_nb.core.config import SYNTHETIC_NOTE
 from lscb_nb.core.fileio import write_atomic
 from lscb_nb.core.returnformat import (
     AGENCIES,
+    DATE_SENT_LABEL,
     INSTRUCTIONS_SHEET,
     META_SHEET,
     TEMPLATE_TABLE_HEADER,
@@ -78,6 +79,7 @@ def build_return_workbook(
     values: pd.DataFrame | None = None,
     synthetic: bool = False,
     deadline: date | None = None,
+    date_sent: date | None = None,
 ) -> Workbook:
     """Build the workbook for one authority and period.
 
@@ -85,12 +87,13 @@ def build_return_workbook(
     ``la_code_ons``, ``la_code_dfe`` and ``la_name``. ``values`` (optional, index
     ``item_id``, columns ``numerator``, ``denominator``, ``note``) pre-fills the
     input cells: the sample generator uses it; boroughs receive it blank.
+    ``date_sent`` pre-fills the Instructions sheet's "Date sent" cell.
     """
     periods.parse_period(period)
     wb = Workbook()
     ins = wb.active
     ins.title = INSTRUCTIONS_SHEET
-    _write_instructions(ins, la, period, datamodel_version, synthetic, deadline)
+    _write_instructions(ins, la, period, datamodel_version, synthetic, deadline, date_sent)
 
     for agency, label in AGENCIES.items():
         agency_items = items[items["agency"] == agency]
@@ -127,7 +130,7 @@ def write_return_template(
     return write_atomic(path, wb.save)
 
 
-def _write_instructions(ws, la, period, version, synthetic, deadline) -> None:
+def _write_instructions(ws, la, period, version, synthetic, deadline, date_sent=None) -> None:
     lines = [
         (
             "London Safeguarding Children Board: multi-agency dataset return",
@@ -139,6 +142,8 @@ def _write_instructions(ws, la, period, version, synthetic, deadline) -> None:
     ]
     if deadline:
         lines.append((f"Please return by: {deadline:%d %B %Y}", Font(bold=True)))
+    lines.append((f"{DATE_SENT_LABEL}:", Font(bold=True)))
+    date_row = len(lines) + (1 if synthetic else 0)
     if synthetic:
         lines.insert(0, (SYNTHETIC_NOTE, Font(bold=True, color="C00000")))
     lines += [
@@ -173,12 +178,35 @@ def _write_instructions(ws, la, period, version, synthetic, deadline) -> None:
             "suppresses them before anything is published.",
             None,
         ),
+        (
+            f"6. Write the day you send this return in the yellow '{DATE_SENT_LABEL}' cell above. "
+            "To correct a return, send the whole workbook again with a later date: each agency "
+            "sheet you fill replaces the same sheet of the earlier return; a sheet left blank "
+            "replaces nothing.",
+            None,
+        ),
     ]
     for i, (text, font) in enumerate(lines, start=1):
         cell = ws.cell(row=i, column=1, value=text)
         if font:
             cell.font = font
     ws.column_dimensions["A"].width = 110
+    sent = ws.cell(row=date_row, column=2, value=date_sent)
+    sent.fill = _INPUT_FILL
+    sent.protection = Protection(locked=False)
+    sent.number_format = "DD/MM/YYYY"
+    ws.column_dimensions["B"].width = 14
+    dv = DataValidation(
+        type="date",
+        operator="greaterThan",
+        formula1="DATE(2000,1,1)",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Not a date",
+        error="Enter the date you send this return, e.g. 14/07/2025.",
+    )
+    dv.add(sent.coordinate)
+    ws.add_data_validation(dv)
 
 
 def _write_agency_sheet(ws, agency_items, label, la, period, values, synthetic) -> None:

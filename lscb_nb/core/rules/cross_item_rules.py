@@ -80,6 +80,32 @@ def duplicate_row(df: pd.DataFrame, ctx: ReturnContext) -> Finding | None:
     )
 
 
+@rule(
+    "R08",
+    QUERY,
+    "Changed by a resubmission",
+    "A later return for this authority and period changed this cell: {detail}. "
+    "Please check the new figure is the one you meant.",
+    fields=("numerator",),
+    stage="duplicate",
+    summary=(
+        "a cell a later return changed (old and new value, the file it replaces; the earlier "
+        "row is superseded, see the changes table)"
+    ),
+)
+def changed_by_resubmission(df: pd.DataFrame, ctx: ReturnContext) -> list[Finding]:
+    """One query per changed cell of a row that superseded an earlier one: the
+    superseding step (:mod:`lscb_nb.pilot.resubmission`) writes what each cell was
+    into ``was_<field>``."""
+    out = []
+    for field in ("numerator", "denominator", "value", "note"):
+        was = df.get(f"was_{field}")
+        if was is None or not was.notna().any():
+            continue
+        out.append(Finding(was.notna(), column=field, detail=was.fillna("").astype(object)))
+    return out
+
+
 def figure_signature(df: pd.DataFrame) -> pd.Series:
     """What a row says, for comparing copies: each figure's state and, for a
     number, its value, else its text (so c and x differ, 5 and 5.0 do not)."""

@@ -105,7 +105,8 @@ def _read_problem(df: pd.DataFrame, code: str) -> Finding | None:
         return None
     problem = df["read_problem"].astype("string").fillna("")
     detail = df.get("read_detail", pd.Series("", index=df.index)).astype("string").fillna("")
-    return Finding(problem == code, None, detail=detail)
+    column = df["read_column"] if "read_column" in df.columns else None
+    return Finding(problem == code, column, detail=detail)
 
 
 @rule(
@@ -152,4 +153,16 @@ declare(
     "This sheet is not part of the template and has no item table, so it was not read: {detail}",
     stage="file",
     summary="extra sheet with no item table, not read",
+)
+declare(
+    "F14",
+    QUERY,
+    "Agency sheet empty",
+    "Every input cell of this agency sheet is blank: {detail}. Please send its figures, "
+    "or a code (c, x, u, z, low) where a figure cannot be given.",
+    stage="file",
+    summary=(
+        "an agency sheet of the template with every input cell blank (nothing supplied for "
+        "that agency; it supersedes nothing)"
+    ),
 )

@@ -7,7 +7,7 @@ import logging
 import pandas as pd
 
 from lscb_nb.core.rules.issues import Finding
-from lscb_nb.core.rules.registry import ERROR, rule
+from lscb_nb.core.rules.registry import ERROR, QUERY, rule
 from lscb_nb.core.rules.row_context import ReturnContext, text_column
 
 log = logging.getLogger(__name__)
@@ -197,3 +197,41 @@ def _differ(left: pd.Series, right: pd.Series, normalise=None) -> pd.Series:
     left_ids = ids[: len(texts[0])][sides[0][0]]
     right_ids = ids[len(texts[0]) :][sides[1][0]]
     return pd.Series(left_ids != right_ids, index=left.index)
+
+
+def submission_dates(text: pd.Series) -> pd.Series:
+    """Each text as the day a return was sent: ISO (``2025-07-14``, with or without a
+    time) or day first (``14/07/2025``, ``14 July 2025``); NaT where blank or not a
+    date. Each distinct text is read once."""
+    codes, uniques = pd.factorize(text.astype("string").fillna(""))
+    distinct = pd.Series(uniques, dtype="string").str.strip()
+    read = pd.to_datetime(distinct, format="ISO8601", errors="coerce")
+    other = read.isna() & (distinct != "")
+    if other.any():
+        read[other] = pd.to_datetime(
+            distinct[other], format="mixed", dayfirst=True, errors="coerce"
+        )
+    return pd.Series(read.to_numpy()[codes], index=text.index).astype("datetime64[s]")
+
+
+@rule(
+    "R09",
+    QUERY,
+    "Submission date not understood",
+    "The date this return was sent, '{detail}', is not a date (write it as 14/07/2025 or "
+    "2025-07-14); until it is, the file's own time orders a resubmission.",
+    fields=("submission_date",),
+    stage="row",
+    summary=(
+        "a submission date (the template's *Date sent* cell, or the CSV's `submission_date`) "
+        "that is not a date; the file's time is used instead"
+    ),
+)
+def submission_date_unreadable(df: pd.DataFrame, ctx: ReturnContext) -> Finding | None:
+    """Long CSV rows only: a workbook's one Date sent cell is checked by its reader."""
+    if "submission_date" not in df.columns:
+        return None
+    text = df["submission_date"].astype("string").fillna("")
+    csv_rows = df["source_sheet"].isna() if "source_sheet" in df.columns else True
+    bad = csv_rows & (text.str.strip() != "") & submission_dates(text).isna()
+    return Finding(bad, detail=text)
