@@ -293,6 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="re-prepare and re-render everything, reusing nothing"
     )
     r.set_defaults(func=_cmd_run)
+
+    from lscb_nb.service.commands import add_parsers as add_service_parsers
+
+    add_service_parsers(sub, with_project)  # serve, service user/token/window
     return parser
 
 

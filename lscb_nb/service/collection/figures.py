@@ -1,0 +1,99 @@
+"""The figures an account may read: its own (every status, as they stand) and every
+other authority's published ones, with the project's small-number suppression
+applied by the toolkit's :mod:`lscb_nb.core.disclosure` to whatever is not its own.
+
+For each return (authority, agency, period) the latest version counts; for
+another authority's figures, the latest *published* version.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from django.db.models import Max
+
+from lscb_nb.core import disclosure
+from lscb_nb.service import permissions, toolkit
+from lscb_nb.service.collection.models import PUBLISHED, Cell, Submission
+
+COLUMNS = [
+    "la_code_ons",
+    "la_name",
+    "agency",
+    "period",
+    "item_id",
+    "unit",
+    "numerator",
+    "denominator",
+    "value",
+    "value_state",
+    "status",
+    "version",
+    "own",
+]
+
+
+def _latest(queryset) -> list:
+    """Ids of the latest version of each return in ``queryset``."""
+    tops = queryset.values("la_code_ons", "agency", "period").annotate(top=Max("number"))
+    keys = {(t["la_code_ons"], t["agency"], t["period"], t["top"]) for t in tops}
+    rows = queryset.values_list("id", "la_code_ons", "agency", "period", "number")
+    return [r[0] for r in rows if r[1:] in keys]
+
+
+def figures(membership, period: str | None = None, item: str | None = None) -> pd.DataFrame:
+    """One row per accepted cell the account may read, suppressed where not its own."""
+    subs = Submission.objects.all()
+    if period:
+        subs = subs.filter(period=period)
+    own_subs = permissions.visible(membership, subs, "figures.view_unpublished")
+    own_ids = set(_latest(own_subs))
+    published_ids = set(_latest(subs.filter(status=PUBLISHED))) - set(
+        own_subs.values_list("id", flat=True)
+    )
+    cells = Cell.objects.filter(submission_id__in=own_ids | published_ids, accepted=True)
+    if item:
+        cells = cells.filter(item_id=item)
+    rows = list(
+        cells.values(
+            "submission_id",
+            "submission__la_code_ons",
+            "submission__agency",
+            "submission__period",
+            "submission__status",
+            "submission__number",
+            "item_id",
+            "unit",
+            "numerator",
+            "denominator",
+            "value",
+            "value_state",
+        )
+    )
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    frame = frame.rename(
+        columns=lambda c: c.removeprefix("submission__").replace("number", "version")
+    )
+    frame["own"] = frame["submission_id"].isin(own_ids)
+    frame["la_name"] = frame["la_code_ons"].map(toolkit.authority_name)
+    return _suppress(frame, toolkit.project().suppression_threshold)[COLUMNS]
+
+
+def _suppress(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Small counts of other authorities become ``c``, and what is derived from them.
+
+    No total across authorities is published by this endpoint, so there is no margin
+    to subtract from; a page that adds an area total must add secondary suppression.
+    """
+    frame = frame.astype({"numerator": object, "denominator": object, "value": object})
+    foreign = ~frame["own"]
+    small = foreign & (
+        disclosure.primary_suppress(frame["numerator"], threshold)
+        | disclosure.primary_suppress(frame["denominator"], threshold)
+    )
+    for col in ("numerator", "denominator", "value"):
+        frame.loc[small, col] = disclosure.CODE
+    frame.loc[small, "value_state"] = "suppressed"
+    frame = frame.where(frame.notna(), None)
+    return frame
