@@ -162,6 +162,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "lscb_nb.service.accounts.passwords.MaximumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "lscb_nb.service.accounts.passwords.PaddedCommonPasswordValidator"},
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
@@ -170,7 +171,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
-AXES_USERNAME_FORM_FIELD = "email"
+AXES_USERNAME_FORM_FIELD = "username"  # the credential our sign-in passes
 AXES_LOCKOUT_CALLABLE = "lscb_nb.service.accounts.views.locked_out"
 AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "LSCB dataset service"
