@@ -19,10 +19,15 @@ def setup(project_root: Path) -> None:
     import django
     from django.conf import settings
 
+    root = Path(project_root).resolve()
     if not settings.configured:
-        os.environ["LSCB_SERVICE_PROJECT"] = str(Path(project_root).resolve())
+        os.environ["LSCB_SERVICE_PROJECT"] = str(root)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
         django.setup()
+    elif Path(settings.PROJECT_DIR) != root:
+        raise ValueError(
+            f"this process already serves {settings.PROJECT_DIR}; start another for {root}"
+        )
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -57,6 +62,7 @@ def prepare_sample(out=print) -> None:
 
 def serve(project_root: Path, host: str = "127.0.0.1", port: int = 8000, threads: int = 8) -> None:
     """Run the service until interrupted."""
+    from django.conf import settings
     from waitress import serve as waitress_serve
 
     setup(project_root)
@@ -64,4 +70,11 @@ def serve(project_root: Path, host: str = "127.0.0.1", port: int = 8000, threads
     from lscb_nb.service.wsgi import application
 
     print(f"LSCB dataset service on http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
-    waitress_serve(application, host=host, port=port, threads=threads, ident="lscb-nb")
+    waitress_serve(
+        application,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="lscb-nb",
+        max_request_body_size=settings.SERVICE_MAX_UPLOAD_BYTES + 1024 * 1024,
+    )

@@ -108,3 +108,14 @@ def test_replacing_an_accepted_version_asks_for_confirmation(client, accounts, w
     assert again.status_code == 409 and "replace=1" in again.json()["error"]
     confirmed = upload(client, token, return_csv(), replace="1")
     assert confirmed.status_code == 201 and confirmed.json()["version"] == 2
+
+
+def test_an_upload_over_the_size_limit_is_refused_before_reading(
+    client, accounts, window, settings
+):
+    settings.SERVICE_MAX_UPLOAD_BYTES = 1000
+    _, token = accounts["csc"]
+    response = upload(client, token, return_csv() + b"x" * 200_000)
+    assert response.status_code == 413
+    assert "limit" in response.json()["error"]
+    assert Submission.objects.count() == 0

@@ -11,6 +11,7 @@ import csv
 import io
 import uuid
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
@@ -56,6 +57,10 @@ def submissions(request):
         return JsonResponse({"submissions": [describe(s) for s in subs[:1000]]})
     if not permissions.allowed(m, "submission.upload"):
         return refused(request, "submission.upload")
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > settings.SERVICE_MAX_UPLOAD_BYTES + 64 * 1024:  # before Django spools it
+        top = settings.SERVICE_MAX_UPLOAD_BYTES / 1e6
+        return error(413, f"The upload is {declared / 1e6:.1f} MB; the limit is {top:.0f} MB.")
     upload = request.FILES.get("file")
     if upload is None:
         return error(400, "Send the return as a multipart form field named 'file'.")

@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
@@ -35,7 +36,6 @@ from lscb_nb.service.collection.rules import SERVICE_RULES
 log = logging.getLogger(__name__)
 
 SUFFIXES = {".xlsx": "xlsx", ".xlsm": "xlsm", ".csv": "csv"}
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 VERSION_RETRIES = 20
 
 
@@ -132,10 +132,9 @@ def check_upload(
     limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Checked:
     """Read and check one uploaded file for ``membership`` (an agency submitter)."""
-    if size > MAX_UPLOAD_BYTES:
-        raise UploadError(
-            f"The file is {size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB.", 413
-        )
+    top = settings.SERVICE_MAX_UPLOAD_BYTES
+    if size > top:
+        raise UploadError(f"The file is {size / 1e6:.1f} MB; the limit is {top / 1e6:.0f} MB.", 413)
     suffix = Path(str(name)).suffix.lower()
     file_format = SUFFIXES.get(suffix, "")
     if not file_format:
