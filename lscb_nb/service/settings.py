@@ -203,6 +203,9 @@ SECURE_PROXY_SSL_HEADER = (
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 SERVICE_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# Rows, cells, columns and unpacked bytes a file may hold: None is the toolkit's own
+# limits (lscb_nb.core.inputfiles.DEFAULT_LIMITS), the same as `lscb-nb ingest`.
+SERVICE_READ_LIMITS = None
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

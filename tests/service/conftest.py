@@ -1,5 +1,5 @@
 """The service's test set-up: Django configured for a throwaway project made with
-``lscb-nb init`` (London, two quarters of 2025-26), accounts of every role for two
+``lscb-nb init`` (London, 2024-25 Q1 to 2025-26 Q2), accounts of every role for two
 authorities, and small long-CSV returns built from the candidate data model.
 
 Django is configured here, before pytest-django's fixtures run, through the same
@@ -25,7 +25,7 @@ import django  # noqa: E402
 
 from lscb_nb.core.workspace import init_project  # noqa: E402
 
-init_project(_ROOT, first_period="2025-26 Q1", last_period="2025-26 Q2")
+init_project(_ROOT, first_period="2024-25 Q1", last_period="2025-26 Q2")
 django.setup()
 
 PASSWORD = "a long passphrase for tests only"

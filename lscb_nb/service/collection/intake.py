@@ -129,9 +129,11 @@ def check_upload(
     size: int,
     today: date,
     period: str | None = None,
-    limits: ReadLimits = DEFAULT_LIMITS,
+    limits: ReadLimits | None = None,
 ) -> Checked:
-    """Read and check one uploaded file for ``membership`` (an agency submitter)."""
+    """Read and check one uploaded file for ``membership`` (an agency submitter), within
+    ``limits`` (default: ``settings.SERVICE_READ_LIMITS``, else the toolkit's)."""
+    limits = limits or getattr(settings, "SERVICE_READ_LIMITS", None) or DEFAULT_LIMITS
     top = settings.SERVICE_MAX_UPLOAD_BYTES
     if size > top:
         raise UploadError(f"The file is {size / 1e6:.1f} MB; the limit is {top / 1e6:.0f} MB.", 413)
