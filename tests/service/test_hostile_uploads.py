@@ -14,7 +14,6 @@ from hostile_cases import CASES  # tests/ is on the path: tests/conftest.py live
 from lscb_nb.service.collection.models import Cell, Submission
 from lscb_nb.service.collection.windows import open_window
 
-
 # Cases whose entry is a folder or a link to one: an HTTP upload is always one file.
 FOLDER_ENTRIES = {"symlink-to-folder", "sub-folder", "folder-named-csv"}
 
