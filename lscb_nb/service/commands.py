@@ -23,9 +23,13 @@ def _date(text: str) -> date:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    from lscb_nb.core.project import find_project
     from lscb_nb.service import runtime
 
-    runtime.serve(_root(args), args.host, args.port, args.threads)
+    project = find_project(getattr(args, "project", None))
+    if args.before_serve is not None:
+        args.before_serve(project)
+    runtime.serve(project.root, args.host, args.port, args.threads)
     return 0
 
 
@@ -71,13 +75,14 @@ def _cmd_window_open(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(sub, with_project) -> None:
-    """Add ``serve`` and ``service`` to the CLI's subparsers."""
+def add_parsers(sub, with_project, before_serve=None) -> None:
+    """Add ``serve`` and ``service`` to the CLI's subparsers. ``before_serve(project)``
+    runs first (the CLI passes one that writes a synthetic project's sample data)."""
     s = with_project(sub.add_parser("serve", help="run the online collection service"))
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--threads", type=int, default=8, help="request threads (waitress)")
-    s.set_defaults(func=_cmd_serve)
+    s.set_defaults(func=_cmd_serve, before_serve=before_serve)
 
     svc = sub.add_parser("service", help="manage the online service: accounts, tokens, windows")
     actions = svc.add_subparsers(dest="service_command", required=True)
