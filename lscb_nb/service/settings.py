@@ -111,9 +111,11 @@ INSTALLED_APPS = [
     "lscb_nb.service.collection",
     "lscb_nb.service.audit",
     "lscb_nb.service.api",
+    "lscb_nb.service.pages",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "lscb_nb.service.accounts.headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -212,6 +214,9 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 USE_I18N = False
 STATIC_URL = "/static/"
+# GOV.UK Frontend's built files, vendored by scripts/vendor_govuk_frontend.py, and the
+# service's own, served by WhiteNoise straight from the package (no CDN, no collectstatic).
+STATIC_ROOT = Path(__file__).resolve().parent / "static"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -7,24 +7,19 @@ see answers 404, exactly as an id that does not exist.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 
-from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
 from lscb_nb.service import permissions
 from lscb_nb.service.api.auth import error, not_found, refused, token_required
-from lscb_nb.service.audit.models import Event, record
+from lscb_nb.service.audit.models import Event
+from lscb_nb.service.collection import exports, intake, receive, workflow
 from lscb_nb.service.collection import figures as figures_mod
-from lscb_nb.service.collection import intake, workflow
 from lscb_nb.service.collection.models import Issue, Submission
 from lscb_nb.service.collection.versions import changed_cells, describe
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _today():
@@ -57,62 +52,20 @@ def submissions(request):
         return JsonResponse({"submissions": [describe(s) for s in subs[:1000]]})
     if not permissions.allowed(m, "submission.upload"):
         return refused(request, "submission.upload")
-    declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    if declared > settings.SERVICE_MAX_UPLOAD_BYTES + 64 * 1024:  # before Django spools it
-        top = settings.SERVICE_MAX_UPLOAD_BYTES / 1e6
-        return error(413, f"The upload is {declared / 1e6:.1f} MB; the limit is {top:.0f} MB.")
-    upload = request.FILES.get("file")
-    if upload is None:
-        return error(400, "Send the return as a multipart form field named 'file'.")
-    check_only = _flag(request, "check")
     try:
-        checked = intake.check_upload(
-            m,
-            upload.name,
-            upload.chunks(),
-            upload.size,
-            _today(),
-            period=request.POST.get("period") or None,
+        receive.refuse_oversized(request)
+        got = receive.receive(
+            request,
+            request.FILES.get("file"),
+            request.POST.get("period") or None,
+            check_only=_flag(request, "check"),
+            replace=_flag(request, "replace"),
         )
     except intake.UploadError as exc:
-        record(request, "upload", outcome=f"refused {exc.status}", reason=exc.reason)
         return error(exc.status, exc.reason, issues=exc.issues)
-    feedback = {
-        "period": checked.period,
-        "rows_read": checked.rows_read,
-        "rows_accepted": len(checked.accepted),
-        "rows_quarantined": len(checked.quarantined),
-        "errors": checked.errors,
-        "queries": checked.queries,
-        "days_late": checked.days_late,
-        "issues": checked.issues,
-    }
-    if check_only:
-        record(request, "check", outcome="not stored", period=checked.period)
-        return JsonResponse({"stored": False, **feedback})
-    latest = (
-        Submission.objects.filter(la_code_ons=m.la_code_ons, agency=m.agency, period=checked.period)
-        .order_by("-number")
-        .first()
-    )
-    if latest and latest.status in {"accepted", "published"} and not _flag(request, "replace"):
-        return error(
-            409,
-            f"Version {latest.number} of this return is {latest.status}; send replace=1 to "
-            "upload a new version in its place.",
-        )
-    sub = intake.store(checked, m, request.user, timezone.now())
-    record(
-        request,
-        "resubmission" if sub.number > 1 else "upload",
-        obj=sub,
-        days_late=sub.days_late,
-        rows_accepted=sub.rows_accepted,
-    )
-    sub = workflow.check(request, sub)
-    if not sub.errors:
-        sub = workflow.submit(request, sub)
-    return JsonResponse({"stored": True, **describe(sub), **feedback}, status=201)
+    if got.submission is None:
+        return JsonResponse({"stored": False, **got.feedback})
+    return JsonResponse({"stored": True, **describe(got.submission), **got.feedback}, status=201)
 
 
 @token_required(("GET",))
@@ -142,28 +95,13 @@ def _issue_json(issue: Issue) -> dict:
     }
 
 
-def neutralise(value: object) -> str:
-    """A cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-ISSUE_COLUMNS = ("severity", "rule_code", "title", "message", "sheet", "row", "column", "item_id")
-
-
 @token_required(("GET",))
 def submission_issues_csv(request, sub_id):
     sub = _object(request, sub_id)
     if sub is None:
         return not_found()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([*ISSUE_COLUMNS, "explanation"])
-    for issue in sub.issues.all().select_related("explanation"):
-        explanation = getattr(issue, "explanation", None)
-        row = [getattr(issue, c) for c in ISSUE_COLUMNS] + [explanation.text if explanation else ""]
-        writer.writerow([neutralise(v) for v in row])
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    text = exports.table_csv(exports.issue_rows(sub))
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="issues-{sub.pk}.csv"'
     return response
 
