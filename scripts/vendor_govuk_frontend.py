@@ -49,7 +49,9 @@ def main() -> int:
         files = fetch(Path(tmp))
     files["VERSION"] = (VERSION + "\n").encode()
     if args.check:
-        stale = [n for n, b in files.items() if not (OUT / n).exists() or (OUT / n).read_bytes() != b]
+        stale = [
+            n for n, b in files.items() if not (OUT / n).exists() or (OUT / n).read_bytes() != b
+        ]
         print("stale: " + ", ".join(stale) if stale else f"govuk-frontend {VERSION} is vendored")
         return 1 if stale else 0
     OUT.mkdir(parents=True, exist_ok=True)

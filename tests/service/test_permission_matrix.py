@@ -55,7 +55,9 @@ def _expected(role: str, scope: str, action: str, status: str | None) -> bool:
 @pytest.fixture
 def world(db, accounts):
     """One clean version per scope and status (its own period, so it is the latest),
-    each with one explained query and a figure no other version has."""
+    each with one explained query and a figure no other version has (100,000 + 2**n:
+    no mean or median of two others can equal it, so a page's summary never looks
+    like a leak)."""
     today = date.today()
     for period in [*PERIODS.values(), UPLOAD_PERIOD]:
         Window.objects.create(
@@ -91,9 +93,9 @@ def world(db, accounts):
             la_code_ons=la,
             period=sub.period,
             accepted=True,
-            numerator=10_000 + n,
+            numerator=100_000 + 2**n,
             numerator_state="reported",
-            value=10_000 + n,
+            value=100_000 + 2**n,
             value_state="reported",
         )
         issue = Issue.objects.create(
@@ -101,7 +103,7 @@ def world(db, accounts):
         )
         Explanation.objects.create(issue=issue, text="Right.", by=uploader, at=timezone.now())
         Event.objects.create(action="marker", la_code_ons=la, agency=agency, object_id=str(sub.pk))
-        subs[scope, status] = (sub, issue, 10_000 + n)
+        subs[scope, status] = (sub, issue, 100_000 + 2**n)
     return subs
 
 

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token
 
-from lscb_nb.service.accounts.models import ROLES
 from lscb_nb.service.accounts.sessions import mark_signed_in
 from lscb_nb.service.audit.models import record
 
@@ -60,14 +59,3 @@ def sign_in(request):
 def sign_out(request):
     logout(request)
     return redirect("sign-in")
-
-
-def home(request):
-    if not request.user.is_authenticated:
-        return redirect("sign-in")
-    membership = getattr(request.user, "membership", None)
-    return render(
-        request,
-        "service/home.html",
-        {"membership": membership, "role": ROLES.get(membership.role, "") if membership else ""},
-    )

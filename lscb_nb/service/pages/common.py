@@ -34,9 +34,9 @@ def signed_in(view):
     return inner
 
 
-def page(request, template: str, status: int = 200, **context):
+def page(request, template: str, http_status: int = 200, **context):
     context.setdefault("membership", getattr(request, "membership", None))
-    return render(request, template, context, status=status)
+    return render(request, template, context, status=http_status)
 
 
 def not_found(request):
