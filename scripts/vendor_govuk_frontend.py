@@ -4,10 +4,11 @@
     python scripts/vendor_govuk_frontend.py --check    # exit 1 if the vendored copy differs
 
 Fetches the pinned ``govuk-frontend`` package with ``npm pack`` (the npm registry,
-no CDN at run time), and copies its compiled CSS and JavaScript and its package.json (version, MIT licence)
-into ``lscb_nb/service/static/govuk/``. The GDS Transport font and the crown are
-left out: GOV.UK's terms keep them for services on GOV.UK, and a partnership's
-service is not one; ``lscb_nb/service/static/lscb/service.css`` sets a system font.
+no CDN at run time), and copies its compiled CSS and JavaScript and its
+package.json (version, MIT licence) into ``lscb_nb/service/static/govuk/``. The
+GDS Transport font and the crown are left out: GOV.UK's terms keep them for
+services on GOV.UK, and a partnership's service is not one;
+``lscb_nb/service/static/lscb/service.css`` sets a system font.
 """
 
 from __future__ import annotations
