@@ -20,7 +20,7 @@ from lscb_nb.service.collection.figures import figures
 from lscb_nb.service.collection.models import STATUSES, Submission
 from lscb_nb.service.pages.common import forbidden, page, signed_in
 
-TABLES = ("trend", "against_others", "completeness")
+TABLES = ("trend", "against_others", "published", "completeness")
 
 
 def _trend(own: pd.DataFrame) -> list[list]:
@@ -64,6 +64,28 @@ def _against(own: pd.DataFrame, others: pd.DataFrame) -> list[list]:
     return rows
 
 
+def _published(others: pd.DataFrame) -> list[list]:
+    """Every other authority's published figures of the latest published quarter."""
+    rows = [["authority", "item_id", "period", "numerator", "value", "state"]]
+    if others.empty:
+        return rows
+    latest = others[others["period"] == others["period"].max()]
+    for rec in latest.sort_values(["la_name", "item_id"]).to_dict("records"):
+        value = rec["value"]
+        shown = round(float(value), 1) if isinstance(value, int | float) else value
+        rows.append(
+            [
+                rec["la_name"],
+                rec["item_id"],
+                rec["period"],
+                rec["numerator"],
+                shown,
+                rec["value_state"],
+            ]
+        )
+    return rows
+
+
 def _completeness(la: str) -> list[list]:
     periods = toolkit.project().periods
     latest = {}
@@ -96,10 +118,11 @@ def benchmark(request):
     tables = {
         "trend": _trend(own),
         "against_others": _against(own, others),
+        "published": _published(others),
         "completeness": _completeness(m.la_code_ons),
     }
     wanted = request.GET.get("download")
-    if wanted in tables:
+    if wanted in TABLES:
         response = HttpResponse(table_csv(tables[wanted]), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{wanted}.csv"'
         return response
@@ -113,6 +136,11 @@ def benchmark(request):
                 "against_others",
                 "Latest quarter against other authorities' published figures",
                 tables["against_others"],
+            ),
+            (
+                "published",
+                "Other authorities' published figures, latest quarter (c: suppressed)",
+                tables["published"],
             ),
             ("completeness", "Completeness and timeliness of each agency", tables["completeness"]),
         ],
