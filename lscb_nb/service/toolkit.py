@@ -52,12 +52,18 @@ def authority(code_or_name: str) -> pd.Series:
     return project().find_authority(code_or_name)
 
 
+@cache
+def authority_names() -> dict[str, str]:
+    """ONS code -> name of every authority of the project."""
+    table = project().authorities
+    return dict(zip(table["la_code_ons"], table["la_name"].astype(str), strict=True))
+
+
 def authority_name(code: str) -> str:
-    names = project().authorities.set_index("la_code_ons")["la_name"]
-    return str(names.get(code, code))
+    return authority_names().get(code, code)
 
 
 def reset() -> None:
     """Forget the loaded project (tests that switch project folders call this)."""
-    for fn in (project, candidate, model, population):
+    for fn in (project, candidate, model, population, authority_names):
         fn.cache_clear()

@@ -154,7 +154,11 @@ def test_the_journey_in_a_browser(browser, live_server, accounts, window, tmp_pa
     other = Visit(browser, base, violations, csp)
     other.sign_in("other_lead@example.invalid")
     other.go("/benchmark/")
-    name = "Other authorities' published figures, latest quarter (c: suppressed)"
+    other.page.select_option("#item", "CSC01")
+    other.page.click("button:has-text('Show')")
+    other.page.wait_for_load_state()
+    other.check()
+    name = "Other authorities' published figures for CSC01, latest quarter (c: suppressed)"
     table = other.page.get_by_role("table", name=name, exact=True).inner_text()
     assert "Camden" in table and "\tc\t" in table, table[:400]
     other.go("/accessibility/")

@@ -40,15 +40,20 @@ def _latest(queryset) -> list:
     return [r[0] for r in rows if r[1:] in keys]
 
 
-def figures(membership, period: str | None = None, item: str | None = None) -> pd.DataFrame:
-    """One row per accepted cell the account may read, suppressed where not its own."""
+def figures(
+    membership, period: str | None = None, item: str | None = None, others: bool = True
+) -> pd.DataFrame:
+    """One row per accepted cell the account may read, suppressed where not its own
+    (``others=False``: only its own)."""
     subs = Submission.objects.all()
     if period:
         subs = subs.filter(period=period)
     own_subs = permissions.visible(membership, subs, "figures.view_unpublished")
     own_ids = set(_latest(own_subs))
-    published_ids = set(_latest(subs.filter(status=PUBLISHED))) - set(
-        own_subs.values_list("id", flat=True)
+    published_ids = (
+        set(_latest(subs.filter(status=PUBLISHED))) - set(own_subs.values_list("id", flat=True))
+        if others
+        else set()
     )
     cells = Cell.objects.filter(submission_id__in=own_ids | published_ids, accepted=True)
     if item:
@@ -76,7 +81,9 @@ def figures(membership, period: str | None = None, item: str | None = None) -> p
         columns=lambda c: c.removeprefix("submission__").replace("number", "version")
     )
     frame["own"] = frame["submission_id"].isin(own_ids)
-    frame["la_name"] = frame["la_code_ons"].map(toolkit.authority_name)
+    frame["la_name"] = (
+        frame["la_code_ons"].map(toolkit.authority_names()).fillna(frame["la_code_ons"])
+    )
     return _suppress(frame, toolkit.project().suppression_threshold)[COLUMNS]
 
 

@@ -23,26 +23,24 @@ from lscb_nb.service.pages.common import forbidden, page, signed_in
 TABLES = ("trend", "against_others", "published", "completeness")
 
 
-def _trend(own: pd.DataFrame) -> list[list]:
-    rows = [["item_id", "agency", "period", "numerator", "denominator", "value", "state", "status"]]
-    for rec in own.sort_values(["item_id", "period"]).to_dict("records"):
-        value = (
-            rec["value"]
-            if rec["value"] is None or isinstance(rec["value"], str)
-            else round(float(rec["value"]), 1)
-        )
-        rows.append(
-            [
-                rec["item_id"],
-                AGENCIES.get(rec["agency"], rec["agency"]),
-                rec["period"],
-                rec["numerator"],
-                rec["denominator"],
-                value,
-                rec["value_state"],
-                STATUSES.get(rec["status"], rec["status"]),
-            ]
-        )
+def _shown(value) -> object:
+    """A figure as a table shows it: rounded, or its state code (c, x) as it is."""
+    if value is None or isinstance(value, str):
+        return value
+    return round(float(value), 1)
+
+
+def _trend(own: pd.DataFrame, periods: list[str]) -> list[list]:
+    """Items down, quarters across: each figure with the status of its version."""
+    rows = [["item_id", *periods]]
+    if own.empty:
+        return rows
+    cells = {
+        (r["item_id"], r["period"]): f"{_shown(r['value'])} ({STATUSES.get(r['status'], '')})"
+        for r in own.to_dict("records")
+    }
+    for item in sorted(own["item_id"].unique()):
+        rows.append([item, *(cells.get((item, p), "x") for p in periods)])
     return rows
 
 
@@ -52,34 +50,34 @@ def _against(own: pd.DataFrame, others: pd.DataFrame) -> list[list]:
         return rows
     latest = own["period"].max()
     mine = own[own["period"] == latest]
-    theirs = others[(others["period"] == latest)]
+    theirs = others[others["period"] == latest].assign(
+        number=lambda f: pd.to_numeric(f["value"], errors="coerce")
+    )
+    counts = theirs.groupby("item_id")["number"].count()
+    medians = theirs.groupby("item_id")["number"].median()
     for rec in mine.sort_values("item_id").to_dict("records"):
-        values = pd.to_numeric(
-            theirs.loc[theirs["item_id"] == rec["item_id"], "value"], errors="coerce"
-        ).dropna()
-        value = rec["value"]
-        shown = round(float(value), 1) if isinstance(value, int | float) else value
-        median = round(float(values.median()), 1) if len(values) else "x"
-        rows.append([rec["item_id"], latest, shown, len(values), median])
+        item = rec["item_id"]
+        count = int(counts.get(item, 0))
+        median = round(float(medians[item]), 1) if count else "x"
+        rows.append([item, latest, _shown(rec["value"]), count, median])
     return rows
 
 
-def _published(others: pd.DataFrame) -> list[list]:
-    """Every other authority's published figures of the latest published quarter."""
+def _published(others: pd.DataFrame, item: str | None) -> list[list]:
+    """One item's published figures of every other authority, latest quarter."""
     rows = [["authority", "item_id", "period", "numerator", "value", "state"]]
-    if others.empty:
+    chosen = others[others["item_id"] == item] if item else others.iloc[0:0]
+    if chosen.empty:
         return rows
-    latest = others[others["period"] == others["period"].max()]
-    for rec in latest.sort_values(["la_name", "item_id"]).to_dict("records"):
-        value = rec["value"]
-        shown = round(float(value), 1) if isinstance(value, int | float) else value
+    latest = chosen[chosen["period"] == chosen["period"].max()]
+    for rec in latest.sort_values("la_name").to_dict("records"):
         rows.append(
             [
                 rec["la_name"],
                 rec["item_id"],
                 rec["period"],
                 rec["numerator"],
-                shown,
+                _shown(rec["value"]),
                 rec["value_state"],
             ]
         )
@@ -112,13 +110,19 @@ def benchmark(request):
     m = request.membership
     if not permissions.allowed(m, "benchmark.view"):
         return forbidden(request, "benchmark.view", "Benchmarking pages belong to an authority.")
-    frame = figures(m)
-    own = frame[frame["own"] & (frame["la_code_ons"] == m.la_code_ons)]
+    own = figures(m, others=False)
+    own = own[own["la_code_ons"] == m.la_code_ons]
+    latest = own["period"].max() if len(own) else None
+    # Other authorities: the latest quarter this authority has, or every quarter if none.
+    frame = figures(m, period=latest)
     others = frame[~frame["own"]]
+    items = sorted(set(own["item_id"]) | set(others["item_id"]))
+    item = request.GET.get("item") if request.GET.get("item") in items else None
+    item = item or (items[0] if items else None)
     tables = {
-        "trend": _trend(own),
+        "trend": _trend(own, toolkit.project().periods or sorted(set(own["period"]))),
         "against_others": _against(own, others),
-        "published": _published(others),
+        "published": _published(others, item),
         "completeness": _completeness(m.la_code_ons),
     }
     wanted = request.GET.get("download")
@@ -126,10 +130,13 @@ def benchmark(request):
         response = HttpResponse(table_csv(tables[wanted]), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{wanted}.csv"'
         return response
+    caption = f"Other authorities' published figures for {item}, latest quarter (c: suppressed)"
     return page(
         request,
         "pages/benchmark.html",
         la_name=toolkit.authority_name(m.la_code_ons),
+        items=items,
+        item=item,
         tables=[
             ("trend", "Figures quarter by quarter, with their state", tables["trend"]),
             (
@@ -139,7 +146,7 @@ def benchmark(request):
             ),
             (
                 "published",
-                "Other authorities' published figures, latest quarter (c: suppressed)",
+                caption,
                 tables["published"],
             ),
             ("completeness", "Completeness and timeliness of each agency", tables["completeness"]),
