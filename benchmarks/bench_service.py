@@ -168,6 +168,7 @@ def main() -> None:
                 ],
                 env=env,
                 stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,  # waitress logs its queue depth under load
             )
             for p in ports
         ]

@@ -8,9 +8,11 @@ settings module ``lscb-nb serve`` uses (``LSCB_SERVICE_PROJECT`` names the proje
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import os
+import shutil
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 import pytest
 
 _ROOT = Path(tempfile.mkdtemp(prefix="lscb-service-test-"))
+atexit.register(shutil.rmtree, _ROOT, True)
 os.environ["LSCB_SERVICE_PROJECT"] = str(_ROOT)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lscb_nb.service.settings")
 
