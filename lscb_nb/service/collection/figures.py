@@ -9,7 +9,7 @@ another authority's figures, the latest *published* version.
 from __future__ import annotations
 
 import pandas as pd
-from django.db.models import Max
+from django.db.models import Count, Max
 
 from lscb_nb.core import disclosure
 from lscb_nb.service import permissions, toolkit
@@ -49,13 +49,45 @@ def figures(
     if period:
         subs = subs.filter(period=period)
     own_subs = permissions.visible(membership, subs, "figures.view_unpublished")
-    own_ids = set(_latest(own_subs))
-    published_ids = (
-        set(_latest(subs.filter(status=PUBLISHED))) - set(own_subs.values_list("id", flat=True))
-        if others
-        else set()
+    own = _frame(set(_latest(own_subs)), item)
+    own["own"] = True
+    frames = [own]
+    if others:
+        published = _published(period, item)
+        mine = set(own_subs.values_list("id", flat=True))
+        frames.append(published[~published["submission_id"].isin(mine)])
+    frame = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
+        else pd.DataFrame(columns=[*COLUMNS, "submission_id"])
     )
-    cells = Cell.objects.filter(submission_id__in=own_ids | published_ids, accepted=True)
+    return frame.astype({"own": bool})[COLUMNS]
+
+
+# Other authorities' published figures, suppressed once per change: a version is
+# published for good, so the count of published versions (and the latest upload
+# among them) says whether what was worked out before still holds.
+_PUBLISHED_CACHE: dict[tuple, pd.DataFrame] = {}
+
+
+def _published(period: str | None, item: str | None) -> pd.DataFrame:
+    subs = Submission.objects.filter(status=PUBLISHED)
+    if period:
+        subs = subs.filter(period=period)
+    stamp = subs.aggregate(n=Count("id"), top=Max("uploaded_at"))
+    key = (period, item, stamp["n"], stamp["top"])
+    if key not in _PUBLISHED_CACHE:
+        frame = _frame(set(_latest(subs)), item)
+        frame["own"] = False
+        if len(_PUBLISHED_CACHE) > 64:
+            _PUBLISHED_CACHE.clear()
+        _PUBLISHED_CACHE[key] = _suppress(frame, toolkit.project().suppression_threshold)
+    return _PUBLISHED_CACHE[key]
+
+
+def _frame(ids: set, item: str | None) -> pd.DataFrame:
+    """The accepted cells of the versions ``ids``, with their return's keys."""
+    cells = Cell.objects.filter(submission_id__in=ids, accepted=True)
     if item:
         cells = cells.filter(item_id=item)
     rows = list(
@@ -74,17 +106,17 @@ def figures(
             "value_state",
         )
     )
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return pd.DataFrame(columns=COLUMNS)
-    frame = frame.rename(
+    if not rows:
+        return pd.DataFrame(columns=[*COLUMNS, "submission_id"])
+    frame = pd.DataFrame(rows).rename(
         columns=lambda c: c.removeprefix("submission__").replace("number", "version")
     )
-    frame["own"] = frame["submission_id"].isin(own_ids)
     frame["la_name"] = (
         frame["la_code_ons"].map(toolkit.authority_names()).fillna(frame["la_code_ons"])
     )
-    return _suppress(frame, toolkit.project().suppression_threshold)[COLUMNS]
+    return frame.astype({"numerator": object, "denominator": object, "value": object}).where(
+        lambda f: f.notna(), None
+    )
 
 
 def _suppress(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
