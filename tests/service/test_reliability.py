@@ -95,7 +95,10 @@ def _two_processes_upload(tmp_path: Path, env: dict) -> None:
             server.terminate()
         logs = "".join(server.communicate(timeout=60)[0] for server in servers)
     statuses = [a[0] for a in answers]
-    assert statuses.count(201) == 2 * UPLOADS, [a for a in answers if a[0] != 201][:5]
+    assert statuses.count(201) == 2 * UPLOADS, (
+        [a[:2] for a in answers if a[0] != 201][:5],
+        logs[-4000:],
+    )
     assert "database is locked" not in logs + str(answers)
     numbers = sorted(a[1] for a in answers)
     assert numbers == list(range(1, 2 * UPLOADS + 1)), "duplicate or missing version numbers"

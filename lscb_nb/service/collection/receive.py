@@ -83,5 +83,10 @@ def receive(request, upload, period: str | None, check_only: bool, replace: bool
     )
     sub = workflow.check(request, sub)
     if not sub.errors:
-        sub = workflow.submit(request, sub)
+        try:
+            sub = workflow.submit(request, sub)
+        except workflow.TransitionError as exc:
+            # A later version of the same return arrived meanwhile: that one counts,
+            # and this one stays checked (the refusal is in the audit trail).
+            record(request, "submitted", obj=sub, outcome="refused", reason=str(exc))
     return Received(feedback, sub)
