@@ -449,7 +449,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="re-prepare and re-render everything, reusing nothing"
     )
     r.set_defaults(func=_cmd_run)
+
+    from lscb_nb.service.commands import add_parsers as add_service_parsers
+
+    add_service_parsers(sub, with_project, _sample_before_serve)  # serve, service ...
     return parser
+
+
+def _sample_before_serve(project) -> None:
+    """A synthetic project with no returns yet gets its sample data before serving."""
+    from lscb_nb.pilot.returnfiles import find_return_files
+
+    if project.synthetic and not (project.returns.exists() and find_return_files(project.returns)):
+        from lscb_nb.synthetic import generate_sample_data
+
+        log.info("Writing the synthetic sample's data (once) into %s", project.raw)
+        generate_sample_data(project)
 
 
 def _configure_logging(args: argparse.Namespace) -> None:

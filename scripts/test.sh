@@ -14,6 +14,17 @@ if ! command -v chromium >/dev/null 2>&1; then
     exit 1
   fi
 fi
+# The service's reliability tests start a throwaway PostgreSQL cluster of their own
+# (initdb and pg_ctl from Debian's postgresql; no server is left running).
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing postgresql for the service's tests"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "warning: PostgreSQL is missing (sudo apt-get install postgresql); its tests will skip" >&2
+  fi
+fi
 # The accessibility test injects axe-core (npm, pinned by tests/browser/package-lock.json).
 if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
   if ! command -v npm >/dev/null 2>&1; then

@@ -1,0 +1,1 @@
+"""Accounts: who may sign in, in which role, for which authority and agency."""

@@ -1,0 +1,1 @@
+"""Migrations of the accounts app (committed; applied when the service starts)."""

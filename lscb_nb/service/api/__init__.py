@@ -1,0 +1,1 @@
+"""The HTTP API for analysts and scripts (bearer tokens), described by OpenAPI."""

@@ -1,0 +1,1 @@
+"""Audit: one append-only event per action, read by each authority for itself."""

@@ -1,0 +1,1 @@
+"""Migrations of the audit app (committed; applied when the service starts)."""

@@ -1,0 +1,1 @@
+"""Collection: windows per period, immutable submission versions, their cells and issues."""

@@ -1,0 +1,1 @@
+"""Migrations of the collection app (committed; applied when the service starts)."""
