@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import CAMDEN, CSC, PASSWORD, WITH_QUERY, return_csv
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 

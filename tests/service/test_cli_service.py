@@ -15,9 +15,13 @@ import urllib.request
 import uuid
 from datetime import date, timedelta
 
+import pytest
 from conftest import PASSWORD, return_csv
 
 from lscb_nb.core.workspace import init_project
+
+# Server processes, a PostgreSQL cluster or hundreds of uploads: the slow lane.
+pytestmark = pytest.mark.slow
 
 
 def _cli(*args: str, project) -> subprocess.CompletedProcess:

@@ -30,6 +30,9 @@ from servers import (
 
 from lscb_nb.core.workspace import init_project
 
+# Server processes, a PostgreSQL cluster or hundreds of uploads: the slow lane.
+pytestmark = pytest.mark.slow
+
 UPLOADS = int(os.environ.get("LSCB_SERVICE_TEST_UPLOADS", "100"))  # per process
 
 
