@@ -85,6 +85,50 @@ def test_unknown_pilot_and_authority_are_clear_errors(tmp_path):
         init_project(tmp_path / "b", authorities=["Camden", "Atlantis"])
 
 
+def test_every_problem_of_project_yaml_is_reported_at_once():
+    settings = {
+        "name": "x",
+        "authorities": ["Durham", "Narnia", "Gateshed", "Stockton on Tees"],
+        "pilots": ["Camden", "Atlantis", "Stockton"],
+        "suppression_threshold": -1,
+        "collection": {"first_period": "2025-26 Q3", "last_period": "2025-26 Q1"},
+        "datamodel": {"released": {"draft": "2026-01-01", "pilot": "2025-01-01"}},
+    }
+    with pytest.raises(ProjectError) as err:
+        validate_settings(settings)
+    lines = [line for line in str(err.value).splitlines() if line.startswith("  - ")]
+    says = [
+        "suppression_threshold: -1",
+        "first_period '2025-26 Q3' comes after",
+        "pilot '2025-01-01' is before draft",
+        "authorities: No authority 'Narnia'",
+        "Did you mean 'Gateshead'",
+        "pilots: 'Camden' is not one of the project's authorities; a pilot must also",
+        "pilots: 'Atlantis'",
+    ]
+    for text in says:
+        assert sum(text in line for line in lines) == 1, text
+    assert len(lines) == len(says)  # 'Stockton' (a short form of a listed one) is fine
+
+
+def test_short_forms_of_names_are_accepted_in_project_yaml(tmp_path):
+    project = init_project(
+        tmp_path / "ne",
+        authorities=["Durham", "Newcastle", "Stockton on Tees", "Gateshead"],
+        pilots=["Durham County Council", "Stockton"],
+    )
+    assert sorted(project.authorities["la_name"]) == [
+        "County Durham",
+        "Gateshead",
+        "Newcastle upon Tyne",
+        "Stockton-on-Tees",
+    ]
+    assert [project.authority_name(c) for c in project.pilots] == [
+        "County Durham",
+        "Stockton-on-Tees",
+    ]
+
+
 def test_a_project_outside_london_takes_its_authorities_and_area_from_project_yaml(tmp_path):
     project = init_project(
         tmp_path / "gm",

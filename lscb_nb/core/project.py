@@ -14,6 +14,7 @@ Every command and notebook acts on one :class:`Project`, found by
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections.abc import Mapping
@@ -27,6 +28,7 @@ import pandas as pd
 import yaml
 
 from lscb_nb.core import jsonschemas, periods, reference
+from lscb_nb.core.reference import name_key
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,12 @@ RAW_FOLDERS: dict[str, tuple[str, str]] = {
 
 
 class ProjectError(Exception):
-    """No project could be found, or its project.yaml is not valid."""
+    """No project could be found, or its project.yaml is not valid. ``problems`` holds
+    each problem on its own (one per key and value), the message all of them."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [message])
 
 
 @dataclass(frozen=True)
@@ -260,20 +267,31 @@ def is_area(code: object) -> bool:
 
 
 def _authority_table(spec: object, key: str) -> pd.DataFrame:
+    """The authorities ``spec`` names; a :class:`ProjectError` listing every entry
+    not found (all at once)."""
+    table, problems = _resolve_authorities(spec, key)
+    if problems:
+        raise ProjectError("project.yaml: " + " ".join(problems), problems)
+    return table
+
+
+def _resolve_authorities(spec: object, key: str) -> tuple[pd.DataFrame, list[str]]:
+    """The authorities of ``spec`` that were found, and a problem for each one not."""
     if spec in (None, "london"):
-        return reference.authorities()
+        return reference.authorities(), []
     england = reference.england_authorities()
     if spec == "england":
-        return england
-    rows = []
+        return england, []
+    rows, problems = [], []
     for entry in spec:  # type: ignore[union-attr]
         try:
             rows.append(reference.find_in(england, entry))
         except KeyError as exc:
-            raise ProjectError(f"project.yaml: {key}: {exc.args[0]}") from None
-    table = pd.DataFrame(rows).reset_index(drop=True)
+            problems.append(f"{key}: {exc.args[0]}")
+    table = pd.DataFrame(rows, columns=england.columns).reset_index(drop=True)
     table["la_code_dfe"] = table["la_code_dfe"].astype("int64")
-    return table.drop_duplicates("la_code_ons").sort_values("la_name", ignore_index=True)
+    table = table.drop_duplicates("la_code_ons").sort_values("la_name", ignore_index=True)
+    return table, problems
 
 
 def _schema() -> dict:
@@ -299,36 +317,92 @@ def _describe(error) -> str:
 def validate_settings(settings: object, source: str = PROJECT_FILE) -> dict:
     """Check project settings against the schema and the reference tables.
 
-    Raises :class:`ProjectError` listing every problem, each naming the key, the
-    value and what is allowed.
+    Raises one :class:`ProjectError` listing every problem at once (schema errors,
+    authorities not found, pilots not among the authorities, period and release-date
+    problems), each naming the key, the value and what is allowed.
     """
     if not isinstance(settings, dict):
         raise ProjectError(f"{source}: expected keys such as `name:`, found {type(settings)}.")
+    released = (settings.get("datamodel") or {}).get("released")
+    if isinstance(released, dict):
+        for key, value in released.items():
+            if isinstance(value, date):  # YAML reads an unquoted date as a date
+                released[key] = value.isoformat()
     jsonschema = jsonschemas.jsonschema()
     validator = jsonschema.Draft202012Validator(
         _schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
     errors = sorted(validator.iter_errors(settings), key=lambda e: list(e.absolute_path))
     problems = [_describe(e) for e in errors]
-    collection = settings.get("collection") or {}
-    first, last = collection.get("first_period"), collection.get("last_period")
-    if not problems and first and last:
-        try:
-            if periods.parse_period(first) > periods.parse_period(last):
-                problems.append(
-                    f"collection: first_period {first!r} comes after last_period {last!r}."
-                )
-        except periods.PeriodError as exc:
-            problems.append(f"collection: {exc}")
-    if not problems and bool(first) != bool(last):
-        problems.append("collection: give both first_period and last_period, or neither.")
-    for key in ("draft", "pilot", "refined"):
-        value = (settings.get("datamodel") or {}).get("released", {}).get(key)
-        if isinstance(value, date):  # YAML reads an unquoted date as a date
-            settings["datamodel"]["released"][key] = value.isoformat()
+    bad = {tuple(e.absolute_path)[:2] for e in errors}
+    problems += _period_problems(settings.get("collection") or {}, bad)
+    problems += _release_problems(released if isinstance(released, dict) else {}, bad)
+    problems += _authority_problems(settings, bad)
     if problems:
         raise ProjectError(f"{source} is not valid:\n  - " + "\n  - ".join(problems))
     return settings
+
+
+def _period_problems(collection: Mapping, bad: set) -> list[str]:
+    """The collection span in order and given whole (keys the schema already refused
+    are left to its message)."""
+    first, last = collection.get("first_period"), collection.get("last_period")
+    if ("collection",) in bad or {
+        ("collection", "first_period"),
+        ("collection", "last_period"),
+    } & bad:
+        return []
+    if bool(first) != bool(last):
+        return ["collection: give both first_period and last_period, or neither."]
+    if not (first and last):
+        return []
+    try:
+        if periods.parse_period(first) > periods.parse_period(last):
+            return [f"collection: first_period {first!r} comes after last_period {last!r}."]
+    except periods.PeriodError as exc:
+        return [f"collection: {exc}"]
+    return []
+
+
+def _release_problems(released: Mapping, bad: set) -> list[str]:
+    """The versions' release dates in the order the phases write them."""
+    if ("datamodel", "released") in bad:
+        return []
+    given = [(k, str(released[k])) for k in ("draft", "pilot", "refined") if released.get(k)]
+    return [
+        f"datamodel.released: {later} {b!r} is before {earlier} {a!r}; the versions are "
+        "released in the order draft, pilot, refined."
+        for (earlier, a), (later, b) in itertools.pairwise(given)
+        if b < a
+    ]
+
+
+def _authority_problems(settings: Mapping, bad: set) -> list[str]:
+    """Every authority and pilot project.yaml names, found in the reference tables
+    (each one not found is listed, with the names it may have meant)."""
+    if ("authorities",) in bad:
+        return []
+    table, problems = _resolve_authorities(settings.get("authorities", "london"), "authorities")
+    if ("pilots",) in bad:
+        return problems
+    for key in settings.get("pilots") or []:
+        try:
+            reference.find_in(table, key)
+        except KeyError as exc:
+            problems.append(_pilot_problem(key, table, exc))
+    return problems
+
+
+def _pilot_problem(key: object, table: pd.DataFrame, exc: KeyError) -> str:
+    try:
+        outside = reference.find_in(reference.england_authorities(), key)["la_name"]
+    except KeyError:
+        return f"pilots: {key!r} is not one of the project's authorities. {exc.args[0]}"
+    named = f" ({outside})" if name_key(outside) != name_key(str(key)) else ""
+    return (
+        f"pilots: {key!r}{named} is not one of the project's authorities; a pilot "
+        "must also be listed under `authorities`."
+    )
 
 
 def load_project(path: Path | str | Project) -> Project:

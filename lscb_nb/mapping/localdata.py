@@ -145,18 +145,24 @@ def find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
 def authority_for(
     path: Path, rows: list[list[object]] | None = None, authorities: pd.DataFrame | None = None
 ) -> pd.Series | None:
-    """The authority a file belongs to: its name in the file name, else in a title cell.
-    ``authorities`` is the project's table (London's 33 by default)."""
+    """The authority a file belongs to: its ONS code or name in the file name, else its
+    name in a title cell. ``authorities`` is the project's table (London's 33 by
+    default); a name may be any spelling :func:`reference.find_in` accepts, short
+    forms included ('Durham.xlsx', 'Stockton on Tees dataset.csv')."""
     table = reference.authorities() if authorities is None else authorities
-    stem = re.sub(r"[_\-]+", " ", path.stem).lower()
-    for name in sorted(table["la_name"], key=len, reverse=True):
-        if name.lower() in stem:
-            return table.loc[table["la_name"] == name].iloc[0]
-    for row in (rows or [])[:SCAN_ROWS]:
-        text = " ".join(_label(c) for c in row)
-        for name in sorted(table["la_name"], key=len, reverse=True):
-            if name.lower() in text:
-                return table.loc[table["la_name"] == name].iloc[0]
+    codes = re.findall(r"(?<![A-Za-z0-9])[Ee]\d{8}(?![0-9])", path.stem)
+    for code in codes:
+        hit = table[table["la_code_ons"] == code.upper()]
+        if len(hit) == 1:
+            return hit.iloc[0]
+    texts = [re.sub(r"[_]+", " ", path.stem)]
+    texts += [" ".join(_label(c) for c in row) for row in (rows or [])[:SCAN_ROWS]]
+    spellings = reference.spellings(table)
+    for text in texts:
+        key = f" {reference.name_key(text)} "
+        for spelling, code in spellings:
+            if f" {spelling} " in key:
+                return table.loc[table["la_code_ons"] == code].iloc[0]
     return None
 
 
