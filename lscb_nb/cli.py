@@ -34,7 +34,15 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
         project = init_sample_project(args.folder, overwrite=args.force)
     else:
-        settings = {"name": args.name} if args.name else {}
+        given = {
+            "name": args.name,
+            "area": args.area,
+            "authorities": args.authorities,
+            "pilots": args.pilots,
+            "first_period": args.first_period,
+            "last_period": args.last_period,
+        }
+        settings = {key: value for key, value in given.items() if value}
         project = init_project(args.folder, overwrite=args.force, **settings)
     print(f"Project {project.name!r} created in {project.root}")
     print(
@@ -233,6 +241,22 @@ def build_parser() -> argparse.ArgumentParser:
     n = sub.add_parser("init", help="create a project: project.yaml and the data/raw folders")
     n.add_argument("folder", type=Path)
     n.add_argument("--name", default=None, help="the project's name (default: the folder's)")
+    n.add_argument(
+        "--area",
+        default=None,
+        help="what the whole area is called in reports (default: the authorities' region, "
+        "else the project's name)",
+    )
+    n.add_argument(
+        "--authorities",
+        nargs="+",
+        default=None,
+        metavar="LA",
+        help="the authorities taking part: names, ONS or DfE codes (default: London's 33)",
+    )
+    n.add_argument("--pilots", nargs="+", default=None, metavar="LA", help="the pilot authorities")
+    n.add_argument("--first-period", default=None, help="the first quarter, e.g. '2025-26 Q1'")
+    n.add_argument("--last-period", default=None, help="the last quarter, e.g. '2026-27 Q4'")
     n.add_argument("--sample", action="store_true", help="set it up as the synthetic sample")
     n.add_argument("--force", action="store_true", help="replace an existing project.yaml")
     n.set_defaults(func=_cmd_init)

@@ -51,6 +51,73 @@ def test_init_writes_a_commented_project_yaml_and_the_raw_folders(tmp_path):
         init_project(tmp_path / "p")
 
 
+def _schema_keys(schema: dict, prefix: str = "") -> list[str]:
+    """Every key the schema declares, dotted ('collection.first_period'); a key whose
+    value may be a mapping or a number (deadline_days) counts as one key."""
+    keys = []
+    for key, sub in schema.get("properties", {}).items():
+        keys.append(prefix + key)
+        if "properties" in sub:
+            keys += _schema_keys(sub, f"{prefix}{key}.")
+    return keys
+
+
+def test_init_writes_every_key_the_schema_declares_and_it_loads(tmp_path):
+    from importlib import resources
+
+    schema = yaml.safe_load(
+        (resources.files("lscb_nb") / "data" / "project" / "project.schema.yaml").read_text()
+    )
+    init_project(tmp_path / "p", name="Test project")
+    text = (tmp_path / "p" / PROJECT_FILE).read_text()
+    written = yaml.safe_load(text)
+    for dotted in _schema_keys(schema):
+        if dotted == "synthetic":  # only the sample says it
+            continue
+        node = written
+        for part in dotted.split("."):
+            assert isinstance(node, dict) and part in node, f"init left out {dotted}"
+            node = node[part]
+    project = load_project(tmp_path / "p")
+    assert project.periods == [] and project.released("draft") is None
+
+
+def test_init_names_the_area_from_its_authorities_or_from_area(tmp_path):
+    north_east = ["Durham", "Newcastle", "Gateshead", "Sunderland"]
+    assert init_project(tmp_path / "ne", authorities=north_east).area_name == "North East"
+    mixed = init_project(tmp_path / "mix", name="Tees and Thames", authorities=["Durham", "Camden"])
+    assert mixed.area_name == "Tees and Thames"
+    some_london = init_project(tmp_path / "ldn", authorities=["Camden", "Islington"])
+    assert some_london.area_name == "London"
+    named = init_project(tmp_path / "named", area="Tees Valley", authorities=north_east)
+    assert named.area_name == "Tees Valley"
+
+
+def test_cli_init_takes_area_authorities_pilots_and_periods(tmp_path, capsys):
+    code = cli.main(
+        [
+            "init",
+            str(tmp_path / "ne"),
+            "--authorities",
+            "Durham",
+            "Stockton on Tees",
+            "840",
+            "--pilots",
+            "Stockton",
+            "--first-period",
+            "2025-26 Q1",
+            "--last-period",
+            "2025-26 Q4",
+        ]
+    )
+    assert code == 0
+    project = load_project(tmp_path / "ne")
+    assert project.area_name == "North East"
+    assert sorted(project.authorities["la_name"]) == ["County Durham", "Stockton-on-Tees"]
+    assert [project.authority_name(c) for c in project.pilots] == ["Stockton-on-Tees"]
+    assert project.periods[0] == "2025-26 Q1" and len(project.periods) == 4
+
+
 @pytest.mark.parametrize(
     ("settings", "says"),
     [

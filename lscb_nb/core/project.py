@@ -101,7 +101,7 @@ class Project:
     @cached_property
     def authorities(self) -> pd.DataFrame:
         """The authorities taking part, as :func:`reference.authorities` lays them out."""
-        return _authority_table(self.settings.get("authorities", "london"), "authorities")
+        return authority_table(self.settings.get("authorities", "london"), "authorities")
 
     @property
     def authority_codes(self) -> list[str]:
@@ -124,10 +124,12 @@ class Project:
 
     @property
     def area_name(self) -> str:
-        """What the whole area is called in reports and comparators."""
+        """What the whole area is called in reports and comparators: project.yaml's
+        ``area``, else the region's name when every authority is in one, else the
+        project's name."""
         if self.settings.get("area"):
             return str(self.settings["area"])
-        return reference.LONDON_NAME if self.is_london else self.name
+        return area_of(self.authorities, self.name)
 
     @property
     def is_london(self) -> bool:
@@ -261,12 +263,26 @@ class Project:
         return str(self.find_authority(code)["la_code_ons"])
 
 
+def area_of(authorities: pd.DataFrame, fallback: str) -> str:
+    """The region all ``authorities`` are in (London for London's boroughs; England
+    for every English authority), else ``fallback``."""
+    codes = set(authorities["la_code_ons"])
+    if codes and codes <= set(reference.authorities()["la_code_ons"]):
+        return reference.LONDON_NAME
+    if len(codes) > len(reference.authorities()) and codes == set(
+        reference.england_authorities()["la_code_ons"]
+    ):
+        return reference.ENGLAND_NAME
+    regions = set(authorities["subregion"].dropna())
+    return str(regions.pop()) if len(regions) == 1 else fallback
+
+
 def is_area(code: object) -> bool:
     """``code`` means the whole area (``area``; ``London`` as older notebooks wrote it)."""
     return str(code).strip().casefold() in _AREA_ALIASES
 
 
-def _authority_table(spec: object, key: str) -> pd.DataFrame:
+def authority_table(spec: object, key: str) -> pd.DataFrame:
     """The authorities ``spec`` names; a :class:`ProjectError` listing every entry
     not found (all at once)."""
     table, problems = _resolve_authorities(spec, key)

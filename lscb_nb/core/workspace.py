@@ -14,12 +14,13 @@ from pathlib import Path
 
 import yaml
 
-from lscb_nb.core import reference
 from lscb_nb.core.project import (
     PROJECT_FILE,
     RAW_FOLDERS,
     Project,
     ProjectError,
+    area_of,
+    authority_table,
     load_project,
     validate_settings,
 )
@@ -34,11 +35,11 @@ def _yaml_value(value: object) -> str:
 
 def render_settings(
     name: str,
-    area: str = reference.LONDON_NAME,
+    area: str | None = None,
     authorities: object = "london",
     pilots: list | None = None,
-    first_period: str = "",
-    last_period: str = "",
+    first_period: str | None = None,
+    last_period: str | None = None,
     deadline_days: object = 30,
     suppression_threshold: int = 5,
     candidate: str = "1.0-candidate",
@@ -46,19 +47,24 @@ def render_settings(
     title: str = "",
     synthetic: bool = False,
 ) -> str:
-    """project.yaml's text: the commented template filled with these values."""
+    """project.yaml's text: the commented template filled with these values, every
+    key its comments describe written (those not decided yet as ``null``). Without
+    ``area`` the area is named from the authorities (:func:`default_area`)."""
     template = (resources.files("lscb_nb") / "data" / "project" / _TEMPLATE_FILE).read_text("utf-8")
-    text = template.format(
+    released = dict(released or {})
+    return template.format(
         name=_yaml_value(name),
-        area=_yaml_value(area),
+        area=_yaml_value(area or default_area(authorities, name)),
         authorities=_yaml_value(authorities),
         pilots=_yaml_value(list(pilots or [])),
-        first_period=first_period,
-        last_period=last_period,
+        first_period=_yaml_value(first_period or None),
+        last_period=_yaml_value(last_period or None),
         deadline_days=_yaml_value(deadline_days),
         suppression_threshold=suppression_threshold,
         candidate=candidate,
-        released=_yaml_value(dict(released or {})),
+        released_draft=_yaml_value(released.get("draft")),
+        released_pilot=_yaml_value(released.get("pilot")),
+        released_refined=_yaml_value(released.get("refined")),
         title=title or f"{name}: final report",
         synthetic=(
             "\n# This project holds the toolkit's generated sample data: every file and\n"
@@ -68,9 +74,17 @@ def render_settings(
             else ""
         ),
     )
-    if not first_period:  # no span yet: leave the keys out rather than write blanks
-        text = text.replace('  first_period: ""\n', "").replace('  last_period: ""\n', "")
-    return text
+
+
+def default_area(authorities: object, name: str) -> str:
+    """The area's name for ``authorities`` as project.yaml gives them: the region's
+    when all are in one region (London for London boroughs), England for `england`,
+    else the project's ``name``. Names that are not found are left to the check of
+    project.yaml, which reports them."""
+    try:
+        return area_of(authority_table(authorities, "authorities"), name)
+    except ProjectError:
+        return name
 
 
 _OTHER_FOLDERS = {
