@@ -114,7 +114,14 @@ def _cmd_template(args: argparse.Namespace) -> int:
     dm, project = _datamodel_for(args, "pilot")
     la = _authority(project, args.la)
     out = Path(args.out or f"return_{la['la_code_ons']}_{args.period.replace(' ', '_')}.xlsx")
-    template.write_return_template(out, dm.items, la, args.period, dm.version)
+    template.write_return_template(
+        out,
+        dm.items,
+        la,
+        args.period,
+        dm.version,
+        project_name=project.name if project is not None else None,
+    )
     print(f"Return template for {la['la_name']}, {args.period} ({dm.version}): {out}")
     return 0
 
@@ -125,7 +132,14 @@ def _cmd_instrument(args: argparse.Namespace) -> int:
     dm, project = _datamodel_for(args, "assessment")
     la = _authority(project, args.la)
     out = Path(args.out or f"instrument_{la['la_code_ons']}.xlsx")
-    instrument.write_instrument(out, la["la_name"], dm.items, instrument.load_criteria())
+    word = project.word(plural=True) if project is not None else "authorities"
+    instrument.write_instrument(
+        out,
+        la["la_name"],
+        dm.items,
+        instrument.load_criteria(authorities=word),
+        project_name=project.name if project is not None else None,
+    )
     print(
         f"Assessment instrument for {la['la_name']} ({len(dm.items)} items of {dm.version}): {out}"
     )

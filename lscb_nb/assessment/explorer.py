@@ -51,7 +51,7 @@ class Explorer:
     def __post_init__(self) -> None:
         r = self.ctx.ratings
         self._ratings = r.assign(score=pd.to_numeric(r["score"], errors="coerce"))
-        known = shipped_criteria().criteria.set_index("id")
+        known = shipped_criteria(self.ctx.word(plural=True)).criteria.set_index("id")
         seen = list(dict.fromkeys(self._ratings["criterion"]))
         order = [c for c in known.index if c in seen] + [c for c in seen if c not in known.index]
         self._criteria = pd.DataFrame(

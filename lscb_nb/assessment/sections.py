@@ -154,15 +154,15 @@ def _scores_compared(ctx: Context, level: str, group: str) -> str:
     if level == "dimension":
         return f"{labels.humanise(group)} questions"
     if level == "criterion":
-        return f"Question: {_questions().get(group, labels.humanise(group))}"
+        return f"Question: {_questions(ctx).get(group, labels.humanise(group))}"
     return f"Borough: {ctx.name(group)}" if level == "borough" else labels.humanise(group)
 
 
-def _questions() -> dict[str, str]:
-    """Each criterion's question, as the instrument asks it."""
-    from lscb_nb.assessment.instrument import load_criteria
+def _questions(ctx: Context) -> dict[str, str]:
+    """Each criterion's question, as the project's instrument asks it."""
+    from lscb_nb.assessment.instrument import shipped_criteria
 
-    criteria = load_criteria().criteria
+    criteria = shipped_criteria(ctx.word(plural=True)).criteria
     return dict(zip(criteria["id"], criteria["question"], strict=True))
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from lscb_nb.core import periods, reference
+from lscb_nb.core import periods, reference, regional
 from lscb_nb.core.projectfile import (
     PROJECT_FILE,
     ProjectError,
@@ -136,6 +136,11 @@ class Project:
         """Every one of the project's authorities is a London borough (so its reports
         say 'borough', and London-only source systems and comparators apply)."""
         return in_london(self.authority_codes)
+
+    @cached_property
+    def regions(self) -> set[str]:
+        """The regions the project's authorities are in (London, North East, ...)."""
+        return regional.regions_of(self.authorities)
 
     @property
     def authority_word(self) -> str:

@@ -15,7 +15,7 @@ import logging
 
 import pandas as pd
 
-from lscb_nb.core import labels, periods, phases
+from lscb_nb.core import labels, periods, phases, regional
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, esc, listing, plural, table
 from lscb_nb.final import figures, findings
@@ -110,7 +110,10 @@ def section_dataset(ctx: Context) -> Section:
     rows = items.reset_index()[
         ["item_id", "title", "agency", "tier", "statutory_return", "frequency", "source_systems"]
     ].copy()
-    rows["source_systems"] = rows["source_systems"].map(lambda s: ", ".join(s or []))
+    regions = ctx.project.regions
+    rows["source_systems"] = rows["source_systems"].map(
+        lambda s: ", ".join(regional.source_systems(s, regions))
+    )
     if collected is not None:
         rows["Boroughs collecting (phase 1)"] = rows["item_id"].map(collected).fillna(0)
     if ctx.pilot is not None:

@@ -12,7 +12,7 @@ import logging
 import pandas as pd
 
 from lscb_nb.assessment import ratings
-from lscb_nb.core import labels
+from lscb_nb.core import labels, regional
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, plural, table
 from lscb_nb.final.context import Context, collected_by, needs_pilot
@@ -36,7 +36,14 @@ def _labels(codes: pd.Series, labels: dict[str, str]) -> pd.Series:
 def section_it(ctx: Context) -> Section:
     """Which systems the items come from, and how well figures came out of each."""
     items = ctx.candidate.items
-    systems = items["source_systems"].explode().dropna().rename("system")
+    regions = ctx.project.regions
+    systems = (
+        items["source_systems"]
+        .map(lambda s: regional.source_systems(s, regions))
+        .explode()
+        .dropna()
+        .rename("system")
+    )
     cells = ctx.pilot.cells.merge(systems, left_on="item_id", right_index=True)
     if cells.empty:
         return nothing_to_show("No item names a source system.")

@@ -78,19 +78,21 @@ def build_return_workbook(
     values: pd.DataFrame | None = None,
     synthetic: bool = False,
     deadline: date | None = None,
+    project_name: str | None = None,
 ) -> Workbook:
     """Build the workbook for one authority and period.
 
     ``items`` is the data model's item table (index ``item_id``); ``la`` has
     ``la_code_ons``, ``la_code_dfe`` and ``la_name``. ``values`` (optional, index
     ``item_id``, columns ``numerator``, ``denominator``, ``note``) pre-fills the
-    input cells: the sample generator uses it; boroughs receive it blank.
+    input cells: the sample generator uses it; authorities receive it blank.
+    The instructions are headed with ``project_name`` (a neutral heading without one).
     """
     periods.parse_period(period)
     wb = Workbook()
     ins = wb.active
     ins.title = INSTRUCTIONS_SHEET
-    _write_instructions(ins, la, period, datamodel_version, synthetic, deadline)
+    _write_instructions(ins, la, period, datamodel_version, synthetic, deadline, project_name)
 
     for agency, label in AGENCIES.items():
         agency_items = items[items["agency"] == agency]
@@ -127,10 +129,10 @@ def write_return_template(
     return write_atomic(path, wb.save)
 
 
-def _write_instructions(ws, la, period, version, synthetic, deadline) -> None:
+def _write_instructions(ws, la, period, version, synthetic, deadline, project_name) -> None:
     lines = [
         (
-            "London Safeguarding Children Board: multi-agency dataset return",
+            f"{project_name or 'Safeguarding children partnership'}: multi-agency dataset return",
             Font(bold=True, size=14),
         ),
         (f"Authority: {la['la_name']} (ONS {la['la_code_ons']}, DfE {la['la_code_dfe']})", None),
