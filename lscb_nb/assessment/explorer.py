@@ -73,7 +73,9 @@ class Explorer:
         """(name, code): the whole area first, then each borough with ratings, by name."""
         ctx = self.ctx
         codes = sorted(set(self._ratings["la_code_ons"]), key=ctx.name)
-        return [(f"All pilot boroughs ({ctx.area})", AREA)] + [(ctx.name(c), c) for c in codes]
+        return [(f"All pilot {self.ctx.word(plural=True)} ({ctx.area})", AREA)] + [
+            (ctx.name(c), c) for c in codes
+        ]
 
     def items(self) -> list[tuple[str, str]]:
         """(title in words with its code, item id) for each item rated."""

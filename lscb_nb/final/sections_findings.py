@@ -133,7 +133,7 @@ def section_sharing(ctx: Context) -> Section:
     )
     sec = Section().add(
         "Every agency's share of the figures expected of it across the pilot: each row adds "
-        "up, as figures supplied on time or late, suppressed by the borough, held back by "
+        f"up, as figures supplied on time or late, suppressed by the {ctx.word()}, held back by "
         "validation, or missing. Where a whole agency's part of a quarter's return never "
         "arrived, the partnership's information sharing failed that quarter: "
         f"{plural(len(failures), 'time')} in all. {esc(worst)} supplied the smallest share "
@@ -188,12 +188,19 @@ def section_good_practice(ctx: Context) -> Section:
             "queries: their data officers' practice (one named contact per agency, figures "
             "checked against the definitions before sending) is the model for the rest."
             if len(clean)
-            else "Every pilot borough had at least one validation issue or definitional query."
+            else f"Every pilot {ctx.word()} had at least one validation issue or definitional "
+            "query."
         ),
         table(
             by_la.reset_index()
-            .rename(columns={"index": "Borough"})[
-                ["Borough", "supplied_pct", "on_time_pct", "issues", "definition flags"]
+            .rename(columns={"index": ctx.word(capital=True)})[
+                [
+                    ctx.word(capital=True),
+                    "supplied_pct",
+                    "on_time_pct",
+                    "issues",
+                    "definition flags",
+                ]
             ]
             .rename(
                 columns={
@@ -203,11 +210,11 @@ def section_good_practice(ctx: Context) -> Section:
                     "definition flags": "Definitional queries",
                 }
             ),
-            caption="Pilot boroughs' returns: supplied, on time and clean",
+            caption=f"Pilot {ctx.word(plural=True)}' returns: supplied, on time and clean",
             decimals={"% supplied": 0, "% on time": 0},
             meta=completeness.table_meta(
                 "la_code_ons",
-                "Borough",
+                ctx.word(capital=True),
                 {},
                 {"% supplied": completeness.SUPPLIED, "% on time": (completeness.ON_TIME,)},
                 labels=labels,
@@ -235,10 +242,9 @@ def section_children(ctx: Context) -> Section:
     summary = completeness.summarise(cells, "item_id") if not cells.empty else None
     collected = collected_by(ctx)
     rows = pd.DataFrame({"Item": ids, "Title": items.loc[ids, "title"].to_numpy()})
+    collecting = f"{ctx.word(plural=True, capital=True)} collecting before the project"
     if collected is not None:
-        rows["Boroughs collecting before the project"] = (
-            rows["Item"].map(collected).fillna(0).astype(int)
-        )
+        rows[collecting] = rows["Item"].map(collected).fillna(0).astype(int)
     if summary is not None:
         rows["% supplied in the pilot"] = rows["Item"].map(summary["supplied_pct"])
     if ctx.pilot is not None:
@@ -250,12 +256,14 @@ def section_children(ctx: Context) -> Section:
         f"participation; {len(kept)} remain in version {esc(ctx.final.version)}. "
         + (
             "Before the project, on average "
-            f"{rows['Boroughs collecting before the project'].mean():.0f} boroughs collected "
+            f"{rows[collecting].mean():.0f} {ctx.word(plural=True)} "
+            "collected "
             "each of them: it was the thinnest part of what boards knew. "
             if collected is not None
             else ""
         )
-        + "Where boroughs could supply these figures they were among the few that tell a board "
+        + f"Where {ctx.word(plural=True)} could supply these figures they were among the few "
+        "that tell a board "
         "whether children are heard, not only whether services were delivered.",
         table(
             rows, decimals={"% supplied in the pilot": 0}, caption="Items on children's involvement"
@@ -280,7 +288,8 @@ def section_interfaces(ctx: Context) -> Section:
     agree = check["ratio"].between(0.67, 1.5).mean() * 100 if not check.empty else float("nan")
     sec = Section().add(
         f"{by_return.drop('none', errors='ignore').sum()} of the {len(items)} items are already "
-        "carried by a statutory return, so boroughs can take them from what they send "
+        f"carried by a statutory return, so {ctx.word(plural=True)} can take them from what they "
+        "send "
         "nationally: "
         + "; ".join(
             f"{esc(labels.value_label('statutory_return', k))} {v}"
@@ -294,7 +303,7 @@ def section_interfaces(ctx: Context) -> Section:
         sec.add(
             f"Where DfE publishes the same measure (children in need census, SSDA903), "
             f"{agree:.0f}% of the pilot's annual figures were within half again of the "
-            "borough's published figure; the rest are the definitional differences the pilot "
+            f"{ctx.word()}'s published figure; the rest are the definitional differences the pilot "
             "found, and each one is a conversation to have before the dataset is compared with "
             "national figures."
         )

@@ -71,7 +71,7 @@ def section_no_returns(ctx: Context) -> Section:
         return Section()
     return nothing_to_show(
         f"{ctx.la_name} has no pilot returns on file for {periods.span_text(ctx.period_labels)}"
-        ", so there is nothing to evaluate or benchmark. Boroughs in "
+        f", so there is nothing to evaluate or benchmark. {ctx.word(plural=True, capital=True)} in "
         f"the pilot were: {', '.join(ctx.name(c) for c in ctx.pilots)}."
     )
 
@@ -102,7 +102,7 @@ def section_scope(ctx: Context) -> Section:
         )
     if not failed.empty:
         sec.add(
-            f"{plural(len(failed), 'file')} could not be read in full; the borough has been "
+            f"{plural(len(failed), 'file')} could not be read in full; the {ctx.word()} has been "
             "asked to send it again:",
             table(
                 failed[["file", "error"]]
@@ -182,12 +182,13 @@ def section_counts(ctx: Context) -> Section:
         "total": {"column": TOTAL, "of": "reported", "count_column": IN_TOTAL},
     }
     return Section().add(
-        f"The count items for each pilot borough in {esc(ctx.period)}. Counts of 1 to "
+        f"The count items for each pilot {ctx.word()} in {esc(ctx.period)}. Counts of 1 to "
         f"{ctx.threshold} are shown as c, and where a total would reveal one, another cell "
         "is hidden too (secondary suppression), following DfE's convention. The pilot "
-        "total adds up the figures boroughs reported; figures not returned or suppressed "
-        f"by the borough are left out of it, and '{IN_TOTAL}' says how many it covers.",
-        table(shown, caption=f"Counts by pilot borough, {ctx.period}", meta=meta),
+        f"total adds up the figures {ctx.word(plural=True)} reported; figures not returned or "
+        "suppressed "
+        f"by the {ctx.word()} are left out of it, and '{IN_TOTAL}' says how many it covers.",
+        table(shown, caption=f"Counts by pilot {ctx.word()}, {ctx.period}", meta=meta),
         display.state_key(shown[boroughs], total_excludes=True),
     )
 
@@ -199,7 +200,8 @@ def section_refinement(ctx: Context) -> Section:
     counts = recs["disposition"].astype(str).value_counts()
     sec = Section().add(
         "Each item's evidence from the pilot (how often it was supplied and on time, value "
-        "errors, boroughs that counted it differently, whether it told boroughs apart, and "
+        f"errors, {ctx.word(plural=True)} that counted it differently, whether it told "
+        f"{ctx.word(plural=True)} apart, and "
         "phase 2's ratings where they exist) leads to a recommendation: "
         + ", ".join(f"{counts.get(d, 0)} {d}" for d in refinement.DISPOSITIONS)
         + "."
