@@ -26,7 +26,7 @@ def test_the_data_dictionary_takes_its_headings_from_the_declared_labels():
     ("name", "expected"),
     [
         ("related_items", "Related items"),
-        ("la_code_ons", "Borough"),
+        ("la_code_ons", "Authority"),  # neutral; a report passes its word
         ("some_new_column", "Some new column"),  # undeclared: made readable, never raw
         ("% supplied", "% supplied"),  # already words: kept
         ("Title", "Title"),

@@ -79,7 +79,7 @@ def section_returns(ctx: Context) -> Section:
         )
         sec.add(
             table(
-                labels.relabel(shown, {"rule_code": "Code"}),
+                labels.relabel(shown, {"rule_code": "Code"}, ctx.word()),
                 caption="Problems found in the instruments",
             )
         )

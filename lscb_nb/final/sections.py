@@ -131,6 +131,7 @@ def section_dataset(ctx: Context) -> Section:
             labels.relabel(
                 rows,
                 {"statutory_return": "Statutory return", "source_systems": "Source systems"},
+                ctx.word(),
             ),
             caption=f"The dataset, version {final.version}",
         ),

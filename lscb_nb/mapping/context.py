@@ -99,7 +99,9 @@ def load_context(
     readable = sorted(matches["la_code_ons"].dropna().unique())
     matrix = coverage.coverage_matrix(matches, candidate.items, readable)
     k = min_boroughs or coverage.default_min_boroughs(len(readable))
-    selection = coverage.draft_selection(candidate.items, coverage.boroughs_collecting(matrix), k)
+    selection = coverage.draft_selection(
+        candidate.items, coverage.boroughs_collecting(matrix), k, word=project.word()
+    )
     draft = coverage.draft_datamodel(
         candidate,
         selection,
@@ -135,10 +137,10 @@ def load_context(
 # prepare_mapping, and reused while the parameters are the prepared ones.
 SHARED_FIGURES = {
     "coverage_matrix.png": lambda ctx: figures.plot_coverage_heatmap(
-        ctx.matrix, ctx.items, ctx.name
+        ctx.matrix, ctx.items, ctx.name, ctx.word()
     ),
     "coverage_by_agency_theme.png": lambda ctx: figures.plot_coverage_by(
-        *coverage.coverage_tables(ctx.matrix, ctx.items)
+        *coverage.coverage_tables(ctx.matrix, ctx.items), ctx.word()
     ),
 }
 

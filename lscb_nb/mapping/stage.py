@@ -45,7 +45,9 @@ def prepare_mapping(
     readable = sorted(local.items["la_code_ons"].dropna().unique())
     matrix = coverage.coverage_matrix(matches, candidate.items, readable)
     k = coverage.default_min_boroughs(len(readable))
-    selection = coverage.draft_selection(candidate.items, coverage.boroughs_collecting(matrix), k)
+    selection = coverage.draft_selection(
+        candidate.items, coverage.boroughs_collecting(matrix), k, word=project.word()
+    )
     draft = coverage.draft_datamodel(
         candidate,
         selection,

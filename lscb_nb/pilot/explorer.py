@@ -102,6 +102,7 @@ class Explorer:
             threshold=ctx.threshold,
             name=self.name,
             room_for=self._room,
+            word=ctx.word(),
         )
         return overlays.keep(fig), figures.shown_points(f, ctx.threshold)
 

@@ -86,7 +86,7 @@ def section_scope(ctx: Context) -> Section:
     failed = files.loc[files["status"] != "read"]
     sec = Section()
     sec.add(
-        f"{plural(len(ctx.pilots), 'pilot borough')} sent "
+        f"{plural(len(ctx.pilots), f'pilot {ctx.word()}')} sent "
         f"{plural(len(files), 'return file')} covering {plural(len(ctx.period_labels), 'quarter')} "
         f"({periods.span_text(ctx.period_labels)}). Of "
         f"{number(s.get('rows_read', 0))} rows read, {number(s.get('rows_accepted', 0))} were "
@@ -115,7 +115,12 @@ def section_scope(ctx: Context) -> Section:
 
 
 TOTAL = "Pilot total"
-IN_TOTAL = "Boroughs in total"
+
+
+def in_total(ctx: Context) -> str:
+    """The heading of the column saying how many authorities a total covers
+    ('Boroughs in total' in London, 'Authorities in total' elsewhere)."""
+    return f"{ctx.word(plural=True, capital=True)} in total"
 
 
 def count_table(ctx: Context, period: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -124,7 +129,7 @@ def count_table(ctx: Context, period: str | None = None) -> tuple[pd.DataFrame, 
 
     The total adds up the reported figures only; figures not reported (not returned,
     suppressed by the borough, held back by validation) are outside it, shown by
-    their symbol, and counted in ``Boroughs in total``. Small counts are suppressed
+    their symbol, and counted in :func:`in_total`'s column. Small counts are suppressed
     with the totals treated as published; a total is withheld only when a suppressed
     cell could be recovered from it. Returns (display, mask of cells shown as c).
     """
@@ -153,7 +158,7 @@ def count_table(ctx: Context, period: str | None = None) -> tuple[pd.DataFrame, 
     shown = shown.where(~mask[boroughs], states.symbol(states.WITHHELD))
     shown[TOTAL] = [states.symbol(states.WITHHELD) if pd.isna(t) else f"{t:,.0f}" for t in totals]
     included = (~outside).sum(axis=1)
-    shown[IN_TOTAL] = [f"{n} of {len(boroughs)}" for n in included]
+    shown[in_total(ctx)] = [f"{n} of {len(boroughs)}" for n in included]
     mask = mask[boroughs] | state.eq(states.SUPPRESSED)
     shown.columns = [ctx.name(c) if c in boroughs else c for c in shown.columns]
     mask.columns = [ctx.name(c) for c in mask.columns]
@@ -169,7 +174,7 @@ def section_counts(ctx: Context) -> Section:
         return Section()
     shown.insert(0, "Title", [ctx.items.at[i, "title"] for i in shown.index])
     shown = shown.reset_index().rename(columns={"item_id": "Item"})
-    boroughs = [c for c in shown.columns if c not in ("Item", "Title", TOTAL, IN_TOTAL)]
+    boroughs = [c for c in shown.columns if c not in ("Item", "Title", TOTAL, in_total(ctx))]
     meta = {
         "kind": "grid",
         "source": "returns/accepted",
@@ -179,7 +184,7 @@ def section_counts(ctx: Context) -> Section:
         "row_column": "Item",
         "column_key": "la_name",
         "columns": boroughs,
-        "total": {"column": TOTAL, "of": "reported", "count_column": IN_TOTAL},
+        "total": {"column": TOTAL, "of": "reported", "count_column": in_total(ctx)},
     }
     return Section().add(
         f"The count items for each pilot {ctx.word()} in {esc(ctx.period)}. Counts of 1 to "
@@ -187,7 +192,7 @@ def section_counts(ctx: Context) -> Section:
         "is hidden too (secondary suppression), following DfE's convention. The pilot "
         f"total adds up the figures {ctx.word(plural=True)} reported; figures not returned or "
         "suppressed "
-        f"by the {ctx.word()} are left out of it, and '{IN_TOTAL}' says how many it covers.",
+        f"by the {ctx.word()} are left out of it, and '{in_total(ctx)}' says how many it covers.",
         table(shown, caption=f"Counts by pilot {ctx.word()}, {ctx.period}", meta=meta),
         display.state_key(shown[boroughs], total_excludes=True),
     )

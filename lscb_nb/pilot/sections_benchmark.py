@@ -28,7 +28,7 @@ def section_published(ctx: Context) -> Section:
             f"None of this {ctx.word()}'s pilot items has a published DfE figure to compare with."
         )
     shown = check.assign(
-        Borough=[ctx.name(c) for c in check["la_code_ons"]],
+        la_name=[ctx.name(c) for c in check["la_code_ons"]],
         Title=[ctx.items.at[i, "title"] for i in check["item_id"]],
     )
     far = shown.loc[~shown["ratio"].between(0.67, 1.5)]
@@ -46,7 +46,7 @@ def section_published(ctx: Context) -> Section:
     )
     shown = shown.assign(Measure=[_published_unit(ctx, i) for i in shown["item_id"]])
     far = shown.loc[~shown["ratio"].between(0.67, 1.5)]
-    cols = ["Borough", "item_id", "Title", "Measure", "year", "pilot_value"]
+    cols = ["la_name", "item_id", "Title", "Measure", "year", "pilot_value"]
     cols += ["published_value", "ratio"]
     sec.add(
         "Both figures are for the financial year (the pilot's four quarters added up for "
@@ -54,6 +54,7 @@ def section_published(ctx: Context) -> Section:
         table(
             (far if ctx.is_london else shown)[cols].rename(
                 columns={
+                    "la_name": ctx.word(capital=True),
                     "item_id": "Item",
                     "year": "Year",
                     "pilot_value": "Pilot (year)",
@@ -224,7 +225,9 @@ def section_rug(ctx: Context) -> Section:
         "well as a colour, and a figure not supplied or suppressed is shown as no data, "
         f"never as similar. {esc(ctx.name(worst))} is worse than {esc(ctx.area)} on the most "
         f"items ({counts.at[worst, rug.WORSE]} of {cells['item_id'].nunique()}).",
-        figures.plot_rug(cells, titles, area=ctx.area, period=ctx.period, name=ctx.name),
+        figures.plot_rug(
+            cells, titles, area=ctx.area, period=ctx.period, name=ctx.name, word=ctx.word()
+        ),
         table(
             rug.rug_table(cells, titles, ctx.name),
             caption=f"Pilot {ctx.word(plural=True)} against {ctx.area}, {ctx.period}: "
@@ -307,6 +310,7 @@ def section_borough_funnels(ctx: Context) -> Section:
                 flags=ctx.flags,
                 highlight=ctx.la_code,
                 name=ctx.name,
+                word=ctx.word(),
             )
         )
     return sec

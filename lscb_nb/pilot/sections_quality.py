@@ -37,7 +37,7 @@ def section_completeness(ctx: Context) -> Section:
         share = _status_share(cells, "la_code_ons", "period")
         share.index = [ctx.name(c) for c in share.index]
         share = share[sorted(share.columns, key=periods.parse_period)]
-        fig = figures.plot_supplied_heatmap(share)
+        fig = figures.plot_supplied_heatmap(share, ctx.word())
         worst = share.stack().idxmin()
         sec.add(
             f"The heatmap shows, for each {ctx.word()} and quarter, what share of the figures the "
@@ -197,7 +197,9 @@ def section_quality(ctx: Context) -> Section:
             by_agency["agency"] = [_agency(a) for a in by_agency["agency"]]
             sec.add(
                 table(
-                    by_la.rename(columns={"la_code_ons": "Borough"}).rename(columns=str.capitalize),
+                    by_la.rename(columns=str.capitalize).rename(
+                        columns={"La_code_ons": ctx.word(capital=True)}
+                    ),
                     caption=f"Issues by {ctx.word()}",
                 ),
                 table(by_agency.rename(columns=str.capitalize), caption="Issues by agency"),
@@ -210,7 +212,7 @@ def section_quality(ctx: Context) -> Section:
         sec.add(
             f"Every issue, as the {ctx.word()}'s data officer needs it to find and fix the cell "
             "(a column is named as the file heads it):",
-            table(labels.relabel(shown), caption="Issue list", max_rows=40),
+            table(labels.relabel(shown, word=ctx.word()), caption="Issue list", max_rows=40),
         )
     checks = quality.cross_item_checks(ctx.returns.issues, ctx.rules, ctx.items)
     broken = checks.loc[checks["returns_breaking_it"] > 0]
@@ -245,12 +247,12 @@ def section_definitions(ctx: Context) -> Section:
         )
         return sec
     shown = flags.assign(
-        Borough=[ctx.name(c) for c in flags["la_code_ons"]],
+        who=[ctx.name(c) for c in flags["la_code_ons"]],
         Item=flags["item_id"],
         Title=[ctx.items.at[i, "title"] for i in flags["item_id"]],
         Signal=flags["signal"],
         Detail=flags["detail"],
-    )[["Borough", "Item", "Title", "Signal", "Detail"]]
+    )[["who", "Item", "Title", "Signal", "Detail"]].rename(columns={"who": ctx.word(capital=True)})
     sec.add(
         f"{plural(len(flags), 'figure')} look as if the {ctx.word()} is counting something other "
         f"than the definition: far outside what the other pilot {ctx.word(plural=True)} report, "
@@ -275,6 +277,7 @@ def section_definitions(ctx: Context) -> Section:
                 flags=ctx.flags,
                 highlight=row.la_code_ons,
                 name=ctx.name,
+                word=ctx.word(),
             ),
         )
     return sec
