@@ -45,6 +45,7 @@ AREA = "area"
 _AREA_ALIASES = {"area", "london", "all"}
 
 # The raw folders of a project: (path under data/raw, what goes there, in what form).
+# {example_name} and {example_code} become one of the project's own authorities.
 RAW_FOLDERS: dict[str, tuple[str, str]] = {
     "catalogues": (
         "phase1_catalogues",
@@ -52,8 +53,9 @@ RAW_FOLDERS: dict[str, tuple[str, str]] = {
         "One file per authority (Excel .xlsx/.xlsm or CSV), in the authority's own layout: "
         "the reader finds the header row (item name, definition, source, frequency, ...) "
         "in the first rows of each sheet. Name the file after the authority (e.g. "
-        "`Camden.xlsx` or `E09000007_dataset.csv`) or put the authority's name in a title "
-        "cell. Password-protected, old .xls and unreadable files are listed, not lost.",
+        "`{example_name}.xlsx` or `{example_code}_dataset.csv`; short forms such as "
+        "`Durham` are recognised) or put the authority's name in a title cell. "
+        "Password-protected, old .xls and unreadable files are listed, not lost.",
     ),
     "instruments": (
         "phase2_instruments",

@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
+from lscb_nb.core import reference
 from lscb_nb.core.project import (
     PROJECT_FILE,
     RAW_FOLDERS,
@@ -102,16 +104,25 @@ _SYNTHETIC_NOTE = (
 )
 
 
-def write_folder_readmes(folder: Path | str, synthetic: bool = False) -> None:
+def write_folder_readmes(
+    folder: Path | str, synthetic: bool = False, authorities: pd.DataFrame | None = None
+) -> None:
     """Create the project's data folders, each with a README saying what goes there
-    (and, in the synthetic sample, that what is there is synthetic)."""
+    (and, in the synthetic sample, that what is there is synthetic). Examples name
+    the first of ``authorities`` (the project's; London's by default)."""
     folder = Path(folder)
     note = _SYNTHETIC_NOTE if synthetic else ""
+    table = reference.authorities() if authorities is None or authorities.empty else authorities
+    example = {
+        "example_name": table["la_name"].iloc[0],
+        "example_code": table["la_code_ons"].iloc[0],
+    }
     for sub, about in RAW_FOLDERS.values():
         target = folder / "data" / "raw" / sub
         target.mkdir(parents=True, exist_ok=True)
         if not (target / "README.md").exists():
-            (target / "README.md").write_text(f"# {sub}\n\n{note}{about}\n", encoding="utf-8")
+            text = about.format(**example)
+            (target / "README.md").write_text(f"# {sub}\n\n{note}{text}\n", encoding="utf-8")
     for sub, about in _OTHER_FOLDERS.items():
         target = folder / "data" / sub
         target.mkdir(parents=True, exist_ok=True)
@@ -133,8 +144,9 @@ def init_project(folder: Path | str, overwrite: bool = False, **settings) -> Pro
         raise ProjectError(f"{file} already exists; edit it, or pass --force to replace it.")
     settings.setdefault("name", folder.name)
     text = render_settings(**settings)
-    validate_settings(yaml.safe_load(text), str(file))
-    write_folder_readmes(folder, synthetic=bool(settings.get("synthetic")))
+    checked = validate_settings(yaml.safe_load(text), str(file))
+    authorities = authority_table(checked.get("authorities", "london"), "authorities")
+    write_folder_readmes(folder, bool(settings.get("synthetic")), authorities)
     (folder / "outputs").mkdir(exist_ok=True)
     file.write_text(text, encoding="utf-8")
     return load_project(folder)

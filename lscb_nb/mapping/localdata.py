@@ -166,6 +166,16 @@ def authority_for(
     return None
 
 
+def _naming_example(authorities: pd.DataFrame | None) -> str:
+    """' (e.g. 'County Durham.xlsx' or 'E06000047_dataset.csv')', from the project's
+    own first authority, for a message asking that a file be named after one."""
+    table = reference.authorities() if authorities is None else authorities
+    if table.empty:
+        return ""
+    first = table.iloc[0]
+    return f" (e.g. '{first['la_name']}.xlsx' or '{first['la_code_ons']}_dataset.csv')"
+
+
 def _reported(value: object) -> object:
     text = _label(value)
     if text in _YES:
@@ -246,7 +256,7 @@ def _sheets(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> dict[str, object
         return {"(csv)": _Rows(rows, table.problems)}
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ValueError(
-            "the workbook is password-protected (or an old .xls); ask the borough for an "
+            "the workbook is password-protected (or an old .xls); ask the authority for an "
             "unprotected .xlsx or a CSV"
         )
     if not head.startswith(b"PK"):
@@ -325,8 +335,12 @@ def read_local_datasets(
         first_rows = next((v for v in sheets.values() if isinstance(v, list)), [])
         la = authority_for(path, first_rows, authorities)
         if la is None:
-            reason = "the file does not say which authority it is from (name it after the borough)"
-            problems.append(file_issue(path.name, "M02"))
+            example = _naming_example(authorities)
+            reason = (
+                "the file does not say which authority it is from (name it after the "
+                f"authority{example})"
+            )
+            problems.append(file_issue(path.name, "M02", example))
             files.append(
                 {
                     "file": path.name,

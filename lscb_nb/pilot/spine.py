@@ -256,8 +256,8 @@ def plot_spine(
     return display.describe(
         fig,
         f"Spine chart of {n} items for {la_name} in {period} against the {area} pilot, with "
-        "the borough's value, the area average, the worst and best pilot boroughs and a "
-        "trend line of the borough's quarters beside each item: "
+        f"{la_name}'s value, the area average, the worst and best pilot figures and a "
+        f"trend line of {la_name}'s quarters beside each item: "
         + ", ".join(f"{k} {rag}" for rag, k in counts.items())
         + "."
         + (f" Significantly worse: {'; '.join(worse)}." if worse else ""),

@@ -321,5 +321,5 @@ def resolve_la_code(la: str | int) -> int:
             return int(hits[0])
     raise KeyError(
         f"No English authority {la!r}. Give a DfE code (e.g. 202), an ONS code "
-        "(e.g. E09000007) or a name as DfE publishes it (e.g. 'Camden')."
+        "(e.g. E06000047) or a name as DfE publishes it (e.g. 'County Durham' or 'Durham')."
     )
