@@ -320,7 +320,11 @@ def widgets(ex: Explorer):
     boroughs = ex.boroughs()
     start = ctx.la_code if ctx.la_code in {c for _, c in boroughs} else AREA
     borough = w.Dropdown(
-        options=boroughs, value=start, description="Borough", style=wide, layout=layout
+        options=boroughs,
+        value=start,
+        description=ctx.word(capital=True),
+        style=wide,
+        layout=layout,
     )
     item = w.Dropdown(options=ex.items(), description="Item", style=wide, layout=layout)
     criterion = w.Dropdown(

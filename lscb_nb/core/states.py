@@ -61,7 +61,7 @@ SYMBOL: dict[str, str] = {
 
 # What each symbol means, in the key.
 MEANING: dict[str, str] = {
-    "c": "suppressed: a small number, or a figure that would reveal one (by the borough "
+    "c": "suppressed: a small number, or a figure that would reveal one (by the authority "
     "or in this report)",
     "x": "not available: not returned, or returned as not available",
     "z": "not applicable",
@@ -88,7 +88,7 @@ USABLE: frozenset[str] = frozenset({REPORTED, LOW_RELIABILITY, ROUNDS_TO_ZERO})
 
 # Plain words for a total's note ("excludes 2 not returned").
 _WORDS: dict[str, str] = {
-    SUPPRESSED: "suppressed by the borough",
+    SUPPRESSED: "suppressed by the authority",
     NOT_AVAILABLE: "not available",
     MISSING: "not returned",
     NOT_APPLICABLE: "not applicable",
@@ -158,7 +158,7 @@ def total(numbers: Iterable[float], states: Iterable[str]) -> tuple[float, dict[
 
 
 def total_note(left_out: Mapping[str, int]) -> str:
-    """'' when a total has every figure, else 'excludes 1 suppressed by the borough and
+    """'' when a total has every figure, else 'excludes 1 suppressed by the authority and
     2 not returned'."""
     parts = [
         f"{n} {_WORDS.get(state, state.replace('_', ' '))}"
