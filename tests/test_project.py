@@ -306,19 +306,11 @@ def _fill_template(path: Path) -> int:
 @pytest.mark.notebook
 def test_a_project_that_is_not_the_sample_runs_phase_by_phase(tmp_path, capsys):
     folder = tmp_path / "gm"
-    assert cli.main(["init", str(folder), "--name", "Greater Manchester dataset pilot"]) == 0
-    settings = (folder / PROJECT_FILE).read_text()
-    settings = re.sub(r"(?m)^area: .*$", 'area: "Greater Manchester"', settings)
-    settings = re.sub(
-        r"(?m)^authorities: .*$", f"authorities: {json.dumps(GREATER_MANCHESTER)}", settings
-    )
-    settings = re.sub(
-        r"(?m)^pilots: .*$", 'pilots: ["Manchester", "Salford", 358, "Wigan"]', settings
-    )
-    settings = settings.replace(
-        "collection:\n", 'collection:\n  first_period: "2025-26 Q1"\n  last_period: "2025-26 Q2"\n'
-    )
-    (folder / PROJECT_FILE).write_text(settings)
+    init = ["init", str(folder), "--name", "Greater Manchester dataset pilot"]
+    init += ["--area", "Greater Manchester", "--authorities", *GREATER_MANCHESTER]
+    init += ["--pilots", "Manchester", "Salford", "358", "Wigan"]
+    init += ["--first-period", "2025-26 Q1", "--last-period", "2025-26 Q2"]
+    assert cli.main(init) == 0
     project = load_project(folder)
     assert project.periods == ["2025-26 Q1", "2025-26 Q2"] and len(project.pilots) == 4
     capsys.readouterr()
@@ -386,6 +378,9 @@ def test_a_project_that_is_not_the_sample_runs_phase_by_phase(tmp_path, capsys):
     for job in manifest["jobs"]:  # the project's area, never London, in every report
         text = (folder / "outputs" / "p3" / job["html"]).read_text()
         assert not re.search(r"(?<!City of )London", text), job["slug"]
+        # nor London's word for its authorities, nor its police forces' systems
+        assert not re.findall(r"(?i)\bboroughs?\b", text), job["slug"]
+        assert "Metropolitan Police" not in text, job["slug"]
     waiting = next(j for j in manifest["jobs"] if j["notebook"][:2] == "02")
     page = (folder / "outputs" / "p3" / waiting["html"]).read_text()
     assert "phase2_instruments" in page and "Not ready yet" in page

@@ -30,7 +30,8 @@ def test_totals_add_reported_figures_and_say_what_they_leave_out():
     )
     assert total == 15
     assert left_out == {states.MISSING: 2, states.SUPPRESSED: 1}
-    assert states.total_note(left_out) == "excludes 1 suppressed by the authority and 2 not returned"
+    note = states.total_note(left_out)
+    assert note == "excludes 1 suppressed by the authority and 2 not returned"
     assert states.total_note({}) == ""
 
 

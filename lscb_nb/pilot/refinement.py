@@ -108,14 +108,14 @@ def recommend(ev: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> pd.Dat
         supplied = row["supplied_pct"]
         if pd.isna(supplied):
             dispositions.append(DROP if not row["essential"] else KEEP)
-            reasons.append("no pilot borough was asked for it")
+            reasons.append("no pilot authority was asked for it")
             continue
         why.append(
             f"{supplied:.0f}% of expected figures supplied, {row['on_time_pct']:.0f}% on time"
         )
         if row["boroughs_flagged"] >= t.amend_flags:
             why.append(
-                f"{counted(row['boroughs_flagged'], 'borough')} "
+                f"{counted(row['boroughs_flagged'], 'authority')} "
                 f"{'appears' if row['boroughs_flagged'] == 1 else 'appear'} to count it under a "
                 "different definition"
             )
@@ -123,7 +123,7 @@ def recommend(ev: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> pd.Dat
             why.append(f"{row['quality_issues']} value errors in returns")
         disc = row["discriminating"]
         if pd.notna(disc):
-            why.append(f"{disc:.0%} of boroughs differ significantly from the pilot average")
+            why.append(f"{disc:.0%} of authorities differ significantly from the pilot average")
         if pd.notna(row.get("usefulness")):
             why.append(
                 f"phase 2 rated usefulness {row['usefulness']:.1f}, accessibility "
@@ -132,15 +132,15 @@ def recommend(ev: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> pd.Dat
 
         if supplied < t.drop_below_supplied and not row["essential"]:
             decision = DROP
-            why.insert(0, "too few boroughs could supply it")
+            why.insert(0, "too few authorities could supply it")
         elif row["boroughs_flagged"] >= t.amend_flags or row["quality_issues"] >= t.amend_issues:
             decision = AMEND
         elif supplied < t.local_below_supplied and not row["essential"]:
             decision = LOCAL
-            why.insert(0, "only some boroughs can supply it")
+            why.insert(0, "only some authorities can supply it")
         elif pd.notna(disc) and disc < t.min_discriminating and not row["essential"]:
             decision = LOCAL
-            why.insert(0, "it hardly tells boroughs apart, so it is of more use locally")
+            why.insert(0, "it hardly tells authorities apart, so it is of more use locally")
         else:
             decision = KEEP
         dispositions.append(decision)
@@ -169,7 +169,7 @@ def refined_datamodel(
         if decision == AMEND:
             who = flags.loc[flags["item_id"] == item["item_id"], "la_code_ons"].nunique()
             note = (
-                f" Pilot note: {counted(who, 'pilot borough')} counted this differently from the "
+                f" Pilot note: {counted(who, 'pilot authority')} counted this differently from the "
                 "definition above, or returned values that failed validation; agree the "
                 "counting rules with each agency's system owner before reporting."
             )

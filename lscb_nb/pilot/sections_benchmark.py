@@ -77,7 +77,7 @@ def _neighbour_cell(r: pd.Series, d: int) -> str:
         if n == 0:
             return "– (no pilot neighbour)"
         value = number(r["Statistical neighbours (median)"], d)
-        return f"{value} ({plural(n, 'borough')})"
+        return f"{value} ({plural(n, 'pilot neighbour')})"
     return (
         f"{number(r['dfe_neighbours'], 1)} {r['dfe_unit']} (DfE {int(r['dfe_year'])}, "
         f"{int(r['dfe_neighbours_n'])} neighbours; {plural(n, 'pilot neighbour')})"
