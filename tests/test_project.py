@@ -215,6 +215,49 @@ def test_a_project_outside_london_takes_its_authorities_and_area_from_project_ya
     assert len(england.authorities) > 150
 
 
+def test_the_reports_word_for_an_authority_is_borough_only_in_london(tmp_path):
+    london = init_project(tmp_path / "ldn", authorities=["Camden", "Islington"])
+    north_east = init_project(tmp_path / "ne", authorities=["Durham", "Gateshead"])
+    mixed = init_project(tmp_path / "mix", authorities=["Camden", "Durham"])
+    assert london.in_london and london.authority_word == "borough"
+    assert london.word(3) == "3 boroughs" and london.word(plural=True, capital=True) == "Boroughs"
+    assert not north_east.in_london and north_east.authority_word == "authority"
+    assert north_east.word(1) == "1 authority" and north_east.word(plural=True) == "authorities"
+    assert mixed.authority_word == "authority"
+    assert london.regions == {"London"} and north_east.regions == {"North East"}
+
+
+def _workbook_texts(path: Path) -> list[str]:
+    wb = load_workbook(path)
+    return [str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value]
+
+
+@pytest.mark.parametrize(
+    ("authorities", "la", "word", "other"),
+    [
+        (["Durham", "Gateshead"], "Durham", "authorities", "boroughs"),
+        (["Camden", "Islington"], "Camden", "boroughs", "authorities"),
+    ],
+)
+def test_template_and_instrument_carry_the_projects_name_and_word(
+    tmp_path, authorities, la, word, other
+):
+    folder = tmp_path / "p"
+    init_project(folder, name="Tees dataset pilot", authorities=authorities)
+    template, form = tmp_path / "t.xlsx", tmp_path / "i.xlsx"
+    common = ["--project", str(folder), "--la", la]
+    assert cli.main(["template", *common, "--period", "2025-26 Q1", "--out", str(template)]) == 0
+    assert cli.main(["instrument", *common, "--out", str(form)]) == 0
+    returns, rating = _workbook_texts(template), _workbook_texts(form)
+    assert returns[0] == "Tees dataset pilot: multi-agency dataset return"
+    assert rating[0].startswith("Tees dataset pilot, phase 2")
+    comparable = [t for t in rating if "compared across" in t]
+    assert comparable == [f"  comparability (usefulness): Can it be compared across {word}?"]
+    assert not any(other in t for t in rating if "compar" in t.lower())
+    if word == "authorities":  # nothing of London's in another region's forms
+        assert not [t for t in returns + rating if re.search(r"(?i)\bboroughs?\b|London", t)]
+
+
 def test_find_project_explicit_then_environment_then_parents(tmp_path, monkeypatch):
     a = init_project(tmp_path / "a")
     b = init_project(tmp_path / "b")
@@ -336,6 +379,10 @@ def test_a_project_that_is_not_the_sample_runs_phase_by_phase(tmp_path, capsys):
     assert "3 of the 6 authorities in Greater Manchester sent the dataset" in html
     assert 'class="lscb-synthetic"' not in html  # real data carries no synthetic banner
     assert "Synthetic data:" not in html
+    for job in manifest["jobs"]:  # phase 1's words are the project's: authorities
+        page = (folder / "outputs" / "p1" / job["html"]).read_text()
+        assert not re.findall(r"(?i)\bboroughs?\b|London", page), job["slug"]
+    assert "% of authorities" in html
     assert not (project.processed / "assessment").exists()  # phase 1 prepared alone
 
     # Phase 3's returns arrive before phase 2's instruments.
