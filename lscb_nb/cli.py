@@ -34,7 +34,15 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
         project = init_sample_project(args.folder, overwrite=args.force)
     else:
-        settings = {"name": args.name} if args.name else {}
+        given = {
+            "name": args.name,
+            "area": args.area,
+            "authorities": args.authorities,
+            "pilots": args.pilots,
+            "first_period": args.first_period,
+            "last_period": args.last_period,
+        }
+        settings = {key: value for key, value in given.items() if value}
         project = init_project(args.folder, overwrite=args.force, **settings)
     print(f"Project {project.name!r} created in {project.root}")
     if args.datamodel:
@@ -131,7 +139,14 @@ def _cmd_template(args: argparse.Namespace) -> int:
     dm, project = _datamodel_for(args, "pilot")
     la = _authority(project, args.la)
     out = Path(args.out or f"return_{la['la_code_ons']}_{args.period.replace(' ', '_')}.xlsx")
-    template.write_return_template(out, dm.items, la, args.period, dm.version)
+    template.write_return_template(
+        out,
+        dm.items,
+        la,
+        args.period,
+        dm.version,
+        project_name=project.name if project is not None else None,
+    )
     _record_sent(project, "template", "pilot", dm, la, out, args.period)
     print(f"Return template for {la['la_name']}, {args.period} ({dm.version}): {out}")
     return 0
@@ -162,7 +177,14 @@ def _cmd_instrument(args: argparse.Namespace) -> int:
     dm, project = _datamodel_for(args, "assessment")
     la = _authority(project, args.la)
     out = Path(args.out or f"instrument_{la['la_code_ons']}.xlsx")
-    instrument.write_instrument(out, la["la_name"], dm.items, instrument.load_criteria())
+    word = project.word(plural=True) if project is not None else "authorities"
+    instrument.write_instrument(
+        out,
+        la["la_name"],
+        dm.items,
+        instrument.load_criteria(authorities=word),
+        project_name=project.name if project is not None else None,
+    )
     _record_sent(project, "instrument", "assessment", dm, la, out)
     print(
         f"Assessment instrument for {la['la_name']} ({len(dm.items)} items of {dm.version}): {out}"
@@ -359,6 +381,22 @@ def build_parser() -> argparse.ArgumentParser:
     n = sub.add_parser("init", help="create a project: project.yaml and the data/raw folders")
     n.add_argument("folder", type=Path)
     n.add_argument("--name", default=None, help="the project's name (default: the folder's)")
+    n.add_argument(
+        "--area",
+        default=None,
+        help="what the whole area is called in reports (default: the authorities' region, "
+        "else the project's name)",
+    )
+    n.add_argument(
+        "--authorities",
+        nargs="+",
+        default=None,
+        metavar="LA",
+        help="the authorities taking part: names, ONS or DfE codes (default: London's 33)",
+    )
+    n.add_argument("--pilots", nargs="+", default=None, metavar="LA", help="the pilot authorities")
+    n.add_argument("--first-period", default=None, help="the first quarter, e.g. '2025-26 Q1'")
+    n.add_argument("--last-period", default=None, help="the last quarter, e.g. '2026-27 Q4'")
     n.add_argument("--sample", action="store_true", help="set it up as the synthetic sample")
     n.add_argument("--force", action="store_true", help="replace an existing project.yaml")
     n.add_argument(

@@ -4,6 +4,7 @@ in words, never a crash."""
 
 from __future__ import annotations
 
+from functools import partial
 from types import SimpleNamespace
 
 import nbformat
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from lscb_nb.core import config
+from lscb_nb.core.projectfile import say_authority
 from lscb_nb.final import findings
 from lscb_nb.output import chrome
 
@@ -29,6 +31,7 @@ def _ctx(mapping=None, assessment=None, pilot=None) -> SimpleNamespace:
         assessment=assessment,
         pilot=pilot,
         area="Inner South",
+        word=partial(say_authority, "authority"),
     )
 
 

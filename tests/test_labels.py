@@ -26,7 +26,7 @@ def test_the_data_dictionary_takes_its_headings_from_the_declared_labels():
     ("name", "expected"),
     [
         ("related_items", "Related items"),
-        ("la_code_ons", "Borough"),
+        ("la_code_ons", "Authority"),  # neutral; a report passes its word
         ("some_new_column", "Some new column"),  # undeclared: made readable, never raw
         ("% supplied", "% supplied"),  # already words: kept
         ("Title", "Title"),
@@ -130,3 +130,12 @@ def test_snake_case_words_are_found():
         "related_items",
         "x_y2",
     ]
+
+
+def test_a_report_heads_authority_columns_with_its_projects_word():
+    frame = pd.DataFrame({"la_code_ons": ["E09000007"], "boroughs": [3], "period": ["Q1"]})
+    assert list(labels.relabel(frame).columns) == ["Authority", "Authorities", "Quarter"]
+    london = labels.relabel(frame, word="borough")
+    assert list(london.columns) == ["Borough", "Boroughs", "Quarter"]
+    named = labels.relabel(frame, {"boroughs": "Collecting"}, word="borough")
+    assert list(named.columns) == ["Borough", "Collecting", "Quarter"]

@@ -145,15 +145,18 @@ def test_every_finding_points_to_a_heading_of_the_notebook():
 def test_measures_the_model_lacks_are_listed_even_when_no_two_boroughs_share_one():
     """Each unmatched local measure is in the table, those kept by two or more boroughs
     first; with none shared the text says so rather than showing an empty table."""
+    from functools import partial
     from types import SimpleNamespace
 
+    from lscb_nb.core.projectfile import say_authority
     from lscb_nb.mapping import sections
 
     def section(rows):
         matches = pd.DataFrame(
             rows, columns=["la_code_ons", "local_name", "normalised_name", "status"]
         ).assign(item_id=None, source_agency="Police")
-        sec = sections.section_unmatched(SimpleNamespace(matches=matches))
+        ctx = SimpleNamespace(matches=matches, word=partial(say_authority, "borough"))
+        sec = sections.section_unmatched(ctx)
         return sec.parts[0], str(getattr(sec.parts[1], "data", sec.parts[1]))
 
     text, html = section([("A", "Gang nominals", "gang nominals", "unmatched")])

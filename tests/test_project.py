@@ -51,6 +51,73 @@ def test_init_writes_a_commented_project_yaml_and_the_raw_folders(tmp_path):
         init_project(tmp_path / "p")
 
 
+def _schema_keys(schema: dict, prefix: str = "") -> list[str]:
+    """Every key the schema declares, dotted ('collection.first_period'); a key whose
+    value may be a mapping or a number (deadline_days) counts as one key."""
+    keys = []
+    for key, sub in schema.get("properties", {}).items():
+        keys.append(prefix + key)
+        if "properties" in sub:
+            keys += _schema_keys(sub, f"{prefix}{key}.")
+    return keys
+
+
+def test_init_writes_every_key_the_schema_declares_and_it_loads(tmp_path):
+    from importlib import resources
+
+    schema = yaml.safe_load(
+        (resources.files("lscb_nb") / "data" / "project" / "project.schema.yaml").read_text()
+    )
+    init_project(tmp_path / "p", name="Test project")
+    text = (tmp_path / "p" / PROJECT_FILE).read_text()
+    written = yaml.safe_load(text)
+    for dotted in _schema_keys(schema):
+        if dotted == "synthetic":  # only the sample says it
+            continue
+        node = written
+        for part in dotted.split("."):
+            assert isinstance(node, dict) and part in node, f"init left out {dotted}"
+            node = node[part]
+    project = load_project(tmp_path / "p")
+    assert project.periods == [] and project.released("draft") is None
+
+
+def test_init_names_the_area_from_its_authorities_or_from_area(tmp_path):
+    north_east = ["Durham", "Newcastle", "Gateshead", "Sunderland"]
+    assert init_project(tmp_path / "ne", authorities=north_east).area_name == "North East"
+    mixed = init_project(tmp_path / "mix", name="Tees and Thames", authorities=["Durham", "Camden"])
+    assert mixed.area_name == "Tees and Thames"
+    some_london = init_project(tmp_path / "ldn", authorities=["Camden", "Islington"])
+    assert some_london.area_name == "London"
+    named = init_project(tmp_path / "named", area="Tees Valley", authorities=north_east)
+    assert named.area_name == "Tees Valley"
+
+
+def test_cli_init_takes_area_authorities_pilots_and_periods(tmp_path, capsys):
+    code = cli.main(
+        [
+            "init",
+            str(tmp_path / "ne"),
+            "--authorities",
+            "Durham",
+            "Stockton on Tees",
+            "840",
+            "--pilots",
+            "Stockton",
+            "--first-period",
+            "2025-26 Q1",
+            "--last-period",
+            "2025-26 Q4",
+        ]
+    )
+    assert code == 0
+    project = load_project(tmp_path / "ne")
+    assert project.area_name == "North East"
+    assert sorted(project.authorities["la_name"]) == ["County Durham", "Stockton-on-Tees"]
+    assert [project.authority_name(c) for c in project.pilots] == ["Stockton-on-Tees"]
+    assert project.periods[0] == "2025-26 Q1" and len(project.periods) == 4
+
+
 @pytest.mark.parametrize(
     ("settings", "says"),
     [
@@ -85,6 +152,50 @@ def test_unknown_pilot_and_authority_are_clear_errors(tmp_path):
         init_project(tmp_path / "b", authorities=["Camden", "Atlantis"])
 
 
+def test_every_problem_of_project_yaml_is_reported_at_once():
+    settings = {
+        "name": "x",
+        "authorities": ["Durham", "Narnia", "Gateshed", "Stockton on Tees"],
+        "pilots": ["Camden", "Atlantis", "Stockton"],
+        "suppression_threshold": -1,
+        "collection": {"first_period": "2025-26 Q3", "last_period": "2025-26 Q1"},
+        "datamodel": {"released": {"draft": "2026-01-01", "pilot": "2025-01-01"}},
+    }
+    with pytest.raises(ProjectError) as err:
+        validate_settings(settings)
+    lines = [line for line in str(err.value).splitlines() if line.startswith("  - ")]
+    says = [
+        "suppression_threshold: -1",
+        "first_period '2025-26 Q3' comes after",
+        "pilot '2025-01-01' is before draft",
+        "authorities: No authority 'Narnia'",
+        "Did you mean 'Gateshead'",
+        "pilots: 'Camden' is not one of the project's authorities; a pilot must also",
+        "pilots: 'Atlantis'",
+    ]
+    for text in says:
+        assert sum(text in line for line in lines) == 1, text
+    assert len(lines) == len(says)  # 'Stockton' (a short form of a listed one) is fine
+
+
+def test_short_forms_of_names_are_accepted_in_project_yaml(tmp_path):
+    project = init_project(
+        tmp_path / "ne",
+        authorities=["Durham", "Newcastle", "Stockton on Tees", "Gateshead"],
+        pilots=["Durham County Council", "Stockton"],
+    )
+    assert sorted(project.authorities["la_name"]) == [
+        "County Durham",
+        "Gateshead",
+        "Newcastle upon Tyne",
+        "Stockton-on-Tees",
+    ]
+    assert [project.authority_name(c) for c in project.pilots] == [
+        "County Durham",
+        "Stockton-on-Tees",
+    ]
+
+
 def test_a_project_outside_london_takes_its_authorities_and_area_from_project_yaml(tmp_path):
     project = init_project(
         tmp_path / "gm",
@@ -102,6 +213,49 @@ def test_a_project_outside_london_takes_its_authorities_and_area_from_project_ya
     assert project.area_code("Greater Manchester") == AREA == project.area_code("area")
     england = init_project(tmp_path / "eng", authorities="england")
     assert len(england.authorities) > 150
+
+
+def test_the_reports_word_for_an_authority_is_borough_only_in_london(tmp_path):
+    london = init_project(tmp_path / "ldn", authorities=["Camden", "Islington"])
+    north_east = init_project(tmp_path / "ne", authorities=["Durham", "Gateshead"])
+    mixed = init_project(tmp_path / "mix", authorities=["Camden", "Durham"])
+    assert london.in_london and london.authority_word == "borough"
+    assert london.word(3) == "3 boroughs" and london.word(plural=True, capital=True) == "Boroughs"
+    assert not north_east.in_london and north_east.authority_word == "authority"
+    assert north_east.word(1) == "1 authority" and north_east.word(plural=True) == "authorities"
+    assert mixed.authority_word == "authority"
+    assert london.regions == {"London"} and north_east.regions == {"North East"}
+
+
+def _workbook_texts(path: Path) -> list[str]:
+    wb = load_workbook(path)
+    return [str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value]
+
+
+@pytest.mark.parametrize(
+    ("authorities", "la", "word", "other"),
+    [
+        (["Durham", "Gateshead"], "Durham", "authorities", "boroughs"),
+        (["Camden", "Islington"], "Camden", "boroughs", "authorities"),
+    ],
+)
+def test_template_and_instrument_carry_the_projects_name_and_word(
+    tmp_path, authorities, la, word, other
+):
+    folder = tmp_path / "p"
+    init_project(folder, name="Tees dataset pilot", authorities=authorities)
+    template, form = tmp_path / "t.xlsx", tmp_path / "i.xlsx"
+    common = ["--project", str(folder), "--la", la]
+    assert cli.main(["template", *common, "--period", "2025-26 Q1", "--out", str(template)]) == 0
+    assert cli.main(["instrument", *common, "--out", str(form)]) == 0
+    returns, rating = _workbook_texts(template), _workbook_texts(form)
+    assert returns[0] == "Tees dataset pilot: multi-agency dataset return"
+    assert rating[0].startswith("Tees dataset pilot, phase 2")
+    comparable = [t for t in rating if "compared across" in t]
+    assert comparable == [f"  comparability (usefulness): Can it be compared across {word}?"]
+    assert not any(other in t for t in rating if "compar" in t.lower())
+    if word == "authorities":  # nothing of London's in another region's forms
+        assert not [t for t in returns + rating if re.search(r"(?i)\bboroughs?\b|London", t)]
 
 
 def test_find_project_explicit_then_environment_then_parents(tmp_path, monkeypatch):
@@ -197,19 +351,11 @@ def _fill_template(path: Path) -> int:
 @pytest.mark.notebook
 def test_a_project_that_is_not_the_sample_runs_phase_by_phase(tmp_path, capsys):
     folder = tmp_path / "gm"
-    assert cli.main(["init", str(folder), "--name", "Greater Manchester dataset pilot"]) == 0
-    settings = (folder / PROJECT_FILE).read_text()
-    settings = re.sub(r"(?m)^area: .*$", 'area: "Greater Manchester"', settings)
-    settings = re.sub(
-        r"(?m)^authorities: .*$", f"authorities: {json.dumps(GREATER_MANCHESTER)}", settings
-    )
-    settings = re.sub(
-        r"(?m)^pilots: .*$", 'pilots: ["Manchester", "Salford", 358, "Wigan"]', settings
-    )
-    settings = settings.replace(
-        "collection:\n", 'collection:\n  first_period: "2025-26 Q1"\n  last_period: "2025-26 Q2"\n'
-    )
-    (folder / PROJECT_FILE).write_text(settings)
+    init = ["init", str(folder), "--name", "Greater Manchester dataset pilot"]
+    init += ["--area", "Greater Manchester", "--authorities", *GREATER_MANCHESTER]
+    init += ["--pilots", "Manchester", "Salford", "358", "Wigan"]
+    init += ["--first-period", "2025-26 Q1", "--last-period", "2025-26 Q2"]
+    assert cli.main(init) == 0
     project = load_project(folder)
     assert project.periods == ["2025-26 Q1", "2025-26 Q2"] and len(project.pilots) == 4
     capsys.readouterr()
@@ -235,6 +381,10 @@ def test_a_project_that_is_not_the_sample_runs_phase_by_phase(tmp_path, capsys):
     assert "3 of the 6 authorities in Greater Manchester sent the dataset" in html
     assert 'class="lscb-synthetic"' not in html  # real data carries no synthetic banner
     assert "Synthetic data:" not in html
+    for job in manifest["jobs"]:  # phase 1's words are the project's: authorities
+        page = (folder / "outputs" / "p1" / job["html"]).read_text()
+        assert not re.findall(r"(?i)\bboroughs?\b|London", page), job["slug"]
+    assert "% of authorities" in html
     assert not (project.processed / "assessment").exists()  # phase 1 prepared alone
 
     # Phase 3's returns arrive before phase 2's instruments.
@@ -277,6 +427,9 @@ def test_a_project_that_is_not_the_sample_runs_phase_by_phase(tmp_path, capsys):
     for job in manifest["jobs"]:  # the project's area, never London, in every report
         text = (folder / "outputs" / "p3" / job["html"]).read_text()
         assert not re.search(r"(?<!City of )London", text), job["slug"]
+        # nor London's word for its authorities, nor its police forces' systems
+        assert not re.findall(r"(?i)\bboroughs?\b", text), job["slug"]
+        assert "Metropolitan Police" not in text, job["slug"]
     waiting = next(j for j in manifest["jobs"] if j["notebook"][:2] == "02")
     page = (folder / "outputs" / "p3" / waiting["html"]).read_text()
     assert "phase2_instruments" in page and "Not ready yet" in page

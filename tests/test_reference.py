@@ -491,3 +491,69 @@ def test_citation_names_publisher_title_year_and_licence():
     assert reference.citation([]) == ""
     with pytest.raises(KeyError):
         reference.citation(["ofsted"])
+
+
+# --------------------------------------------------------------------------------------
+# Authority names: the short forms DfE, ONS and councils use (data/reference aliases)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "name"),
+    [
+        ("Durham", "County Durham"),
+        ("Durham County Council", "County Durham"),
+        ("Newcastle", "Newcastle upon Tyne"),
+        ("Newcastle City Council", "Newcastle upon Tyne"),
+        ("Stockton on Tees", "Stockton-on-Tees"),
+        ("Stockton-on-Tees Borough Council", "Stockton-on-Tees"),
+        ("Kingston", "Kingston upon Thames"),
+        ("Royal Borough of Kingston upon Thames", "Kingston upon Thames"),
+        ("London Borough of Camden", "Camden"),
+        ("Brighton", "Brighton and Hove"),
+        ("Brighton & Hove", "Brighton and Hove"),
+        ("Bristol", "Bristol, City of"),
+        ("Hull", "Kingston upon Hull, City of"),
+        ("St Helens", "St. Helens"),
+    ],
+)
+def test_short_and_council_forms_of_a_name_find_the_authority(written, name):
+    assert reference.find_in(reference.england_authorities(), written)["la_name"] == name
+
+
+def test_every_alias_names_an_authority_dfe_publishes_and_is_not_a_name_itself():
+    england = reference.england_authorities().set_index("la_code_ons")
+    aliases = reference.aliases()
+    assert set(aliases["la_code_ons"]) <= set(england.index)
+    assert (aliases["la_name"] == aliases["la_code_ons"].map(england["la_name"])).all()
+    names = set(england["la_name"].map(reference.name_key))
+    assert not set(aliases["alias"].map(reference.name_key)) & names
+    assert aliases["alias"].map(reference.name_key).is_unique
+    assert aliases["source"].str.len().gt(0).all()
+
+
+def test_a_misspelt_name_is_refused_with_suggestions_and_examples_from_the_table():
+    north_east = reference.england_authorities()
+    north_east = north_east[north_east["subregion"] == "North East"]
+    with pytest.raises(KeyError) as err:
+        reference.find_in(north_east, "Durhm")
+    message = err.value.args[0]
+    assert "Did you mean 'County Durham'" in message
+    assert "Camden" not in message and "E09" not in message
+
+
+@pytest.mark.parametrize(
+    ("file_name", "name"),
+    [
+        ("Durham.xlsx", "County Durham"),
+        ("Stockton on Tees local dataset.csv", "Stockton-on-Tees"),
+        ("newcastle_dataset_2025.xlsx", "Newcastle upon Tyne"),
+        ("E06000047_dataset.csv", "County Durham"),
+        ("Kingston upon Hull.xlsx", "Kingston upon Hull, City of"),
+    ],
+)
+def test_a_phase1_file_named_after_a_short_form_is_recognised(file_name, name):
+    from lscb_nb.mapping.localdata import authority_for
+
+    found = authority_for(Path(file_name), None, reference.england_authorities())
+    assert found is not None and found["la_name"] == name

@@ -51,7 +51,7 @@ class Explorer:
     def __post_init__(self) -> None:
         r = self.ctx.ratings
         self._ratings = r.assign(score=pd.to_numeric(r["score"], errors="coerce"))
-        known = shipped_criteria().criteria.set_index("id")
+        known = shipped_criteria(self.ctx.word(plural=True)).criteria.set_index("id")
         seen = list(dict.fromkeys(self._ratings["criterion"]))
         order = [c for c in known.index if c in seen] + [c for c in seen if c not in known.index]
         self._criteria = pd.DataFrame(
@@ -73,7 +73,9 @@ class Explorer:
         """(name, code): the whole area first, then each borough with ratings, by name."""
         ctx = self.ctx
         codes = sorted(set(self._ratings["la_code_ons"]), key=ctx.name)
-        return [(f"All pilot boroughs ({ctx.area})", AREA)] + [(ctx.name(c), c) for c in codes]
+        return [(f"All pilot {self.ctx.word(plural=True)} ({ctx.area})", AREA)] + [
+            (ctx.name(c), c) for c in codes
+        ]
 
     def items(self) -> list[tuple[str, str]]:
         """(title in words with its code, item id) for each item rated."""
@@ -318,7 +320,11 @@ def widgets(ex: Explorer):
     boroughs = ex.boroughs()
     start = ctx.la_code if ctx.la_code in {c for _, c in boroughs} else AREA
     borough = w.Dropdown(
-        options=boroughs, value=start, description="Borough", style=wide, layout=layout
+        options=boroughs,
+        value=start,
+        description=ctx.word(capital=True),
+        style=wide,
+        layout=layout,
     )
     item = w.Dropdown(options=ex.items(), description="Item", style=wide, layout=layout)
     criterion = w.Dropdown(

@@ -47,8 +47,11 @@ class Criteria:
         return sorted(self.anchors.loc[self.anchors["scale"] == scale, "score"])
 
 
-def load_criteria(path: Path | str = CRITERIA_FILE) -> Criteria:
-    """Read and check the criteria file; a ValueError lists every problem."""
+def load_criteria(path: Path | str = CRITERIA_FILE, authorities: str = "authorities") -> Criteria:
+    """Read and check the criteria file; a ValueError lists every problem.
+
+    ``{authorities}`` in a question or anchor becomes ``authorities``: what the
+    project calls its authorities ('boroughs' in a London project)."""
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     problems = []
     scales = raw.get("scales") or {}
@@ -72,9 +75,10 @@ def load_criteria(path: Path | str = CRITERIA_FILE) -> Criteria:
     if problems:
         raise ValueError(f"{Path(path).name}: " + " ".join(problems))
     criteria = pd.DataFrame(raw["criteria"])[["id", "dimension", "question", "scale"]]
+    criteria["question"] = criteria["question"].str.replace("{authorities}", authorities)
     anchors = pd.DataFrame(
         [
-            {"scale": s, "score": int(k), "anchor": str(t)}
+            {"scale": s, "score": int(k), "anchor": str(t).replace("{authorities}", authorities)}
             for s, points in scales.items()
             for k, t in points.items()
         ]
@@ -83,9 +87,9 @@ def load_criteria(path: Path | str = CRITERIA_FILE) -> Criteria:
 
 
 @cache
-def shipped_criteria() -> Criteria:
-    """The criteria the toolkit ships, read once."""
-    return load_criteria()
+def shipped_criteria(authorities: str = "authorities") -> Criteria:
+    """The criteria the toolkit ships, read once per wording."""
+    return load_criteria(authorities=authorities)
 
 
 def criterion_label(criterion: str) -> str:
@@ -105,13 +109,17 @@ def write_instrument(
     items: pd.DataFrame,
     criteria: Criteria,
     synthetic: bool = False,
+    project_name: str | None = None,
 ) -> Path:
-    """A blank instrument for one borough, with a drop-down on every score cell."""
+    """A blank instrument for one authority, with a drop-down on every score cell,
+    headed with the project's name (a neutral heading outside a project). Load
+    ``criteria`` with the project's word for its authorities."""
     wb = Workbook()
     info = wb.active
     info.title = "Instructions"
     lines = [
-        f"LSCB Datasets Project, phase 2: assessing the dataset's items ({la_name})",
+        f"{project_name or 'Multi-agency safeguarding dataset'}, phase 2: assessing the "
+        f"dataset's items ({la_name})",
         "",
         "Fill in your name, role and agency at the top of the Ratings sheet.",
         "Score every item on each criterion from the drop-down: 1 (lowest) to 4 (highest),",

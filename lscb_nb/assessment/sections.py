@@ -26,7 +26,7 @@ def header(ctx: Context) -> Section:
         "Report": "Phase 2: how accessible and useful each item is",
         "Area": ctx.la_name if ctx.is_london else f"{ctx.la_name} ({ctx.la_code})",
         "Instruments": f"{len(ctx.files)} from "
-        f"{ctx.ratings['la_code_ons'].nunique()} pilot boroughs",
+        f"{ctx.ratings['la_code_ons'].nunique()} pilot {ctx.word(plural=True)}",
         "Dataset assessed": f"{ctx.base.version} ({len(ctx.base.items)} items)",
         "Thresholds": f"useful from {ctx.useful}, accessible from {ctx.accessible} (scales 1-4)",
     }
@@ -62,7 +62,8 @@ def section_returns(ctx: Context) -> Section:
     roles["rater_agency"] = roles["rater_agency"].map(_agency)
     sec = Section().add(
         f"{plural(raters['rater_id'].nunique(), 'rater')} in "
-        f"{raters['la_code_ons'].nunique()} pilot boroughs returned {len(ctx.files)} instruments "
+        f"{raters['la_code_ons'].nunique()} pilot {ctx.word(plural=True)} returned "
+        f"{len(ctx.files)} instruments "
         f"with {len(ctx.ratings):,} usable scores. {len(ctx.quarantined):,} scores were held "
         "back because of a problem below; none was dropped silently.",
         table(roles.rename(columns={"rater_agency": "Rater's agency"}), caption="Raters by agency"),
@@ -78,7 +79,7 @@ def section_returns(ctx: Context) -> Section:
         )
         sec.add(
             table(
-                labels.relabel(shown, {"rule_code": "Code"}),
+                labels.relabel(shown, {"rule_code": "Code"}, ctx.word()),
                 caption="Problems found in the instruments",
             )
         )
@@ -113,7 +114,8 @@ def section_agreement(ctx: Context) -> Section:
         for lo, hi in zip(shown["alpha_lower"], shown["alpha_upper"], strict=True)
     ]
     return Section().add(
-        "How far raters in the same borough agreed, measured by Krippendorff's alpha for ordinal "
+        f"How far raters in the same {ctx.word()} agreed, measured by Krippendorff's alpha for "
+        "ordinal "
         "scores (1 is perfect agreement, 0 no better than chance), each with a 95% interval "
         "from 1,000 bootstrap resamples of the units rated. Overall "
         f"{alpha_text(overall, top['alpha_lower'], top['alpha_upper'])}: "
@@ -154,15 +156,19 @@ def _scores_compared(ctx: Context, level: str, group: str) -> str:
     if level == "dimension":
         return f"{labels.humanise(group)} questions"
     if level == "criterion":
-        return f"Question: {_questions().get(group, labels.humanise(group))}"
-    return f"Borough: {ctx.name(group)}" if level == "borough" else labels.humanise(group)
+        return f"Question: {_questions(ctx).get(group, labels.humanise(group))}"
+    return (
+        f"{ctx.word(capital=True)}: {ctx.name(group)}"
+        if level == "borough"
+        else labels.humanise(group)
+    )
 
 
-def _questions() -> dict[str, str]:
-    """Each criterion's question, as the instrument asks it."""
-    from lscb_nb.assessment.instrument import load_criteria
+def _questions(ctx: Context) -> dict[str, str]:
+    """Each criterion's question, as the project's instrument asks it."""
+    from lscb_nb.assessment.instrument import shipped_criteria
 
-    criteria = load_criteria().criteria
+    criteria = shipped_criteria(ctx.word(plural=True)).criteria
     return dict(zip(criteria["id"], criteria["question"], strict=True))
 
 
@@ -186,7 +192,8 @@ def section_disputed(ctx: Context) -> Section:
     d["pairs_two_apart"] = d["pairs_two_apart"] * 100
     top = d.iloc[0] if not d.empty else None
     return Section().add(
-        "The items raters disagreed on most: the share of pairs of raters (same borough, same "
+        f"The items raters disagreed on most: the share of pairs of raters (same {ctx.word()}, "
+        "same "
         "question) whose scores were two or more points apart, with its 95% interval (a "
         "rough guide: pairs that share a rater are not independent). Disagreement usually "
         "means the definition is read differently by different agencies."
@@ -213,7 +220,8 @@ def section_priority_matrix(ctx: Context) -> Section:
     return Section().add(
         "Each dot is an item, coloured by the agency that would supply it. Items above the "
         f"horizontal line (usefulness {ctx.useful} or more) tell the board something it can act "
-        f"on; items right of the vertical line (accessibility {ctx.accessible} or more) boroughs "
+        f"on; items right of the vertical line (accessibility {ctx.accessible} or more) "
+        f"{ctx.word(plural=True)} "
         f"can get. {counts.get('core', 0)} items are core, {counts.get('develop', 0)} useful but "
         f"hard to get (develop), {counts.get('local option', 0)} accessible but less useful "
         f"(local option) and {counts.get('drop', 0)} neither (drop)"
@@ -299,7 +307,7 @@ def section_borough(ctx: Context) -> Section:
     """The borough's raters against the whole area's."""
     if ctx.is_london:
         return Section().add(
-            f"Each pilot borough's report compares its raters' view with {esc(ctx.area)}'s."
+            f"Each pilot {ctx.word()}'s report compares its raters' view with {esc(ctx.area)}'s."
         )
     if not ctx.has_ratings:
         return Section()

@@ -97,14 +97,27 @@ def has_value_labels(field: str) -> bool:
     return field in _value_labels()
 
 
-def relabel(frame: pd.DataFrame, names: Mapping[str, str] | None = None) -> pd.DataFrame:
+def authority_headings(word: str) -> dict[str, str]:
+    """Headings for the columns that name or count authorities, in the project's
+    ``word`` ('borough' -> la_name 'Borough', boroughs 'Boroughs')."""
+    return {
+        field: (word if number == "one" else plural_of(word)).capitalize()
+        for field, number in _vocab()["authority_fields"].items()
+    }
+
+
+def relabel(
+    frame: pd.DataFrame, names: Mapping[str, str] | None = None, word: str | None = None
+) -> pd.DataFrame:
     """The frame as a reader sees it: coded values in words, and every column headed
-    by its label (``names`` overrides a heading for this one table)."""
+    by its label (``names`` overrides a heading for this one table). ``word`` is what
+    the project calls an authority ('borough' in London): the columns naming or
+    counting authorities are headed with it."""
     out = frame.copy()
     for column in out.columns:
         if isinstance(column, str) and has_value_labels(column):
             out[column] = out[column].map(lambda v, c=column: value_label(c, v))
-    names = dict(names or {})
+    names = {**(authority_headings(word) if word else {}), **dict(names or {})}
     return out.rename(columns=lambda c: names.get(c, field_label(c)))
 
 

@@ -21,25 +21,33 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from lscb_nb.core import jsonschemas, periods, plan, reference
+from lscb_nb.core import periods, reference, regional
+from lscb_nb.core.projectfile import (
+    PROJECT_FILE,
+    ProjectError,
+    area_of,
+    authority_table,
+    authority_word,
+    in_london,
+    say_authority,
+    validate_settings,
+)
 
 log = logging.getLogger(__name__)
 
-PROJECT_FILE = "project.yaml"
 ENV_VAR = "LSCB_NB_PROJECT"
 # The la_code of the reports about the whole area (as against one authority).
 AREA = "area"
 # Spellings of the whole-area code accepted from users and older notebooks.
 _AREA_ALIASES = {"area", "london", "all"}
-_SCHEMA_FILE = "project.schema.yaml"
 
 # The raw folders of a project: (path under data/raw, what goes there, in what form).
+# {example_name} and {example_code} become one of the project's own authorities.
 RAW_FOLDERS: dict[str, tuple[str, str]] = {
     "catalogues": (
         "phase1_catalogues",
@@ -47,8 +55,9 @@ RAW_FOLDERS: dict[str, tuple[str, str]] = {
         "One file per authority (Excel .xlsx/.xlsm or CSV), in the authority's own layout: "
         "the reader finds the header row (item name, definition, source, frequency, ...) "
         "in the first rows of each sheet. Name the file after the authority (e.g. "
-        "`Camden.xlsx` or `E09000007_dataset.csv`) or put the authority's name in a title "
-        "cell. Password-protected, old .xls and unreadable files are listed, not lost.",
+        "`{example_name}.xlsx` or `{example_code}_dataset.csv`; short forms such as "
+        "`Durham` are recognised) or put the authority's name in a title cell. "
+        "Password-protected, old .xls and unreadable files are listed, not lost.",
     ),
     "instruments": (
         "phase2_instruments",
@@ -71,10 +80,6 @@ RAW_FOLDERS: dict[str, tuple[str, str]] = {
 }
 
 
-class ProjectError(Exception):
-    """No project could be found, or its project.yaml is not valid."""
-
-
 @dataclass(frozen=True)
 class Project:
     """One project, loaded once and passed to each stage and notebook."""
@@ -95,7 +100,7 @@ class Project:
     @cached_property
     def authorities(self) -> pd.DataFrame:
         """The authorities taking part, as :func:`reference.authorities` lays them out."""
-        return _authority_table(self.settings.get("authorities", "london"), "authorities")
+        return authority_table(self.settings.get("authorities", "london"), "authorities")
 
     @property
     def authority_codes(self) -> list[str]:
@@ -118,15 +123,39 @@ class Project:
 
     @property
     def area_name(self) -> str:
-        """What the whole area is called in reports and comparators."""
+        """What the whole area is called in reports and comparators: project.yaml's
+        ``area``, else the region's name when every authority is in one, else the
+        project's name."""
         if self.settings.get("area"):
             return str(self.settings["area"])
-        return reference.LONDON_NAME if self.is_london else self.name
+        return area_of(self.authorities, self.name)
 
     @property
     def is_london(self) -> bool:
         """The project's authorities are London's 33 (London-wide published figures apply)."""
         return set(self.authority_codes) == set(reference.authorities()["la_code_ons"])
+
+    @property
+    def in_london(self) -> bool:
+        """Every one of the project's authorities is a London borough (so its reports
+        say 'borough', and London-only source systems and comparators apply)."""
+        return in_london(self.authority_codes)
+
+    @cached_property
+    def regions(self) -> set[str]:
+        """The regions the project's authorities are in (London, North East, ...)."""
+        return regional.regions_of(self.authorities)
+
+    @property
+    def authority_word(self) -> str:
+        """What the reports call one authority: 'borough' in a London project, else
+        'authority'."""
+        return authority_word(self.authority_codes)
+
+    def word(self, n: int | None = None, plural: bool = False, capital: bool = False) -> str:
+        """The authority word: 'borough', 'boroughs' (``plural``), '3 boroughs' (``n``),
+        or 'Authority' (``capital``), agreeing in number through :mod:`labels`."""
+        return say_authority(self.authority_word, n, plural, capital)
 
     @property
     def first_period(self) -> str | None:
@@ -302,81 +331,6 @@ def is_area(code: object) -> bool:
     return str(code).strip().casefold() in _AREA_ALIASES
 
 
-def _authority_table(spec: object, key: str) -> pd.DataFrame:
-    if spec in (None, "london"):
-        return reference.authorities()
-    england = reference.england_authorities()
-    if spec == "england":
-        return england
-    rows = []
-    for entry in spec:  # type: ignore[union-attr]
-        try:
-            rows.append(reference.find_in(england, entry))
-        except KeyError as exc:
-            raise ProjectError(f"project.yaml: {key}: {exc.args[0]}") from None
-    table = pd.DataFrame(rows).reset_index(drop=True)
-    table["la_code_dfe"] = table["la_code_dfe"].astype("int64")
-    return table.drop_duplicates("la_code_ons").sort_values("la_name", ignore_index=True)
-
-
-def _schema() -> dict:
-    text = (resources.files("lscb_nb") / "data" / "project" / _SCHEMA_FILE).read_text("utf-8")
-    return yaml.safe_load(text)
-
-
-def _describe(error) -> str:
-    """One schema error as 'key: value: what is allowed'."""
-    where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-    allowed = error.schema.get("description") or ""
-    if error.validator == "additionalProperties":
-        known = ", ".join(sorted(error.schema.get("properties", {})))
-        return f"{where}: {error.message}. Allowed keys here: {known}."
-    if error.validator == "pattern":
-        return f"{where}: {error.instance!r} is not a period such as '2025-26 Q1'."
-    if error.validator in ("oneOf", "anyOf"):
-        return f"{where}: {error.instance!r} is not allowed here. Expected: {allowed}."
-    hint = f" Expected: {allowed}." if allowed else ""
-    return f"{where}: {error.instance!r}: {error.message}.{hint}"
-
-
-def validate_settings(settings: object, source: str = PROJECT_FILE) -> dict:
-    """Check project settings against the schema and the reference tables.
-
-    Raises :class:`ProjectError` listing every problem, each naming the key, the
-    value and what is allowed.
-    """
-    if not isinstance(settings, dict):
-        raise ProjectError(f"{source}: expected keys such as `name:`, found {type(settings)}.")
-    as_of = (settings.get("collection") or {}).get("as_of")
-    if isinstance(as_of, date):  # YAML reads an unquoted date as a date
-        settings["collection"]["as_of"] = as_of.isoformat()
-    plan.normalise_plan(settings)
-    found = jsonschemas.errors(_schema(), settings, formats=True)
-    errors = sorted(found, key=lambda e: list(e.absolute_path))
-    problems = [_describe(e) for e in errors]
-    collection = settings.get("collection") or {}
-    first, last = collection.get("first_period"), collection.get("last_period")
-    if not problems and first and last:
-        try:
-            if periods.parse_period(first) > periods.parse_period(last):
-                problems.append(
-                    f"collection: first_period {first!r} comes after last_period {last!r}."
-                )
-        except periods.PeriodError as exc:
-            problems.append(f"collection: {exc}")
-    if not problems:
-        problems += plan.plan_problems(settings)
-    if not problems and bool(first) != bool(last):
-        problems.append("collection: give both first_period and last_period, or neither.")
-    for key in ("draft", "pilot", "refined"):
-        value = (settings.get("datamodel") or {}).get("released", {}).get(key)
-        if isinstance(value, date):  # YAML reads an unquoted date as a date
-            settings["datamodel"]["released"][key] = value.isoformat()
-    if problems:
-        raise ProjectError(f"{source} is not valid:\n  - " + "\n  - ".join(problems))
-    return settings
-
-
 def load_project(path: Path | str | Project) -> Project:
     """The project in folder ``path`` (or the project.yaml at ``path``), validated."""
     if isinstance(path, Project):
@@ -446,3 +400,7 @@ class AreaReport:
     def name(self, code: str) -> str:
         """An authority's name from its code (the area's name for ``AREA``)."""
         return self.project.authority_name(code)
+
+    def word(self, n: int | None = None, plural: bool = False, capital: bool = False) -> str:
+        """What the report calls an authority: see :meth:`Project.word`."""
+        return self.project.word(n, plural, capital)

@@ -237,7 +237,7 @@ def total(numbers: Iterable[float], states: Iterable[str]) -> tuple[float, dict[
 
 
 def total_note(left_out: Mapping[str, int]) -> str:
-    """'' when a total has every figure, else 'excludes 1 suppressed by the borough and
+    """'' when a total has every figure, else 'excludes 1 suppressed by the authority and
     2 not returned'."""
     parts = [
         f"{n} {_WORDS.get(state, state.replace('_', ' '))}"

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from lscb_nb.core import config, reference
@@ -23,6 +24,8 @@ from lscb_nb.core.project import (
     RAW_FOLDERS,
     Project,
     ProjectError,
+    area_of,
+    authority_table,
     load_project,
     validate_settings,
 )
@@ -37,11 +40,11 @@ def _yaml_value(value: object) -> str:
 
 def render_settings(
     name: str,
-    area: str = reference.LONDON_NAME,
+    area: str | None = None,
     authorities: object = "london",
     pilots: list | None = None,
-    first_period: str = "",
-    last_period: str = "",
+    first_period: str | None = None,
+    last_period: str | None = None,
     deadline_days: object = 30,
     suppression_threshold: int = 5,
     candidate: str = config.CURRENT_CANDIDATE_VERSION,
@@ -49,19 +52,24 @@ def render_settings(
     title: str = "",
     synthetic: bool = False,
 ) -> str:
-    """project.yaml's text: the commented template filled with these values."""
+    """project.yaml's text: the commented template filled with these values, every
+    key its comments describe written (those not decided yet as ``null``). Without
+    ``area`` the area is named from the authorities (:func:`default_area`)."""
     template = (resources.files("lscb_nb") / "data" / "project" / _TEMPLATE_FILE).read_text("utf-8")
-    text = template.format(
+    released = dict(released or {})
+    return template.format(
         name=_yaml_value(name),
-        area=_yaml_value(area),
+        area=_yaml_value(area or default_area(authorities, name)),
         authorities=_yaml_value(authorities),
         pilots=_yaml_value(list(pilots or [])),
-        first_period=first_period,
-        last_period=last_period,
+        first_period=_yaml_value(first_period or None),
+        last_period=_yaml_value(last_period or None),
         deadline_days=_yaml_value(deadline_days),
         suppression_threshold=suppression_threshold,
         candidate=candidate,
-        released=_yaml_value(dict(released or {})),
+        released_draft=_yaml_value(released.get("draft")),
+        released_pilot=_yaml_value(released.get("pilot")),
+        released_refined=_yaml_value(released.get("refined")),
         title=title or f"{name}: final report",
         synthetic=(
             "\n# This project holds the toolkit's generated sample data: every file and\n"
@@ -71,9 +79,17 @@ def render_settings(
             else ""
         ),
     )
-    if not first_period:  # no span yet: leave the keys out rather than write blanks
-        text = text.replace('  first_period: ""\n', "").replace('  last_period: ""\n', "")
-    return text
+
+
+def default_area(authorities: object, name: str) -> str:
+    """The area's name for ``authorities`` as project.yaml gives them: the region's
+    when all are in one region (London for London boroughs), England for `england`,
+    else the project's ``name``. Names that are not found are left to the check of
+    project.yaml, which reports them."""
+    try:
+        return area_of(authority_table(authorities, "authorities"), name)
+    except ProjectError:
+        return name
 
 
 _OTHER_FOLDERS = {
@@ -93,16 +109,25 @@ _SYNTHETIC_NOTE = (
 )
 
 
-def write_folder_readmes(folder: Path | str, synthetic: bool = False) -> None:
+def write_folder_readmes(
+    folder: Path | str, synthetic: bool = False, authorities: pd.DataFrame | None = None
+) -> None:
     """Create the project's data folders, each with a README saying what goes there
-    (and, in the synthetic sample, that what is there is synthetic)."""
+    (and, in the synthetic sample, that what is there is synthetic). Examples name
+    the first of ``authorities`` (the project's; London's by default)."""
     folder = Path(folder)
     note = _SYNTHETIC_NOTE if synthetic else ""
+    table = reference.authorities() if authorities is None or authorities.empty else authorities
+    example = {
+        "example_name": table["la_name"].iloc[0],
+        "example_code": table["la_code_ons"].iloc[0],
+    }
     for sub, about in RAW_FOLDERS.values():
         target = folder / "data" / "raw" / sub
         target.mkdir(parents=True, exist_ok=True)
         if not (target / "README.md").exists():
-            (target / "README.md").write_text(f"# {sub}\n\n{note}{about}\n", encoding="utf-8")
+            text = about.format(**example)
+            (target / "README.md").write_text(f"# {sub}\n\n{note}{text}\n", encoding="utf-8")
     for sub, about in _OTHER_FOLDERS.items():
         target = folder / "data" / sub
         target.mkdir(parents=True, exist_ok=True)
@@ -124,8 +149,9 @@ def init_project(folder: Path | str, overwrite: bool = False, **settings) -> Pro
         raise ProjectError(f"{file} already exists; edit it, or pass --force to replace it.")
     settings.setdefault("name", folder.name)
     text = render_settings(**settings)
-    validate_settings(yaml.safe_load(text), str(file))
-    write_folder_readmes(folder, synthetic=bool(settings.get("synthetic")))
+    checked = validate_settings(yaml.safe_load(text), str(file))
+    authorities = authority_table(checked.get("authorities", "london"), "authorities")
+    write_folder_readmes(folder, bool(settings.get("synthetic")), authorities)
     (folder / "outputs").mkdir(exist_ok=True)
     file.write_text(text, encoding="utf-8")
     return load_project(folder)

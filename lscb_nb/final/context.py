@@ -37,6 +37,10 @@ class Context:
     def area(self) -> str:
         return self.project.area_name
 
+    def word(self, n: int | None = None, plural: bool = False, capital: bool = False) -> str:
+        """What the report calls an authority ('borough' in London): see Project.word."""
+        return self.project.word(n, plural, capital)
+
 
 def needs_pilot(section):
     """A section built on phase 3's evidence says so plainly when the pilot has not run."""

@@ -182,7 +182,8 @@ def recommendations(ctx: Context) -> list[Finding]:
     if amend:
         out.append(
             Finding(
-                f"Agree the counting rules for {listed(amend, 12)} with the boroughs flagged, "
+                f"Agree the counting rules for {listed(amend, 12)} with the "
+                f"{ctx.word(plural=True)} flagged, "
                 f"before any figure for them is compared across {ctx.area}.",
                 GAPS,
             )
@@ -213,8 +214,9 @@ def recommendations(ctx: Context) -> list[Finding]:
     if local:
         out.append(
             Finding(
-                f"Leave {plural(local, 'item')} to local choice: they did not tell boroughs "
-                "apart or only some boroughs can supply them.",
+                f"Leave {plural(local, 'item')} to local choice: they did not tell "
+                f"{ctx.word(plural=True)} "
+                f"apart or only some {ctx.word(plural=True)} can supply them.",
                 DATASET,
             )
         )

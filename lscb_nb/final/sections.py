@@ -15,7 +15,7 @@ import logging
 
 import pandas as pd
 
-from lscb_nb.core import decisions, labels, periods, phases
+from lscb_nb.core import decisions, labels, periods, phases, regional
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, esc, listing, plural, table
 from lscb_nb.final import figures, findings
@@ -140,22 +140,29 @@ def section_dataset(ctx: Context) -> Section:
     rows = items.reset_index()[
         ["item_id", "title", "agency", "tier", "statutory_return", "frequency", "source_systems"]
     ].copy()
-    rows["source_systems"] = rows["source_systems"].map(lambda s: ", ".join(s or []))
+    regions = ctx.project.regions
+    rows["source_systems"] = rows["source_systems"].map(
+        lambda s: ", ".join(regional.source_systems(s, regions))
+    )
     if collected is not None:
-        rows["Boroughs collecting (phase 1)"] = rows["item_id"].map(collected).fillna(0)
+        rows[f"{ctx.word(plural=True, capital=True)} collecting (phase 1)"] = (
+            rows["item_id"].map(collected).fillna(0)
+        )
     if ctx.pilot is not None:
         rows["Pilot recommendation"] = rows["item_id"].map(
             ctx.pilot.recommendations["disposition"].astype(str)
         )
     command = f"lscb-nb datamodel dictionary --version {final.version}".replace("`", "")
     sec.add(
-        "Every item, where it comes from and how often boroughs return it. The full "
+        f"Every item, where it comes from and how often {ctx.word(plural=True)} return it. The "
+        "full "
         "definitions, numerators and denominators are in the data dictionary of the version "
         f"(`{command}`, run in the project's folder).",
         table(
             labels.relabel(
                 rows,
                 {"statutory_return": "Statutory return", "source_systems": "Source systems"},
+                ctx.word(),
             ),
             caption=f"The dataset, version {final.version}",
         ),
@@ -177,7 +184,7 @@ def section_gaps(ctx: Context) -> Section:
     if collected is not None:
         none = ctx.candidate.items.index.difference(collected.index[collected > 0])
         sec.add(
-            f"{plural(len(none), 'candidate item')} were collected by no borough before the "
+            f"{plural(len(none), 'candidate item')} were collected by no {ctx.word()} before the "
             f"project ({listing(none)}): the dataset asks for them because statute or the "
             "board's functions need them, and they need building from scratch."
         )
@@ -207,7 +214,7 @@ def section_gaps(ctx: Context) -> Section:
     )
     if not p.flags.empty:
         sec.add(
-            f"{plural(len(p.flags), 'figure')} suggested a borough was counting to its own "
+            f"{plural(len(p.flags), 'figure')} suggested a {ctx.word()} was counting to its own "
             "definition: "
             + listing(
                 [f"{p.name(r.la_code_ons)} {r.item_id} ({r.signal})" for r in p.flags.itertuples()]

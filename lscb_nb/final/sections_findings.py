@@ -12,7 +12,7 @@ import logging
 import pandas as pd
 
 from lscb_nb.assessment import ratings
-from lscb_nb.core import labels
+from lscb_nb.core import labels, regional
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.display import Section, esc, listing, nothing_to_show, plural, table
 from lscb_nb.final.context import Context, collected_by, needs_pilot
@@ -36,7 +36,14 @@ def _labels(codes: pd.Series, labels: dict[str, str]) -> pd.Series:
 def section_it(ctx: Context) -> Section:
     """Which systems the items come from, and how well figures came out of each."""
     items = ctx.candidate.items
-    systems = items["source_systems"].explode().dropna().rename("system")
+    regions = ctx.project.regions
+    systems = (
+        items["source_systems"]
+        .map(lambda s: regional.source_systems(s, regions))
+        .explode()
+        .dropna()
+        .rename("system")
+    )
     cells = ctx.pilot.cells.merge(systems, left_on="item_id", right_index=True)
     if cells.empty:
         return nothing_to_show("No item names a source system.")
@@ -115,10 +122,10 @@ def section_sharing(ctx: Context) -> Section:
     shown = completeness.status_counts_table(by_agency, "Agency")
     sec = Section().add(
         "Every agency's share of the figures expected of it across the pilot: each row adds "
-        "up, as figures supplied on time or late, suppressed by the authority, not available, "
-        "not collected, quarantined by validation, not supplied (left blank) or not received "
-        "(the return is overdue); figures not yet due are counted apart. Where a whole "
-        "agency's part of a quarter's return never "
+        f"up, as figures supplied on time or late, suppressed by the {ctx.word()}, not "
+        "available, not collected, quarantined by validation, not supplied (left blank) or "
+        "not received (the return is overdue); figures not yet due are counted apart. Where "
+        "a whole agency's part of a quarter's return never "
         "arrived, the partnership's information sharing failed that quarter: "
         f"{plural(len(failures), 'time')} in all. {esc(worst)} supplied the smallest share "
         f"({by_agency.loc[worst, 'supplied_pct']:.0f}%).",
@@ -172,12 +179,19 @@ def section_good_practice(ctx: Context) -> Section:
             "queries: their data officers' practice (one named contact per agency, figures "
             "checked against the definitions before sending) is the model for the rest."
             if len(clean)
-            else "Every pilot borough had at least one validation issue or definitional query."
+            else f"Every pilot {ctx.word()} had at least one validation issue or definitional "
+            "query."
         ),
         table(
             by_la.reset_index()
-            .rename(columns={"index": "Borough"})[
-                ["Borough", "supplied_pct", "on_time_pct", "issues", "definition flags"]
+            .rename(columns={"index": ctx.word(capital=True)})[
+                [
+                    ctx.word(capital=True),
+                    "supplied_pct",
+                    "on_time_pct",
+                    "issues",
+                    "definition flags",
+                ]
             ]
             .rename(
                 columns={
@@ -187,11 +201,11 @@ def section_good_practice(ctx: Context) -> Section:
                     "definition flags": "Definitional queries",
                 }
             ),
-            caption="Pilot boroughs' returns: supplied, on time and clean",
+            caption=f"Pilot {ctx.word(plural=True)}' returns: supplied, on time and clean",
             decimals={"% supplied": 0, "% on time": 0},
             meta=completeness.table_meta(
                 "la_code_ons",
-                "Borough",
+                ctx.word(capital=True),
                 {},
                 {"% supplied": completeness.SUPPLIED, "% on time": (completeness.ON_TIME,)},
                 labels=labels,
@@ -219,10 +233,9 @@ def section_children(ctx: Context) -> Section:
     summary = completeness.summarise(cells, "item_id") if not cells.empty else None
     collected = collected_by(ctx)
     rows = pd.DataFrame({"Item": ids, "Title": items.loc[ids, "title"].to_numpy()})
+    collecting = f"{ctx.word(plural=True, capital=True)} collecting before the project"
     if collected is not None:
-        rows["Boroughs collecting before the project"] = (
-            rows["Item"].map(collected).fillna(0).astype(int)
-        )
+        rows[collecting] = rows["Item"].map(collected).fillna(0).astype(int)
     if summary is not None:
         rows["% supplied in the pilot"] = rows["Item"].map(summary["supplied_pct"])
     if ctx.pilot is not None:
@@ -234,12 +247,14 @@ def section_children(ctx: Context) -> Section:
         f"participation; {len(kept)} remain in version {esc(ctx.final.version)}. "
         + (
             "Before the project, on average "
-            f"{rows['Boroughs collecting before the project'].mean():.0f} boroughs collected "
+            f"{rows[collecting].mean():.0f} {ctx.word(plural=True)} "
+            "collected "
             "each of them: it was the thinnest part of what boards knew. "
             if collected is not None
             else ""
         )
-        + "Where boroughs could supply these figures they were among the few that tell a board "
+        + f"Where {ctx.word(plural=True)} could supply these figures they were among the few "
+        "that tell a board "
         "whether children are heard, not only whether services were delivered.",
         table(
             rows, decimals={"% supplied in the pilot": 0}, caption="Items on children's involvement"
@@ -264,7 +279,8 @@ def section_interfaces(ctx: Context) -> Section:
     agree = check["ratio"].between(0.67, 1.5).mean() * 100 if not check.empty else float("nan")
     sec = Section().add(
         f"{by_return.drop('none', errors='ignore').sum()} of the {len(items)} items are already "
-        "carried by a statutory return, so boroughs can take them from what they send "
+        f"carried by a statutory return, so {ctx.word(plural=True)} can take them from what they "
+        "send "
         "nationally: "
         + "; ".join(
             f"{esc(labels.value_label('statutory_return', k))} {v}"
@@ -278,7 +294,7 @@ def section_interfaces(ctx: Context) -> Section:
         sec.add(
             f"Where DfE publishes the same measure (children in need census, SSDA903), "
             f"{agree:.0f}% of the pilot's annual figures were within half again of the "
-            "borough's published figure; the rest are the definitional differences the pilot "
+            f"{ctx.word()}'s published figure; the rest are the definitional differences the pilot "
             "found, and each one is a conversation to have before the dataset is compared with "
             "national figures."
         )

@@ -105,6 +105,7 @@ def load_context(
         coverage.boroughs_collecting(matrix),
         k,
         overrules.read_overrules(project.overrules),
+        word=project.word(),
     )
     draft = coverage.draft_datamodel(
         candidate,
@@ -143,10 +144,10 @@ def load_context(
 # prepare_mapping, and reused while the parameters are the prepared ones.
 SHARED_FIGURES = {
     "coverage_matrix.png": lambda ctx: figures.plot_coverage_heatmap(
-        ctx.matrix, ctx.items, ctx.name
+        ctx.matrix, ctx.items, ctx.name, ctx.word()
     ),
     "coverage_by_agency_theme.png": lambda ctx: figures.plot_coverage_by(
-        *coverage.coverage_tables(ctx.matrix, ctx.items)
+        *coverage.coverage_tables(ctx.matrix, ctx.items), ctx.word()
     ),
 }
 

@@ -23,6 +23,7 @@ from lscb_nb.core.datamodel import (
     keep_items,
     to_dict,
 )
+from lscb_nb.core.labels import counted
 
 log = logging.getLogger(__name__)
 
@@ -100,17 +101,19 @@ def draft_selection(
     counts: pd.Series,
     min_boroughs: int,
     priority_themes: tuple[str, ...] = PRIORITY_THEMES,
+    word: str = "authority",
 ) -> pd.DataFrame:
     """Which candidate items go into the draft, and the rule that chose each: common
     enough to agree on, or essential by statute, or in a theme the steering group
-    asked to cover (the last two go forward to be developed)."""
+    asked to cover (the last two go forward to be developed). The reasons count
+    authorities in the project's ``word`` ('borough' in London)."""
     n = counts.reindex(items.index).fillna(0).astype(int)
     common = n >= min_boroughs
     essential = items["essential"].astype(bool) | items["theme"].isin(priority_themes)
     by_statute = items["essential"].astype(bool)
 
     def boroughs(k: int) -> str:
-        return f"{k} borough{'s' if k != 1 else ''}"
+        return counted(k, word)
 
     reason = [
         f"collected by {boroughs(k)} (at least {min_boroughs})"
@@ -133,10 +136,12 @@ def draft_selection(
         },
         index=items.index,
     )
-    return _with_denominators(selection, items)
+    return _with_denominators(selection, items, word)
 
 
-def _with_denominators(selection: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+def _with_denominators(
+    selection: pd.DataFrame, items: pd.DataFrame, word: str = "authority"
+) -> pd.DataFrame:
     """A kept rate needs its denominator: an item that is the denominator of a kept
     item goes into the draft too (following chains), saying which item needs it."""
     if "denominator_item" not in items:
@@ -157,7 +162,7 @@ def _with_denominators(selection: pd.DataFrame, items: pd.DataFrame) -> pd.DataF
             k = int(selection.at[item_id, "boroughs"])
             selection.loc[item_id, "reason"] = (
                 f"the denominator of {needing} ({selection.at[needing, 'title']}), which the "
-                f"draft keeps; collected by {k} borough{'s' if k != 1 else ''}"
+                f"draft keeps; collected by {counted(k, word)}"
             )
 
 
@@ -227,10 +232,14 @@ def selection_from_decisions(selection: pd.DataFrame, table: pd.DataFrame) -> pd
 
 
 def decide_draft(
-    items: pd.DataFrame, counts: pd.Series, min_boroughs: int, board: pd.DataFrame | None = None
+    items: pd.DataFrame,
+    counts: pd.Series,
+    min_boroughs: int,
+    board: pd.DataFrame | None = None,
+    word: str = "authority",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The draft rule, the board's overrules and the partner guard: (selection, table)."""
-    proposed = draft_selection(items, counts, min_boroughs)
+    proposed = draft_selection(items, counts, min_boroughs, word=word)
     table = draft_decisions(proposed, items, min_boroughs, board)
     return selection_from_decisions(proposed, table), table
 
@@ -261,7 +270,8 @@ def draft_datamodel(
             f"candidate items collected by at least {min_boroughs} of the {replied} "
             f"{'authority' if replied == 1 else 'authorities'} that sent their current dataset "
             "(core), plus items required by statute or Working Together, and items on "
-            "children's views and participation, whatever boroughs collect today (to develop)."
+            "children's views and participation, whatever the authorities collect today (to "
+            "develop)."
         )
         + (
             overrules.guard_note(table) + overrules.overrule_note(table)

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lscb_nb.core import display
+from lscb_nb.core import display, labels
 from lscb_nb.core.datamodel import AGENCY_LABELS
 from lscb_nb.core.labels import shorten
 
@@ -27,11 +27,15 @@ FIGURE_WIDTH = 7.7
 
 
 def plot_coverage_heatmap(
-    matrix: pd.DataFrame, items: pd.DataFrame, name: Callable[[str], str] = str
+    matrix: pd.DataFrame,
+    items: pd.DataFrame,
+    name: Callable[[str], str] = str,
+    word: str = "authority",
 ) -> plt.Figure:
     """Items (rows, named by title, one panel per supplying agency) × boroughs
     (columns): dark where the borough already collects the item, white where it does
-    not (``name`` turns a borough code into its name). Labels are 8 pt at the size the
+    not (``name`` turns a borough code into its name; ``word`` is what the project
+    calls an authority, for the alt text). Labels are 8 pt at the size the
     report shows the figure: 80-odd items need a tall figure, not small type."""
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
@@ -98,10 +102,12 @@ def plot_coverage_heatmap(
     fig.subplots_adjust(
         left=0.42, right=0.985, top=1 - top_margin / height, bottom=bottom_margin / height
     )
-    return display.describe(fig, _coverage_alt(shown, items, agency))
+    return display.describe(fig, _coverage_alt(shown, items, agency, word))
 
 
-def _coverage_alt(shown: pd.DataFrame, items: pd.DataFrame, agency: pd.Series) -> str:
+def _coverage_alt(
+    shown: pd.DataFrame, items: pd.DataFrame, agency: pd.Series, word: str = "authority"
+) -> str:
     """The heatmap's alt text, from its grid: how much is collected, the most and least
     collected items by title, and the spread by agency."""
     collected = int(shown.to_numpy().sum())
@@ -111,12 +117,13 @@ def _coverage_alt(shown: pd.DataFrame, items: pd.DataFrame, agency: pd.Series) -
     top = share.idxmax() if len(share) and share.max() > 0 else None
     return (
         f"Grid of {len(shown)} candidate items (rows, in panels by supplying agency) by "
-        f"{shown.shape[1]} boroughs (columns); a dark cell is an item the borough already "
+        f"{labels.counted(shown.shape[1], word)} (columns); a dark cell is an item the {word} "
+        "already "
         f"collects, a white one an item it does not. {collected:,} of {shown.size:,} cells "
         f"({collected / max(shown.size, 1):.0%}) are collected. "
         + (
             f"The most widely collected item is {items.at[top, 'title']} "
-            f"({share.max():.0%} of boroughs). "
+            f"({share.max():.0%} of {labels.plural_of(word)}). "
             if top is not None
             else ""
         )
@@ -129,21 +136,25 @@ def _coverage_alt(shown: pd.DataFrame, items: pd.DataFrame, agency: pd.Series) -
             if len(by_agency)
             else ""
         )
-        + f"{len(never)} items are collected by no borough"
+        + f"{len(never)} items are collected by no {word}"
         + (f": {', '.join(never[:8])}" + (f" and {len(never) - 8} more" if len(never) > 8 else ""))
         * bool(never)
         + "."
     )
 
 
-def plot_coverage_by(by_agency: pd.DataFrame, by_theme: pd.DataFrame) -> plt.Figure:
-    """The average share of boroughs collecting an item, by agency and by theme
-    (the frames of :func:`lscb_nb.mapping.coverage.coverage_tables`)."""
+def plot_coverage_by(
+    by_agency: pd.DataFrame, by_theme: pd.DataFrame, word: str = "authority"
+) -> plt.Figure:
+    """The average share of authorities (``word``: 'borough' in London) collecting an
+    item, by agency and by theme (the frames of
+    :func:`lscb_nb.mapping.coverage.coverage_tables`)."""
+    words = labels.plural_of(word)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     for ax, frame, label in ((axes[0], by_agency, "agency"), (axes[1], by_theme, "theme")):
         ax.barh(frame.index, frame["share"], color="#2171b5")
         ax.set_xlim(0, 100)
-        ax.set_xlabel("% of boroughs collecting an item, on average")
+        ax.set_xlabel(f"% of {words} collecting an item, on average")
         ax.set_title(f"By {label}")
         ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
@@ -151,12 +162,12 @@ def plot_coverage_by(by_agency: pd.DataFrame, by_theme: pd.DataFrame) -> plt.Fig
     def spread(frame: pd.DataFrame) -> str:
         share = frame["share"].dropna()
         if share.empty:
-            return "no borough's dataset has been read yet"
+            return f"no {word}'s dataset has been read yet"
         lo, hi = share.idxmin(), share.idxmax()
         return f"from {lo} ({frame.at[lo, 'share']:.0f}%) to {hi} ({frame.at[hi, 'share']:.0f}%)"
 
     return display.describe(
         fig,
-        "Two bar charts of the average share of boroughs collecting an item. By agency, "
+        f"Two bar charts of the average share of {words} collecting an item. By agency, "
         f"{spread(by_agency)}; by theme, {spread(by_theme)}.",
     )

@@ -145,19 +145,35 @@ def find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
 def authority_for(
     path: Path, rows: list[list[object]] | None = None, authorities: pd.DataFrame | None = None
 ) -> pd.Series | None:
-    """The authority a file belongs to: its name in the file name, else in a title cell.
-    ``authorities`` is the project's table (London's 33 by default)."""
+    """The authority a file belongs to: its ONS code or name in the file name, else its
+    name in a title cell. ``authorities`` is the project's table (London's 33 by
+    default); a name may be any spelling :func:`reference.find_in` accepts, short
+    forms included ('Durham.xlsx', 'Stockton on Tees dataset.csv')."""
     table = reference.authorities() if authorities is None else authorities
-    stem = re.sub(r"[_\-]+", " ", path.stem).lower()
-    for name in sorted(table["la_name"], key=len, reverse=True):
-        if name.lower() in stem:
-            return table.loc[table["la_name"] == name].iloc[0]
-    for row in (rows or [])[:SCAN_ROWS]:
-        text = " ".join(_label(c) for c in row)
-        for name in sorted(table["la_name"], key=len, reverse=True):
-            if name.lower() in text:
-                return table.loc[table["la_name"] == name].iloc[0]
+    codes = re.findall(r"(?<![A-Za-z0-9])[Ee]\d{8}(?![0-9])", path.stem)
+    for code in codes:
+        hit = table[table["la_code_ons"] == code.upper()]
+        if len(hit) == 1:
+            return hit.iloc[0]
+    texts = [re.sub(r"[_]+", " ", path.stem)]
+    texts += [" ".join(_label(c) for c in row) for row in (rows or [])[:SCAN_ROWS]]
+    spellings = reference.spellings(table)
+    for text in texts:
+        key = f" {reference.name_key(text)} "
+        for spelling, code in spellings:
+            if f" {spelling} " in key:
+                return table.loc[table["la_code_ons"] == code].iloc[0]
     return None
+
+
+def _naming_example(authorities: pd.DataFrame | None) -> str:
+    """' (e.g. 'County Durham.xlsx' or 'E06000047_dataset.csv')', from the project's
+    own first authority, for a message asking that a file be named after one."""
+    table = reference.authorities() if authorities is None else authorities
+    if table.empty:
+        return ""
+    first = table.iloc[0]
+    return f" (e.g. '{first['la_name']}.xlsx' or '{first['la_code_ons']}_dataset.csv')"
 
 
 def _reported(value: object) -> object:
@@ -240,7 +256,7 @@ def _sheets(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> dict[str, object
         return {"(csv)": _Rows(rows, table.problems)}
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ValueError(
-            "the workbook is password-protected (or an old .xls); ask the borough for an "
+            "the workbook is password-protected (or an old .xls); ask the authority for an "
             "unprotected .xlsx or a CSV"
         )
     if not head.startswith(b"PK"):
@@ -319,8 +335,12 @@ def read_local_datasets(
         first_rows = next((v for v in sheets.values() if isinstance(v, list)), [])
         la = authority_for(path, first_rows, authorities)
         if la is None:
-            reason = "the file does not say which authority it is from (name it after the borough)"
-            problems.append(file_issue(path.name, "M02"))
+            example = _naming_example(authorities)
+            reason = (
+                "the file does not say which authority it is from (name it after the "
+                f"authority{example})"
+            )
+            problems.append(file_issue(path.name, "M02", example))
             files.append(
                 {
                     "file": path.name,

@@ -22,16 +22,14 @@ log = logging.getLogger(__name__)
 
 def header(ctx: Context) -> Section:
     facts = {
-        "Report": "Phase 1: mapping what boroughs already collect",
+        "Report": f"Phase 1: mapping what {ctx.word(plural=True)} already collect",
         "Area": ctx.la_name if ctx.is_london else f"{ctx.la_name} ({ctx.la_code})",
         "Authorities that replied": (
             f"{ctx.files['la_code_ons'].nunique()} of {len(ctx.authorities)}"
         ),
         "Matching": f"confident at {ctx.confident:.0f}, suggested from {ctx.suggest:.0f}",
         "Dataset mapped": f"{ctx.candidate.version} ({len(ctx.candidate.items)} items)",
-        "Draft rule": (
-            f"collected by at least {labels.counted(ctx.min_boroughs, 'borough')}, or essential"
-        ),
+        "Draft rule": (f"collected by at least {ctx.word(ctx.min_boroughs)}, or essential"),
     }
     return display.header("Phase 1", facts, ctx.synthetic)
 
@@ -64,7 +62,7 @@ def section_replies(ctx: Context) -> Section:
     )
     if not unreadable.empty or not ctx.problems.empty:
         shown = ctx.problems.assign(
-            Borough=[
+            who=[
                 ctx.name(c) if isinstance(c, str) else "not identified"
                 for c in ctx.problems["la_code_ons"]
             ],
@@ -73,11 +71,12 @@ def section_replies(ctx: Context) -> Section:
         sec.add(
             f"{plural(len(unreadable), 'file')} could not be read at all, and "
             f"{plural(int(shown['sheet'].notna().sum()), 'sheet')} could not be interpreted. "
-            "Each is listed so the borough can be asked for a readable copy; every other "
-            "borough's file was read as normal.",
+            f"Each is listed so the {ctx.word()} can be asked for a readable copy; every other "
+            f"{ctx.word()}'s file was read as normal.",
             table(
-                shown[["Borough", "file", "sheet", "rule_code", "message"]].rename(
+                shown[["who", "file", "sheet", "rule_code", "message"]].rename(
                     columns={
+                        "who": ctx.word(capital=True),
                         "file": "File",
                         "sheet": "Sheet",
                         "rule_code": "Code",
@@ -120,7 +119,8 @@ def section_matching(ctx: Context) -> Section:
     counts["Meaning"] = counts["Status"].map(meaning)
     waiting = int(status.get("uncertain", 0))
     return Section().add(
-        f"Boroughs named the same measure in many ways. The toolkit normalised every one of "
+        f"{ctx.word(plural=True, capital=True)} named the same measure in many ways. The toolkit "
+        "normalised every one of "
         f"the {len(ctx.matches):,} local names (case, punctuation, shorthand such as CSC, CPP, "
         "LAC, ICPC, YOT and NI codes) and scored it against each data-model item. "
         f"{labels.counted(waiting, 'suggestion')} "
@@ -131,27 +131,30 @@ def section_matching(ctx: Context) -> Section:
     )
 
 
-def panel_contrast(by_agency: pd.DataFrame) -> str:
+def panel_contrast(by_agency: pd.DataFrame, authorities: str = "authorities") -> str:
     """Which agency's panel of the coverage heatmap is darkest and which lightest, from
-    :func:`coverage.coverage_tables` (sorted by share); empty when they do not differ."""
+    :func:`coverage.coverage_tables` (sorted by share); empty when they do not differ.
+    ``authorities`` is what the project calls them ('boroughs' in London)."""
     shares = by_agency["share"]
     if len(by_agency) < 2 or shares.iloc[-1] <= shares.iloc[0]:
         return ""
     return (
         f"The darkest panel is {esc(by_agency.index[-1])} (each item collected by "
-        f"{shares.iloc[-1]:.0f}% of these boroughs on average), the lightest "
+        f"{shares.iloc[-1]:.0f}% of these {authorities} on average), the lightest "
         f"{esc(by_agency.index[0])} ({shares.iloc[0]:.0f}%). "
     )
 
 
 def section_coverage_matrix(ctx: Context) -> Section:
     if ctx.matrix.empty:
-        return nothing_to_show("No borough's dataset could be read.")
-    contrast = panel_contrast(coverage.coverage_tables(ctx.matrix, ctx.items)[0])
+        return nothing_to_show(f"No {ctx.word()}'s dataset could be read.")
+    contrast = panel_contrast(
+        coverage.coverage_tables(ctx.matrix, ctx.items)[0], ctx.word(plural=True)
+    )
     return Section().add(
         "Each row is a candidate item, named by its title and grouped in panels by the "
-        "agency that supplies it; each column is a borough that sent a readable dataset. "
-        "Dark cells are items the borough already collects, white cells items it does not. "
+        f"agency that supplies it; each column is a {ctx.word()} that sent a readable dataset. "
+        f"Dark cells are items the {ctx.word()} already collects, white cells items it does not. "
         f"{contrast}White blocks are where boards know little today.",
         shared_figure(ctx, "coverage_matrix.png"),
     )
@@ -162,9 +165,11 @@ def section_coverage_by_agency_theme(ctx: Context) -> Section:
     fig = shared_figure(ctx, "coverage_by_agency_theme.png")
     low_a, low_t = by_agency.index[0], by_theme.index[0]
     return Section().add(
-        "The share of replying boroughs that already collect an item, on average, by supplying "
+        f"The share of replying {ctx.word(plural=True)} that already collect an item, on average, "
+        "by supplying "
         f"agency and by theme. The gaps are plain: {esc(low_a)} items are collected by "
-        f"{by_agency['share'].iloc[0]:.0f}% of boroughs and {esc(low_t).lower()} items by "
+        f"{by_agency['share'].iloc[0]:.0f}% of {ctx.word(plural=True)} and {esc(low_t).lower()} "
+        "items by "
         f"{by_theme['share'].iloc[0]:.0f}%, against {by_agency['share'].iloc[-1]:.0f}% for "
         f"{esc(by_agency.index[-1])}. These are where the dataset asks for something new.",
         fig,
@@ -174,12 +179,12 @@ def section_coverage_by_agency_theme(ctx: Context) -> Section:
             .rename(
                 columns={
                     "items": "Items",
-                    "share": "% of boroughs",
+                    "share": f"% of {ctx.word(plural=True)}",
                     "never_collected": "Collected by none",
                 }
             ),
             caption="Candidate items already collected, by supplying agency",
-            decimals={"% of boroughs": 0},
+            decimals={f"% of {ctx.word(plural=True)}": 0},
         ),
     )
 
@@ -187,11 +192,13 @@ def section_coverage_by_agency_theme(ctx: Context) -> Section:
 def section_never_collected(ctx: Context) -> Section:
     none = coverage.never_collected(ctx.matrix)
     if not none:
-        return Section().add("Every candidate item is already collected by at least one borough.")
+        return Section().add(
+            f"Every candidate item is already collected by at least one {ctx.word()}."
+        )
     frame = ctx.items.loc[none, ["title", "agency", "essential"]].reset_index()
     frame["agency"] = frame["agency"].map(_agency)
     return Section().add(
-        f"{plural(len(none), 'candidate item')} no borough collects today. Those required by "
+        f"{plural(len(none), 'candidate item')} no {ctx.word()} collects today. Those required by "
         "statute or Working Together stay in the draft to be developed; the rest would need "
         "a case made for them.",
         table(
@@ -203,7 +210,7 @@ def section_never_collected(ctx: Context) -> Section:
                     "essential": "Essential",
                 }
             ),
-            caption="Candidate items no borough collects",
+            caption=f"Candidate items no {ctx.word()} collects",
         ),
     )
 
@@ -215,13 +222,15 @@ def section_unmatched(ctx: Context) -> Section:
     shared = int((local["boroughs"] >= 2).sum())
     verb = "matches" if len(local) == 1 else "match"
     lead = f"{plural(len(local), 'local measure')} {verb} nothing in the data model. " + (
-        f"The {plural(shared, 'measure')} kept by two or more boroughs, first in the table, "
+        f"The {plural(shared, 'measure')} kept by two or more {ctx.word(plural=True)}, first in "
+        "the table, "
         f"{'is a candidate' if shared == 1 else 'are candidates'} the model lacks, worth the "
         "steering group's consideration"
-        + ("; the rest are each one borough's own." if shared < len(local) else ".")
+        + (f"; the rest are each one {ctx.word()}'s own." if shared < len(local) else ".")
         if shared
-        else "None is kept by more than one borough: each is one borough's own measure, "
-        "listed so the steering group sees what boroughs count that the model does not."
+        else f"None is kept by more than one {ctx.word()}: each is one {ctx.word()}'s own measure, "
+        f"listed so the steering group sees what {ctx.word(plural=True)} count that the model "
+        "does not."
     )
     return Section().add(
         lead,
@@ -229,11 +238,12 @@ def section_unmatched(ctx: Context) -> Section:
             local.rename(
                 columns={
                     "local_name": "Local name (example)",
-                    "boroughs": "Boroughs",
+                    "boroughs": ctx.word(plural=True, capital=True),
                     "agency_words": "Source named",
                 }
             ),
-            caption="Local measures with no data-model item, those most boroughs keep first",
+            caption="Local measures with no data-model item, those most "
+            f"{ctx.word(plural=True)} keep first",
             max_rows=25,
         ),
     )
@@ -255,8 +265,9 @@ def section_draft_dataset(ctx: Context) -> Section:
     )
     return Section().add(
         f"The draft dataset keeps the {plural(core, 'item')} collected by at least "
-        f"{ctx.min_boroughs} of the {labels.counted(readable, 'borough')} ({share}), plus "
-        f"{plural(develop, 'item')} that fewer boroughs collect but that statute or Working "
+        f"{ctx.min_boroughs} of the {ctx.word(readable)} ({share}), plus "
+        f"{plural(develop, 'item')} that fewer {ctx.word(plural=True)} collect but that statute "
+        "or Working "
         "Together requires, or that cover children's views and participation (a theme the "
         "steering group asked for), marked to develop"
         + (
@@ -273,7 +284,13 @@ def section_draft_dataset(ctx: Context) -> Section:
         + f". It is written out as data-model version {esc(ctx.draft.version)} "
         f"({len(ctx.draft.items)} items) for phase 2 to assess.",
         table(
-            labels.relabel(shown, {"boroughs": "Boroughs collecting", "reason": "Why it is in"}),
+            labels.relabel(
+                shown,
+                {
+                    "boroughs": f"{ctx.word(plural=True, capital=True)} collecting",
+                    "reason": "Why it is in",
+                },
+            ),
             caption=f"Draft dataset {ctx.draft.version}",
         ),
         changelog.show_changes(ctx.candidate, ctx.draft),
@@ -285,7 +302,7 @@ def section_borough(ctx: Context) -> Section:
     """One borough against the whole area."""
     if ctx.is_london:
         return Section().add(
-            f"Each borough's own report compares what it collects with {esc(ctx.area)} and "
+            f"Each {ctx.word()}'s own report compares what it collects with {esc(ctx.area)} and "
             "lists what "
             "the draft dataset would ask it to start collecting."
         )
@@ -301,9 +318,9 @@ def section_borough(ctx: Context) -> Section:
     own = mine.loc[mine["item_id"].isna(), "local_name"]
     start = ctx.items.loc[prof["to_start"], ["title", "agency"]].reset_index()
     start["agency"] = start["agency"].map(_agency)
-    start["% of boroughs collecting"] = [share[i] for i in prof["to_start"]]
+    start[f"% of {ctx.word(plural=True)} collecting"] = [share[i] for i in prof["to_start"]]
     rare = ctx.items.loc[prof["rare"], ["title"]].reset_index()
-    rare["% of boroughs collecting"] = [share[i] for i in prof["rare"]]
+    rare[f"% of {ctx.word(plural=True)} collecting"] = [share[i] for i in prof["rare"]]
     return Section().add(
         f"{esc(ctx.la_name)} collects {len(prof['collects'])} of the candidate items (the "
         f"{esc(ctx.area)} median is {int(ctx.matrix.sum(axis=1).median())}) and already has "
@@ -312,14 +329,16 @@ def section_borough(ctx: Context) -> Section:
         table(
             start.rename(columns={"item_id": "Item", "title": "Title", "agency": "Agency"}),
             caption=f"Draft items {ctx.la_name} would have to start collecting",
-            decimals={"% of boroughs collecting": 0},
+            decimals={f"% of {ctx.word(plural=True)} collecting": 0},
         ),
-        f"It collects {plural(len(prof['rare']), 'item')} that fewer than a third of boroughs "
+        f"It collects {plural(len(prof['rare']), 'item')} that fewer than a third of "
+        f"{ctx.word(plural=True)} "
         "do: practice others could learn from.",
         table(
             rare.rename(columns={"item_id": "Item", "title": "Title"}),
-            caption=f"Items {ctx.la_name} collects that fewer than a third of boroughs do",
-            decimals={"% of boroughs collecting": 0},
+            caption=f"Items {ctx.la_name} collects that fewer than a third of "
+            f"{ctx.word(plural=True)} do",
+            decimals={f"% of {ctx.word(plural=True)} collecting": 0},
         )
         if not rare.empty
         else None,

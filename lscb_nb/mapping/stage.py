@@ -49,6 +49,7 @@ def prepare_mapping(
         coverage.boroughs_collecting(matrix),
         k,
         overrules.read_overrules(project.overrules),
+        word=project.word(),
     )
     draft = coverage.draft_datamodel(
         candidate,

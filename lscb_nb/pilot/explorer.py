@@ -93,6 +93,7 @@ class Explorer:
             threshold=ctx.threshold,
             name=self.name,
             room_for=self._room,
+            word=ctx.word(),
         )
         return overlays.keep(fig), figures.shown_points(f, ctx.threshold)
 
@@ -178,7 +179,11 @@ def widgets(ex: Explorer):
     boroughs = ex.boroughs()
     start = ctx.la_code if ctx.la_code in {c for _, c in boroughs} else boroughs[0][1]
     borough = w.Dropdown(
-        options=boroughs, value=start, description="Borough", style=wide, layout=layout
+        options=boroughs,
+        value=start,
+        description=ctx.word(capital=True),
+        style=wide,
+        layout=layout,
     )
     item = w.Dropdown(options=ex.items(), description="Item", style=wide, layout=layout)
     quarter = w.Dropdown(options=ex.quarters(), description="Quarter", style=wide, layout=layout)

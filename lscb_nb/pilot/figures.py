@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.ticker import StrMethodFormatter
 
 from lscb_nb.core import disclosure, display, labelling, periods, states
-from lscb_nb.core.labels import shorten
+from lscb_nb.core.labels import counted, plural_of, shorten
 from lscb_nb.pilot import completeness, funnels, observations, rug
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,9 @@ def _hidden(counts: pd.Series, threshold: int) -> pd.Series:
     return disclosure.primary_suppress(counts.fillna(0), threshold)
 
 
-def plot_supplied_heatmap(share: pd.DataFrame) -> plt.Figure:
-    """% of expected figures supplied, boroughs (rows) × quarters (columns)."""
+def plot_supplied_heatmap(share: pd.DataFrame, word: str = "authority") -> plt.Figure:
+    """% of expected figures supplied, authorities (rows; ``word`` is what the project
+    calls one) × quarters (columns)."""
     import seaborn as sns
 
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(share) + 1.6))
@@ -49,7 +50,7 @@ def plot_supplied_heatmap(share: pd.DataFrame) -> plt.Figure:
     worst = cells.idxmin() if len(cells) else ("", "")
     return display.describe(
         fig,
-        f"Grid of {len(share)} boroughs by {share.shape[1]} quarters, each cell labelled "
+        f"Grid of {counted(len(share), word)} by {share.shape[1]} quarters, each cell labelled "
         f"with the % of expected figures supplied. Lowest: {worst[0]} in {worst[1]} "
         f"({cells.min():.0f}%); {int((cells >= 100).sum())} cells are complete.",
     )
@@ -149,13 +150,17 @@ def plot_funnel(
     flags: pd.DataFrame | None = None,
     highlight: str | None = None,
     name: Callable[[str], str] = str,
+    word: str = "authority",
 ) -> plt.Figure:
     """Funnel plot of one item (``item``: its row of the data model's items, named by
     its id) in one quarter: every pilot borough against the pilot average with 95% and
     99.8% limits, figures counted to a different definition hollow, ``highlight`` (a
-    borough code) in colour; ``name`` turns a code into a borough's name."""
+    borough code) in colour; ``name`` turns a code into a borough's name; ``word`` is
+    what the project calls an authority."""
     f = funnels.funnel(obs, item.name, period, adjustment, flags)
-    return draw_funnel(f, item, period, threshold=threshold, highlight=highlight, name=name)
+    return draw_funnel(
+        f, item, period, threshold=threshold, highlight=highlight, name=name, word=word
+    )
 
 
 def shown_points(f: dict, threshold: int) -> pd.DataFrame:
@@ -173,6 +178,7 @@ def draw_funnel(
     highlight: str | None = None,
     name: Callable[[str], str] = str,
     room_for: str | None = None,
+    word: str = "authority",
 ) -> plt.Figure:
     """:func:`plot_funnel` from the funnel already worked out (``funnels.funnel``).
     With ``room_for`` (a borough's name) and no ``highlight``, the legend keeps an
@@ -199,7 +205,14 @@ def draw_funnel(
         ax.axhline(f["target"], color="#444", lw=1, label="pilot average")
     shown = shown_points(f, threshold)
     kept = shown.loc[~shown["excluded"]]
-    ax.scatter(kept["base"], kept["value"], color="#4d4d4d", s=28, zorder=3, label="pilot boroughs")
+    ax.scatter(
+        kept["base"],
+        kept["value"],
+        color="#4d4d4d",
+        s=28,
+        zorder=3,
+        label=f"pilot {plural_of(word)}",
+    )
     other = shown.loc[shown["excluded"]]
     if not other.empty:
         ax.scatter(
@@ -234,12 +247,13 @@ def draw_funnel(
     ]
     return display.describe(
         fig,
-        f"Funnel plot of {title}: {len(shown)} pilot boroughs' figures against their size, "
+        f"Funnel plot of {title}: {len(shown)} pilot {plural_of(word)}' figures against their "
+        "size, "
         f"with 95% and 99.8% limits around the pilot average ({f['target']:.1f}). "
         + (
             f"Outside the 99.8% limits: {', '.join(outside)}."
             if outside
-            else "No borough is outside the 99.8% limits."
+            else f"No {word} is outside the 99.8% limits."
         ),
     )
 
@@ -287,7 +301,7 @@ def mark_funnel(fig: plt.Figure, mine: pd.DataFrame, label: str) -> list:
 def plot_pilot_vs_published(check: pd.DataFrame, far: pd.DataFrame) -> plt.Figure:
     """Pilot figures against DfE's published ones on log scales, with the line of
     agreement; ``far`` (rows of ``check`` well away from DfE's) marked and labelled by
-    their ``Borough`` and ``item_id``."""
+    their ``la_name`` and ``item_id``."""
     fig, ax = plt.subplots(figsize=(7, 5))
     ok = check.loc[check["published_value"] > 0]
     ax.scatter(ok["published_value"], ok["pilot_value"], s=14, color="#4d4d4d", alpha=0.7)
@@ -301,7 +315,7 @@ def plot_pilot_vs_published(check: pd.DataFrame, far: pd.DataFrame) -> plt.Figur
         ax,
         bad["published_value"],
         bad["pilot_value"],
-        [f"{row.Borough} {row.item_id}" for row in bad.itertuples()],
+        [f"{row.la_name} {row.item_id}" for row in bad.itertuples()],
     )
     ax.set_xlabel("DfE published figure")
     ax.set_ylabel("Pilot figure, same authority and year")
@@ -312,7 +326,7 @@ def plot_pilot_vs_published(check: pd.DataFrame, far: pd.DataFrame) -> plt.Figur
         f"Scatter plot of {len(ok)} pilot figures against DfE's published figure for the "
         f"same authority and year, on log scales. {len(bad)} lie well away from agreement"
         + (
-            ": " + ", ".join(f"{r.Borough} {r.item_id}" for r in bad.itertuples()) + "."
+            ": " + ", ".join(f"{r.la_name} {r.item_id}" for r in bad.itertuples()) + "."
             if len(bad)
             else "."
         ),
@@ -361,6 +375,7 @@ def plot_rug(
     area: str,
     period: str,
     name: Callable[[str], str] = str,
+    word: str = "authority",
 ) -> plt.Figure:
     """Fingertips' rug: items (rows, by title) × pilot boroughs (columns), each cell
     coloured and marked by its comparison with the area (``cells``: the frame of
@@ -413,7 +428,7 @@ def plot_rug(
         frameon=False,
     )
     fig.suptitle(
-        f"Pilot boroughs against the {area} pilot average, {period}",
+        f"Pilot {plural_of(word)} against the {area} pilot average, {period}",
         x=0.02,
         ha="left",
         fontweight="bold",
@@ -429,8 +444,9 @@ def plot_rug(
     )
     return display.describe(
         fig,
-        f"Rug chart of {len(item_ids)} items (rows) by {len(boroughs)} pilot boroughs "
-        f"(columns) for {period}, each cell marked by how the borough compares with the "
+        f"Rug chart of {len(item_ids)} items (rows) by {len(boroughs)} pilot "
+        f"{plural_of(word)} (columns) for {period}, each cell marked by how the {word} "
+        "compares with the "
         f"{area} pilot average, allowing for each item's better direction. {per}. Items with "
         f"no better direction are only higher ({int(counts[rug.HIGHER].sum())} cells) or lower "
         f"({int(counts[rug.LOWER].sum())} cells).",

@@ -102,7 +102,7 @@ def outlier_flags(
         f"{row.far_quarters:.0f} of {row.quarters:.0f} quarters far outside the pilot's "
         f"99.8% funnel, typically {row.median_ratio:.1f} times the pilot median"
         + (
-            f"; the pilot figure is {row.published_ratio:.1f} times the borough's own "
+            f"; the pilot figure is {row.published_ratio:.1f} times the same authority's "
             "published DfE figure"
             if np.isfinite(row.published_ratio)
             else ""
@@ -160,7 +160,7 @@ def level_shift_flags(
                 "signal": "sudden level shift",
                 "detail": (
                     f"from {series['period'].iloc[k]} the figure is {change:.2f} times its "
-                    "earlier level relative to the other pilot boroughs, and stays there"
+                    "earlier level relative to the rest of the pilot, and stays there"
                 ),
             }
         )

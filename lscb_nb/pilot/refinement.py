@@ -178,7 +178,7 @@ def recommend(ev: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> pd.Dat
         )
         if row["boroughs_flagged"] >= t.amend_flags:
             why.append(
-                f"{counted(row['boroughs_flagged'], 'borough')} "
+                f"{counted(row['boroughs_flagged'], 'authority')} "
                 f"{'appears' if row['boroughs_flagged'] == 1 else 'appear'} to count it under a "
                 "different definition"
             )
@@ -186,7 +186,7 @@ def recommend(ev: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> pd.Dat
             why.append(f"{row['quality_issues']} value errors in returns")
         disc = row["discriminating"]
         if pd.notna(disc):
-            why.append(f"{disc:.0%} of boroughs differ significantly from the pilot average")
+            why.append(f"{disc:.0%} of authorities differ significantly from the pilot average")
         if pd.notna(row.get("usefulness")):
             why.append(
                 f"phase 2 rated usefulness {row['usefulness']:.1f}, accessibility "
@@ -195,15 +195,15 @@ def recommend(ev: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> pd.Dat
 
         if supplied < t.drop_below_supplied and not row["essential"]:
             decision = DROP
-            why.insert(0, "too few boroughs could supply it")
+            why.insert(0, "too few authorities could supply it")
         elif row["boroughs_flagged"] >= t.amend_flags or row["quality_issues"] >= t.amend_issues:
             decision = AMEND
         elif supplied < t.local_below_supplied and not row["essential"]:
             decision = LOCAL
-            why.insert(0, "only some boroughs can supply it")
+            why.insert(0, "only some authorities can supply it")
         elif pd.notna(disc) and disc < t.min_discriminating and not row["essential"]:
             decision = LOCAL
-            why.insert(0, "it hardly tells boroughs apart, so it is of more use locally")
+            why.insert(0, "it hardly tells authorities apart, so it is of more use locally")
         else:
             decision = KEEP
         dispositions.append(decision)
@@ -324,7 +324,7 @@ def refined_datamodel(
         if decision == AMEND:
             who = flags.loc[flags["item_id"] == item["item_id"], "la_code_ons"].nunique()
             note = (
-                f" Pilot note: {counted(who, 'pilot borough')} counted this differently from the "
+                f" Pilot note: {counted(who, 'pilot authority')} counted this differently from the "
                 "definition above, or returned values that failed validation; agree the "
                 "counting rules with each agency's system owner before reporting."
             )

@@ -76,7 +76,7 @@ def section_no_returns(ctx: Context) -> Section:
         return Section()
     return nothing_to_show(
         f"{ctx.la_name} has no pilot returns on file for {periods.span_text(ctx.period_labels)}"
-        ", so there is nothing to evaluate or benchmark. Boroughs in "
+        f", so there is nothing to evaluate or benchmark. {ctx.word(plural=True, capital=True)} in "
         f"the pilot were: {', '.join(ctx.name(c) for c in ctx.pilots)}."
     )
 
@@ -91,7 +91,7 @@ def section_scope(ctx: Context) -> Section:
     failed = files.loc[files["status"] != "read"]
     sec = Section()
     sec.add(
-        f"{plural(len(ctx.pilots), 'pilot borough')} sent "
+        f"{plural(len(ctx.pilots), f'pilot {ctx.word()}')} sent "
         f"{plural(len(files), 'return file')} covering {plural(len(ctx.period_labels), 'quarter')} "
         f"({periods.span_text(ctx.period_labels)}). Of "
         f"{number(s.get('rows_read', 0))} rows read, {number(s.get('rows_accepted', 0))} were "
@@ -107,7 +107,7 @@ def section_scope(ctx: Context) -> Section:
         )
     if not failed.empty:
         sec.add(
-            f"{plural(len(failed), 'file')} could not be read in full; the borough has been "
+            f"{plural(len(failed), 'file')} could not be read in full; the {ctx.word()} has been "
             "asked to send it again:",
             table(
                 failed[["file", "error"]]
@@ -120,7 +120,12 @@ def section_scope(ctx: Context) -> Section:
 
 
 TOTAL = "Pilot total"
-IN_TOTAL = "Boroughs in total"
+
+
+def in_total(ctx: Context) -> str:
+    """The heading of the column saying how many authorities a total covers
+    ('Boroughs in total' in London, 'Authorities in total' elsewhere)."""
+    return f"{ctx.word(plural=True, capital=True)} in total"
 
 
 def count_table(ctx: Context, period: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -129,7 +134,7 @@ def count_table(ctx: Context, period: str | None = None) -> tuple[pd.DataFrame, 
 
     The total adds up the reported figures only; figures not reported (not returned,
     suppressed by the borough, held back by validation) are outside it, shown by
-    their symbol, and counted in ``Boroughs in total``. Small counts are suppressed
+    their symbol, and counted in :func:`in_total`'s column. Small counts are suppressed
     with the totals treated as published; a total is withheld only when a suppressed
     cell could be recovered from it. Returns (display, mask of cells shown as c).
     """
@@ -158,7 +163,7 @@ def count_table(ctx: Context, period: str | None = None) -> tuple[pd.DataFrame, 
     shown = shown.where(~mask[boroughs], states.symbol(states.WITHHELD))
     shown[TOTAL] = [states.symbol(states.WITHHELD) if pd.isna(t) else f"{t:,.0f}" for t in totals]
     included = (~outside).sum(axis=1)
-    shown[IN_TOTAL] = [f"{n} of {len(boroughs)}" for n in included]
+    shown[in_total(ctx)] = [f"{n} of {len(boroughs)}" for n in included]
     mask = mask[boroughs] | state.eq(states.SUPPRESSED)
     shown.columns = [ctx.name(c) if c in boroughs else c for c in shown.columns]
     mask.columns = [ctx.name(c) for c in mask.columns]
@@ -174,7 +179,7 @@ def section_counts(ctx: Context) -> Section:
         return Section()
     shown.insert(0, "Title", [ctx.items.at[i, "title"] for i in shown.index])
     shown = shown.reset_index().rename(columns={"item_id": "Item"})
-    boroughs = [c for c in shown.columns if c not in ("Item", "Title", TOTAL, IN_TOTAL)]
+    boroughs = [c for c in shown.columns if c not in ("Item", "Title", TOTAL, in_total(ctx))]
     meta = {
         "kind": "grid",
         "source": "returns/accepted",
@@ -184,15 +189,16 @@ def section_counts(ctx: Context) -> Section:
         "row_column": "Item",
         "column_key": "la_name",
         "columns": boroughs,
-        "total": {"column": TOTAL, "of": "reported", "count_column": IN_TOTAL},
+        "total": {"column": TOTAL, "of": "reported", "count_column": in_total(ctx)},
     }
     return Section().add(
-        f"The count items for each pilot borough in {esc(ctx.period)}. Counts of 1 to "
+        f"The count items for each pilot {ctx.word()} in {esc(ctx.period)}. Counts of 1 to "
         f"{ctx.threshold} are shown as c, and where a total would reveal one, another cell "
         "is hidden too (secondary suppression), following DfE's convention. The pilot "
-        "total adds up the figures boroughs reported; figures not returned or suppressed "
-        f"by the borough are left out of it, and '{IN_TOTAL}' says how many it covers.",
-        table(shown, caption=f"Counts by pilot borough, {ctx.period}", meta=meta),
+        f"total adds up the figures {ctx.word(plural=True)} reported; figures not returned or "
+        "suppressed "
+        f"by the {ctx.word()} are left out of it, and '{in_total(ctx)}' says how many it covers.",
+        table(shown, caption=f"Counts by pilot {ctx.word()}, {ctx.period}", meta=meta),
         display.state_key(shown[boroughs], total_excludes=True),
     )
 
@@ -204,7 +210,8 @@ def section_refinement(ctx: Context) -> Section:
     counts = recs["disposition"].astype(str).value_counts()
     sec = Section().add(
         "Each item's evidence from the pilot (how often it was supplied and on time, value "
-        "errors, boroughs that counted it differently, whether it told boroughs apart, and "
+        f"errors, {ctx.word(plural=True)} that counted it differently, whether it told "
+        f"{ctx.word(plural=True)} apart, and "
         "phase 2's ratings where they exist) leads to a recommendation: "
         + ", ".join(f"{counts.get(d, 0)} {d}" for d in refinement.DISPOSITIONS)
         + "".join(f"; {counts[d]} {d}" for d in decisions.GUARD_DECISIONS if counts.get(d, 0))

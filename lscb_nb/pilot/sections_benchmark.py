@@ -25,17 +25,17 @@ def section_published(ctx: Context) -> Section:
         check = check.loc[check["la_code_ons"] == ctx.la_code]
     if check.empty:
         return nothing_to_show(
-            "None of this borough's pilot items has a published DfE figure to compare with."
+            f"None of this {ctx.word()}'s pilot items has a published DfE figure to compare with."
         )
     shown = check.assign(
-        Borough=[ctx.name(c) for c in check["la_code_ons"]],
+        la_name=[ctx.name(c) for c in check["la_code_ons"]],
         Title=[ctx.items.at[i, "title"] for i in check["item_id"]],
     )
     far = shown.loc[~shown["ratio"].between(0.67, 1.5)]
     sec = Section().add(
         "Where DfE publishes a measure (children in need census, SSDA903), the pilot figure "
         "for the same authority and year should match the published one. A pilot figure "
-        "well away from DfE's means the borough counted it differently for the pilot."
+        f"well away from DfE's means the {ctx.word()} counted it differently for the pilot."
     )
     if ctx.is_london:
         sec.add(figures.plot_pilot_vs_published(shown, far))
@@ -46,7 +46,7 @@ def section_published(ctx: Context) -> Section:
     )
     shown = shown.assign(Measure=[_published_unit(ctx, i) for i in shown["item_id"]])
     far = shown.loc[~shown["ratio"].between(0.67, 1.5)]
-    cols = ["Borough", "item_id", "Title", "Measure", "year", "pilot_value"]
+    cols = ["la_name", "item_id", "Title", "Measure", "year", "pilot_value"]
     cols += ["published_value", "ratio"]
     sec.add(
         "Both figures are for the financial year (the pilot's four quarters added up for "
@@ -54,6 +54,7 @@ def section_published(ctx: Context) -> Section:
         table(
             (far if ctx.is_london else shown)[cols].rename(
                 columns={
+                    "la_name": ctx.word(capital=True),
                     "item_id": "Item",
                     "year": "Year",
                     "pilot_value": "Pilot (year)",
@@ -76,7 +77,7 @@ def _neighbour_cell(r: pd.Series, d: int) -> str:
         if n == 0:
             return "– (no pilot neighbour)"
         value = number(r["Statistical neighbours (median)"], d)
-        return f"{value} ({plural(n, 'borough')})"
+        return f"{value} ({plural(n, 'pilot neighbour')})"
     return (
         f"{number(r['dfe_neighbours'], 1)} {r['dfe_unit']} (DfE {int(r['dfe_year'])}, "
         f"{int(r['dfe_neighbours_n'])} neighbours; {plural(n, 'pilot neighbour')})"
@@ -146,15 +147,16 @@ def section_benchmark(ctx: Context) -> Section:
         f"Each of {esc(ctx.la_name)}'s figures for {esc(ctx.period)}, with its 95% confidence "
         f"interval, against the {esc(ctx.area)} pilot average (the pilot authorities pooled) "
         "and the median "
-        "of its DfE statistical neighbours that took part, with how many boroughs it rests on. "
+        f"of its DfE statistical neighbours that took part, with how many {ctx.word(plural=True)} "
+        "it rests on. "
         f"Where fewer than {comparators.MIN_NEIGHBOURS} neighbours reported, DfE's published "
         "figure for all ten neighbours is shown instead where DfE publishes the item (a "
-        "figure for the year, so read it beside the borough's own published figure, not its "
+        f"figure for the year, so read it beside the {ctx.word()}'s own published figure, not its "
         "quarter). Rates for a quarter are per quarter; they are not annualised. A figure is "
         f"called higher or lower only when its interval excludes the {esc(ctx.area)} figure: "
         f"{higher} were higher and {lower} lower. 'Better/worse' applies the item's polarity; "
         "items where neither direction is better are only higher or lower, and are not "
-        "ranked. Rank and quartile are among the pilot boroughs (1 = best). "
+        f"ranked. Rank and quartile are among the pilot {ctx.word(plural=True)} (1 = best). "
         + esc(ctx.benchmark_sentence)
         + f" Averages and ranks over fewer than {ctx.quorum} authorities are not shown."
     )
@@ -224,7 +226,7 @@ def section_rug(ctx: Context) -> Section:
         return Section()
     cells = rug.rug_cells(_all_benchmarks(ctx), ctx.items, list(ctx.pilots), ctx.threshold)
     if cells.empty:
-        return nothing_to_show(f"No pilot borough supplied figures for {ctx.period}.")
+        return nothing_to_show(f"No pilot {ctx.word()} supplied figures for {ctx.period}.")
     counts = rug.summary_by_borough(cells)
     worst = counts[rug.WORSE].idxmax()
     most = (
@@ -235,17 +237,20 @@ def section_rug(ctx: Context) -> Section:
     )
     titles = ctx.items["title"]
     return Section().add(
-        f"Every pilot borough's figures for {esc(ctx.period)} against the {esc(ctx.area)} "
+        f"Every pilot {ctx.word()}'s figures for {esc(ctx.period)} against the {esc(ctx.area)} "
         "pilot average, item by item, as OHID's Fingertips shows areas against England. A "
-        "borough is better or worse only where its 95% confidence interval excludes the "
+        f"{ctx.word()} is better or worse only where its 95% confidence interval excludes the "
         "average, read through the item's better direction; where neither direction is "
         "better the cell is only higher or lower, in blue. Each cell carries a symbol as "
         "well as a colour, and a figure not supplied or suppressed is shown as no data, "
         f"never as similar. {most} {esc(ctx.benchmark_sentence)}",
-        figures.plot_rug(cells, titles, area=ctx.area, period=ctx.period, name=ctx.name),
+        figures.plot_rug(
+            cells, titles, area=ctx.area, period=ctx.period, name=ctx.name, word=ctx.word()
+        ),
         table(
             rug.rug_table(cells, titles, ctx.name),
-            caption=f"Pilot boroughs against {ctx.area}, {ctx.period}: the rug's cells",
+            caption=f"Pilot {ctx.word(plural=True)} against {ctx.area}, {ctx.period}: "
+            "the rug's cells",
             max_rows=10,
         ),
         "Key: " + "; ".join(esc(k) for k in rug.key(ctx.area)) + ".",
@@ -272,15 +277,18 @@ def section_spine(ctx: Context) -> Section:
         else None
     )
     if chart is None:
-        return nothing_to_show("Too few boroughs reported this quarter to draw a spine chart.")
+        return nothing_to_show(
+            f"Too few {ctx.word(plural=True)} reported this quarter to draw a spine chart."
+        )
+    many = ctx.word(plural=True)
     return Section().add(
         "One row per item, as in Fingertips: "
         f"{esc(ctx.la_name)}'s figure, the {esc(ctx.area)} pilot average, the worst and "
-        "best pilot boroughs' figures (lowest and highest where no direction is better) and "
+        f"best pilot {many}' figures (lowest and highest where no direction is better) and "
         "England's latest published figure where DfE publishes the item (a figure for the "
-        "year: read it beside the borough's own published figure, not its quarter). In the "
-        "spine the light bar spans the pilot boroughs, the dark bar their middle half, and "
-        f"the red line the {esc(ctx.area)} pilot average. The marker is "
+        f"year: read it beside the {ctx.word()}'s own published figure, not its quarter). "
+        f"In the spine the light bar spans the pilot {many}, the dark bar their middle half, "
+        f"and the red line the {esc(ctx.area)} pilot average. The marker is "
         f"{esc(ctx.la_name)}: green pointing right is significantly better, red pointing "
         "left significantly worse, a yellow circle similar; blue triangles mark higher or "
         "lower on items with no better direction, and the column beside the figures says "
@@ -323,6 +331,7 @@ def section_borough_funnels(ctx: Context) -> Section:
                 flags=ctx.flags,
                 highlight=ctx.la_code,
                 name=ctx.name,
+                word=ctx.word(),
             )
         )
     return sec
@@ -344,15 +353,16 @@ def _limits_sentence(ctx: Context) -> str:
     if ctx.funnel_adjustment == "none":
         return (
             "The limits are OHID's, without adjustment for over-dispersion (as this report "
-            f"was asked): {out} of {total} borough × item points lie outside 99.8%, where "
+            f"was asked): {out} of {total} {ctx.word()} × item points lie outside 99.8%, where "
             "about 0.2% would by chance."
         )
     return (
-        f"On {widened} of {len(per_item)} items the pilot boroughs vary more than chance "
+        f"On {widened} of {len(per_item)} items the pilot {ctx.word(plural=True)} vary more than "
+        "chance "
         "alone predicts (Spiegelhalter's test on 10% winsorised z-scores), so their limits "
         f"are widened with {how}; the other items keep OHID's limits. Figures that look "
         "counted to a different definition are left out of the pilot average. With these "
-        f"limits {out} of {total} borough × item points lie outside 99.8% "
+        f"limits {out} of {total} {ctx.word()} × item points lie outside 99.8% "
         f"({100 * out / max(total, 1):.1f}%, where about 0.2% would by chance); without the "
         f"adjustment it would be {plain}."
     )

@@ -37,10 +37,10 @@ def section_completeness(ctx: Context) -> Section:
         share = _status_share(cells, "la_code_ons", "period")
         share.index = [ctx.name(c) for c in share.index]
         share = share[sorted(share.columns, key=periods.parse_period)]
-        fig = figures.plot_supplied_heatmap(share)
+        fig = figures.plot_supplied_heatmap(share, ctx.word())
         worst = share.stack().idxmin()
         sec.add(
-            "The heatmap shows, for each borough and quarter, what share of the figures the "
+            f"The heatmap shows, for each {ctx.word()} and quarter, what share of the figures the "
             "dataset expects were actually supplied (on time or late). Red cells are the gaps "
             f"to chase: the lowest was {esc(worst[0])} in {esc(worst[1])} at "
             f"{share.stack().min():.0f}%.",
@@ -140,7 +140,8 @@ def section_timeliness(ctx: Context) -> Section:
     items = completeness.worst(completeness.summarise(cells, "item_id"), n=10)
     items = items.assign(title=[ctx.items.at[i, "title"] for i in items.index])
     sec.add(
-        "The items least often supplied are where the dataset asks for something boroughs "
+        "The items least often supplied are where the dataset asks for something "
+        f"{ctx.word(plural=True)} "
         "cannot yet produce:",
         table(
             items.reset_index()[
@@ -185,12 +186,12 @@ def section_quality(ctx: Context) -> Section:
             f"Ingestion raised {plural(errors, 'error')} and "
             f"{plural(queries, 'query', 'queries')}. "
             + (
-                "Each error quarantined the row concerned until the authority corrects it; "
+                f"Each error quarantined the row concerned until the {ctx.word()} corrects it; "
                 if errors
                 else ""
             )
             + (
-                "a query keeps its figure and asks the authority to check or explain it; "
+                f"a query keeps its figure and asks the {ctx.word()} to check or explain it; "
                 if queries
                 else ""
             )
@@ -204,8 +205,10 @@ def section_quality(ctx: Context) -> Section:
             by_agency["agency"] = [_agency(a) for a in by_agency["agency"]]
             sec.add(
                 table(
-                    by_la.rename(columns={"la_code_ons": "Borough"}).rename(columns=str.capitalize),
-                    caption="Issues by borough",
+                    by_la.rename(columns=str.capitalize).rename(
+                        columns={"La_code_ons": ctx.word(capital=True)}
+                    ),
+                    caption=f"Issues by {ctx.word()}",
                 ),
                 table(by_agency.rename(columns=str.capitalize), caption="Issues by agency"),
             )
@@ -215,9 +218,9 @@ def section_quality(ctx: Context) -> Section:
             column=issues["column"].map(labels.file_column),
         )
         sec.add(
-            "Every issue, as the borough's data officer needs it to find and fix the cell "
+            f"Every issue, as the {ctx.word()}'s data officer needs it to find and fix the cell "
             "(a column is named as the file heads it):",
-            table(labels.relabel(shown), caption="Issue list", max_rows=40),
+            table(labels.relabel(shown, word=ctx.word()), caption="Issue list", max_rows=40),
         )
     checks = quality.cross_item_checks(ctx.returns.issues, ctx.rules, ctx.items)
     broken = checks.loc[checks["returns_breaking_it"] > 0]
@@ -247,30 +250,31 @@ def section_definitions(ctx: Context) -> Section:
     sec = Section()
     if flags.empty:
         sec.add(
-            "No figure looked like a different definition: no borough sat persistently far "
+            f"No figure looked like a different definition: no {ctx.word()} sat persistently far "
             "outside the funnel or shifted level suddenly on its own."
         )
         return sec
     shown = flags.assign(
-        Borough=[ctx.name(c) for c in flags["la_code_ons"]],
+        who=[ctx.name(c) for c in flags["la_code_ons"]],
         Item=flags["item_id"],
         Title=[ctx.items.at[i, "title"] for i in flags["item_id"]],
         Signal=flags["signal"],
         Detail=flags["detail"],
-    )[["Borough", "Item", "Title", "Signal", "Detail"]]
+    )[["who", "Item", "Title", "Signal", "Detail"]].rename(columns={"who": ctx.word(capital=True)})
     sec.add(
-        f"{plural(len(flags), 'figure')} look as if the borough is counting something other "
-        "than the definition: far outside what the other pilot boroughs report, or a sudden "
-        "change that nobody else shows. These are questions to raise with the borough's data "
+        f"{plural(len(flags), 'figure')} look as if the {ctx.word()} is counting something other "
+        f"than the definition: far outside what the other pilot {ctx.word(plural=True)} report, "
+        "or a sudden "
+        f"change that nobody else shows. These are questions to raise with the {ctx.word()}'s data "
         "officer, not findings about its performance.",
         table(shown, caption="Figures that suggest a different definition"),
     )
     for row in flags.drop_duplicates(["item_id", "la_code_ons"]).head(4).itertuples():
         sec.add(
-            f"The funnel plot for {esc(row.item_id)} shows each pilot borough against the "
+            f"The funnel plot for {esc(row.item_id)} shows each pilot {ctx.word()} against the "
             "pilot average (without figures counted to a different definition, drawn as "
             "hollow diamonds), with 95% and 99.8% limits; its title says whether they are "
-            "widened because the boroughs vary more than chance predicts. "
+            f"widened because the {ctx.word(plural=True)} vary more than chance predicts. "
             f"{esc(ctx.name(row.la_code_ons))} is highlighted.",
             figures.plot_funnel(
                 ctx.obs,
@@ -281,6 +285,7 @@ def section_definitions(ctx: Context) -> Section:
                 flags=ctx.flags,
                 highlight=row.la_code_ons,
                 name=ctx.name,
+                word=ctx.word(),
             ),
         )
     return sec

@@ -80,12 +80,15 @@ def build_return_workbook(
     synthetic: bool = False,
     deadline: date | None = None,
     date_sent: date | None = None,
+    project_name: str | None = None,
 ) -> Workbook:
     """Build the workbook for one authority and period.
 
     ``items`` is the data model's item table (index ``item_id``); ``la`` has
     ``la_code_ons``, ``la_code_dfe`` and ``la_name``. ``values`` (optional, index
     ``item_id``, columns ``numerator``, ``denominator``, ``note``) pre-fills the
+    input cells: the sample generator uses it; authorities receive it blank.
+    The instructions are headed with ``project_name`` (a neutral heading without one).
     input cells: the sample generator uses it; boroughs receive it blank.
     ``date_sent`` pre-fills the Instructions sheet's "Date sent" cell.
     """
@@ -93,7 +96,9 @@ def build_return_workbook(
     wb = Workbook()
     ins = wb.active
     ins.title = INSTRUCTIONS_SHEET
-    _write_instructions(ins, la, period, datamodel_version, synthetic, deadline, date_sent)
+    _write_instructions(
+        ins, la, period, datamodel_version, synthetic, deadline, project_name, date_sent
+    )
 
     for agency, label in AGENCIES.items():
         agency_items = items[items["agency"] == agency]
@@ -130,10 +135,12 @@ def write_return_template(
     return write_atomic(path, wb.save)
 
 
-def _write_instructions(ws, la, period, version, synthetic, deadline, date_sent=None) -> None:
+def _write_instructions(
+    ws, la, period, version, synthetic, deadline, project_name=None, date_sent=None
+) -> None:
     lines = [
         (
-            "London Safeguarding Children Board: multi-agency dataset return",
+            f"{project_name or 'Safeguarding children partnership'}: multi-agency dataset return",
             Font(bold=True, size=14),
         ),
         (f"Authority: {la['la_name']} (ONS {la['la_code_ons']}, DfE {la['la_code_dfe']})", None),

@@ -138,7 +138,7 @@ def generate_sample_data(project: Project | Path | str, seed: int = 2007) -> dic
         ),
     }
     write_json_atomic(paths["truth"], truth)
-    write_folder_readmes(project.root, synthetic=True)
+    write_folder_readmes(project.root, synthetic=True, authorities=project.authorities)
     if not project.crosswalk.exists():
         # The sample's reviewed crosswalk: decisions a consultant made on this sample.
         project.crosswalk.parent.mkdir(parents=True, exist_ok=True)

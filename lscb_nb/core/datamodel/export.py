@@ -112,14 +112,14 @@ def to_table_schema(dm: DataModel) -> dict:
         },
         "value": {
             "type": "number",
-            "title": "Borough's own figure",
-            "description": "Optional: the figure the borough computed; a mismatch is queried.",
+            "title": "Authority's own figure",
+            "description": "Optional: the figure the authority computed; a mismatch is queried.",
             "constraints": {"minimum": 0},
         },
         "note": {
             "type": "string",
             "title": "Note",
-            "description": "Free text from the borough. Never include anything that could "
+            "description": "Free text from the authority. Never include anything that could "
             "identify a child.",
         },
     }

@@ -38,11 +38,14 @@ from lscb_nb.core.reference.authorities import (
     OUTER_LONDON_CODE,
     OUTER_LONDON_NAME,
     REGIONAL,
+    aliases,
     authorities,
     authority_name,
     england_authorities,
     find_authority,
     find_in,
+    name_key,
+    spellings,
 )
 from lscb_nb.core.reference.dfe import (
     DFE_FILES,
@@ -88,6 +91,7 @@ __all__ = [
     "REGIONAL",
     "SOURCES",
     "SSDA903_RATE_SUFFIX",
+    "aliases",
     "authorities",
     "authority_name",
     "citation",
@@ -95,6 +99,7 @@ __all__ = [
     "england_authorities",
     "find_authority",
     "find_in",
+    "name_key",
     "parse_year_label",
     "population",
     "published",
@@ -103,6 +108,7 @@ __all__ = [
     "round_half_up",
     "sources",
     "sources_markdown",
+    "spellings",
     "statistical_neighbours",
     "unresolved_measures",
 ]

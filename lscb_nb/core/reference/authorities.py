@@ -98,9 +98,73 @@ def authorities() -> pd.DataFrame:
     return _authorities().copy()
 
 
+# Words around an authority's name that do not change which authority it is:
+# 'London Borough of Camden', 'Durham County Council', 'Bristol, City of' (ONS).
+# Longest first, so 'city council' goes before 'council'.
+NAME_PREFIXES: tuple[str, ...] = (
+    "the royal borough of ",
+    "royal borough of ",
+    "the london borough of ",
+    "london borough of ",
+    "metropolitan borough of ",
+    "borough of ",
+)
+NAME_SUFFIXES: tuple[str, ...] = (
+    " metropolitan borough council",
+    " metropolitan district council",
+    " borough council",
+    " county council",
+    " district council",
+    " city council",
+    " council",
+    " corporation",
+    " city of",
+    " county of",
+)
+
+
 def name_key(name: str) -> str:
-    text = re.sub(r"\s+", " ", name.replace("&", " and ")).strip().casefold()
-    return text.replace(".", "")
+    """A name as compared: any case, '&' as 'and', hyphens as spaces, full stops,
+    commas and apostrophes dropped, and the words of :data:`NAME_PREFIXES` and
+    :data:`NAME_SUFFIXES` around it removed ('Stockton on Tees Borough Council' and
+    'Stockton-on-Tees' have one key)."""
+    text = str(name).replace("&", " and ").replace("-", " ").replace("\u2019", "'")
+    text = re.sub(r"[.,']", "", text)
+    text = re.sub(r"\s+", " ", text).strip().casefold()
+    for prefix in NAME_PREFIXES:
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    for suffix in NAME_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)]
+            break
+    return text
+
+
+@lru_cache(maxsize=1)
+def aliases() -> pd.DataFrame:
+    """The short and council forms of authority names and the ONS code each means
+    (``data/reference/authority_aliases.csv``: alias, la_code_ons, la_name, source):
+    'Durham' is County Durham, 'Newcastle' Newcastle upon Tyne, 'Hull' Kingston upon
+    Hull. Spelling variants are left to :func:`name_key`."""
+    return read_csv("authority_aliases")
+
+
+def spellings(table: pd.DataFrame) -> list[tuple[str, str]]:
+    """Every accepted spelling of the authorities in ``table`` as (name key, ONS code):
+    each name and each alias, longest first (so a file named 'Kingston upon Hull'
+    is not taken for the alias 'Hull' of a shorter name)."""
+    codes = set(table["la_code_ons"])
+    pairs = [(name_key(n), c) for n, c in zip(table["la_name"], table["la_code_ons"], strict=True)]
+    alias = aliases()
+    pairs += [
+        (name_key(a), c)
+        for a, c in zip(alias["alias"], alias["la_code_ons"], strict=True)
+        if c in codes
+    ]
+    unique = dict.fromkeys(pairs)
+    return sorted(unique, key=lambda p: len(p[0]), reverse=True)
 
 
 def authority_name(code: str) -> str:
@@ -186,10 +250,11 @@ def england_authorities() -> pd.DataFrame:
 
 
 def _did_you_mean(table: pd.DataFrame, code_or_name: str | int) -> str:
-    close = difflib.get_close_matches(
-        str(code_or_name).strip(), table["la_name"].tolist(), n=3, cutoff=0.6
-    )
-    return f" Did you mean {', '.join(repr(n) for n in close)}?" if close else ""
+    by_code = dict(zip(table["la_code_ons"], table["la_name"], strict=True))
+    names = {key: by_code[code] for key, code in spellings(table)}
+    close = difflib.get_close_matches(name_key(str(code_or_name)), list(names), n=3, cutoff=0.6)
+    suggestions = list(dict.fromkeys(names[n] for n in close))
+    return f" Did you mean {', '.join(repr(n) for n in suggestions)}?" if close else ""
 
 
 def find_in(table: pd.DataFrame, code_or_name: str | int) -> pd.Series:
@@ -204,13 +269,28 @@ def find_in(table: pd.DataFrame, code_or_name: str | int) -> pd.Series:
         hit = table[table["la_code_ons"] == key.upper()]
     else:
         hit = table[table["la_name"].map(name_key) == name_key(key)]
+        if hit.empty:
+            alias = aliases()
+            codes = alias.loc[alias["alias"].map(name_key) == name_key(key), "la_code_ons"]
+            hit = table[table["la_code_ons"].isin(codes)]
     if len(hit) == 1:
         return hit.iloc[0].copy()
     raise KeyError(
         f"No authority {code_or_name!r} among the {len(table)} known."
         f"{_did_you_mean(table, code_or_name)} Give an ONS code "
-        "(e.g. 'E09000007'), a DfE code (e.g. 202) or the name as DfE writes it (any case)."
+        f"(e.g. {_example(table, 'la_code_ons')!r}), a DfE code (e.g. "
+        f"{_example(table, 'la_code_dfe')}) or the name as DfE writes it (any case; "
+        "short forms such as 'Durham' or 'Newcastle' are accepted)."
     )
+
+
+def _example(table: pd.DataFrame, column: str) -> object:
+    """A value of ``column`` from the table's first row, for an error's example (so a
+    North East project's message cites a North East authority, not Camden)."""
+    if table.empty:
+        return {"la_code_ons": "E06000047", "la_code_dfe": 840}.get(column, "")
+    value = table[column].iloc[0]
+    return int(value) if column == "la_code_dfe" else str(value)
 
 
 def latest_authority_names() -> pd.DataFrame:
@@ -241,5 +321,5 @@ def resolve_la_code(la: str | int) -> int:
             return int(hits[0])
     raise KeyError(
         f"No English authority {la!r}. Give a DfE code (e.g. 202), an ONS code "
-        "(e.g. E09000007) or a name as DfE publishes it (e.g. 'Camden')."
+        "(e.g. E06000047) or a name as DfE publishes it (e.g. 'County Durham' or 'Durham')."
     )

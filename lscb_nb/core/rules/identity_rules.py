@@ -34,7 +34,8 @@ def unknown_item(df: pd.DataFrame, ctx: ReturnContext) -> Finding:
     "R02",
     ERROR,
     "Unknown authority",
-    "Authority code '{value}' is not one of London's 33 authorities.",
+    "Authority code '{value}' is not one of the project's authorities (`authorities` in "
+    "project.yaml).",
     fields=("new_la_code",),
     stage="row",
     summary="unknown authority code",

@@ -23,7 +23,7 @@ declare(
     "M02",
     ERROR,
     "Authority not identified",
-    "The file does not say which authority it is from (name it after the borough).",
+    "The file does not say which authority it is from: name it after the authority{detail}.",
     stage="mapping",
     summary="local dataset that does not say which authority sent it",
 )
