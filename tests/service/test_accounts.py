@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import CAMDEN, PASSWORD
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django_otp.oath import totp
@@ -16,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from lscb_nb.service.accounts.manage import AccountError, add_user
 from lscb_nb.service.audit.models import Event
+from service.conftest import CAMDEN, PASSWORD
 
 
 def _sign_in(client, email, password=PASSWORD, otp=""):

@@ -4,9 +4,9 @@ one by one or in bulk; refusals are audited; each authority reads only its own."
 from __future__ import annotations
 
 import pytest
-from conftest import bearer
 
 from lscb_nb.service.audit.models import AppendOnlyError, Event
+from service.conftest import bearer
 
 
 @pytest.mark.django_db

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CAMDEN, CSC, PASSWORD, WITH_QUERY, return_csv
+
+from service.conftest import CAMDEN, CSC, PASSWORD, WITH_QUERY, return_csv
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

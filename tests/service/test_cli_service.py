@@ -16,9 +16,9 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
-from conftest import PASSWORD, return_csv
 
 from lscb_nb.core.workspace import init_project
+from service.conftest import PASSWORD, return_csv
 
 # Server processes, a PostgreSQL cluster or hundreds of uploads: the slow lane.
 pytestmark = pytest.mark.slow

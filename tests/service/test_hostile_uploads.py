@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from conftest import bearer, upload
 from hostile_cases import CASES  # tests/ is on the path: tests/conftest.py lives there
 
 from lscb_nb.service.collection.models import Cell, Submission
 from lscb_nb.service.collection.windows import open_window
+from service.conftest import bearer, upload
 
 # Cases whose entry is a folder or a link to one: an HTTP upload is always one file.
 FOLDER_ENTRIES = {"symlink-to-folder", "sub-folder", "folder-named-csv"}

@@ -10,16 +10,16 @@ import re
 import uuid
 
 import pytest
-from conftest import PASSWORD, return_csv
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from test_permission_matrix import ROLES, _cross_tenant, _expected, _path, world  # noqa: F401
+from service.test_permission_matrix import ROLES, _cross_tenant, _expected, _path, world  # noqa: F401
 
 from lscb_nb.service import permissions
 from lscb_nb.service.collection.models import Submission, Window
+from service.conftest import PASSWORD, return_csv
 
 PAGES = permissions.matrix()["pages"]
 POST_DATA = {"text": "The figure is right.", "period": "2030-31 Q1"}

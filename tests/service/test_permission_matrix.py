@@ -14,13 +14,13 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
-from conftest import CAMDEN, CSC, ISLINGTON, POLICE, bearer, return_csv, upload
 from django.db import transaction
 from django.utils import timezone
 
 from lscb_nb.service import permissions
 from lscb_nb.service.audit.models import Event
 from lscb_nb.service.collection.models import STATUSES, Cell, Explanation, Issue, Submission, Window
+from service.conftest import CAMDEN, CSC, ISLINGTON, POLICE, bearer, return_csv, upload
 
 ROLES = {  # the account of each role the matrix is run for (see conftest.accounts)
     "board_administrator": "admin",

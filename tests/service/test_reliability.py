@@ -16,8 +16,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, return_csv
-from servers import (
+
+from lscb_nb.core.workspace import init_project
+from service.conftest import PASSWORD, return_csv
+from service.servers import (
     Cluster,
     cli,
     free_port,
@@ -27,8 +29,6 @@ from servers import (
     start_clients,
     start_server,
 )
-
-from lscb_nb.core.workspace import init_project
 
 # Server processes, a PostgreSQL cluster or hundreds of uploads: the slow lane.
 pytestmark = pytest.mark.slow

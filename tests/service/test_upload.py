@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from conftest import CAMDEN, CSC, ISLINGTON, PERIOD, bearer, return_csv, upload
-
 from lscb_nb.service.collection.models import Cell, Issue, Submission
+from service.conftest import CAMDEN, CSC, ISLINGTON, PERIOD, bearer, return_csv, upload
 
 
 def test_a_clean_upload_is_stored_checked_and_submitted(client, accounts, window):

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from conftest import CAMDEN, bearer, return_csv, upload
-
 from lscb_nb.service.audit.models import Event
 from lscb_nb.service.collection.models import Issue, Submission
+from service.conftest import CAMDEN, bearer, return_csv, upload
 
 
 def _post(client, token, path, **data):

@@ -1,0 +1,1 @@
+"""The online service's tests: a package, so its conftest never shadows tests/conftest.py."""
