@@ -12,12 +12,12 @@ from lscb_nb.core import labelling
 from lscb_nb.pilot import figures
 
 
-def test_status_heatmap_names_items_in_words_and_marks_cells_by_letter():
+def test_status_heatmap_names_items_in_words_and_marks_cells_by_symbol():
     cells = pd.DataFrame(
         {
             "item_id": ["A1", "A1", "B2", "B2"],
             "period": ["2024-25 Q1", "2024-25 Q2", "2024-25 Q1", "2024-25 Q2"],
-            "status": ["on time", "late", "missing", "on time"],
+            "status": ["on time", "late", "not supplied", "not received"],
         }
     )
     titles = pd.Series({"A1": "Referrals to children's social care", "B2": "Re-referrals"})
@@ -25,9 +25,11 @@ def test_status_heatmap_names_items_in_words_and_marks_cells_by_letter():
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == ["Referrals to children's social care (A1)", "Re-referrals (B2)"]
-    assert sorted(t.get_text() for t in ax.texts) == ["L", "M"]  # on time carries no letter
+    # Each status's own symbol (core/states.py); on time carries none.
+    assert sorted(t.get_text() for t in ax.texts) == ["L", "nr", "ns"]
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "not expected" in legend and "late (L)" in legend and "on time" in legend
+    assert "not supplied (ns)" in legend and "not received (nr)" in legend
     plt.close(fig)
 
 

@@ -10,7 +10,6 @@ with its error, never as a traceback page.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -31,7 +30,7 @@ from lscb_nb.core import config, fingerprints, phases
 from lscb_nb.core.fileio import write_json_atomic, write_text_atomic
 from lscb_nb.core.phases import Phase, all_phases, is_ready, not_ready_reason
 from lscb_nb.core.project import AREA, Project
-from lscb_nb.output import chrome, notebookrun
+from lscb_nb.output import chrome, notebookrun, reportlogs
 from lscb_nb.output.index import render_index
 
 log = logging.getLogger(__name__)
@@ -189,64 +188,7 @@ def _place_attachments(run_dir: Path, files: list[str]) -> list[str]:
     return placed
 
 
-_QUIET: list[int] = []  # the process whose stderr already goes to a log file
-
-
-def _quiet_worker(log_dir: str) -> None:
-    """Send a worker's stderr (and its kernels') to a log file, not the console."""
-
-    if [os.getpid()] == _QUIET:
-        return
-    _QUIET[:] = [os.getpid()]
-    Path(log_dir).mkdir(parents=True, exist_ok=True)
-    fd = os.open(
-        Path(log_dir) / f"worker-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND
-    )
-    os.dup2(fd, 2)
-    os.close(fd)
-
-
-# Reports running side by side on threads share these: the loggers' levels (raised
-# while any report runs) and the HTML exporter (one render at a time).
-_LOG_LOCK = threading.Lock()
-_LOGGING_REPORTS = 0
-_SAVED_LEVELS: list[int] = []
-_RENDER_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _report_log(path: Path):
-    """Everything the toolkit and papermill log while one report runs, in its own file.
-
-    The handler keeps only records from the thread that runs the report, so reports
-    run side by side on a thread pool do not share a log.
-    """
-    global _LOGGING_REPORTS, _SAVED_LEVELS
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    thread = threading.get_ident()
-    handler.addFilter(lambda record: record.thread == thread)
-    loggers = [logging.getLogger("lscb_nb"), logging.getLogger("papermill")]
-    with _LOG_LOCK:  # the first report in raises the levels, the last one out restores them
-        if _LOGGING_REPORTS == 0:
-            _SAVED_LEVELS = [lg.level for lg in loggers]
-            for lg in loggers:
-                lg.setLevel(min(lg.getEffectiveLevel(), logging.INFO))
-        _LOGGING_REPORTS += 1
-        for lg in loggers:
-            lg.addHandler(handler)
-    try:
-        yield
-    finally:
-        with _LOG_LOCK:
-            for lg in loggers:
-                lg.removeHandler(handler)
-            _LOGGING_REPORTS -= 1
-            if _LOGGING_REPORTS == 0:
-                for lg, level in zip(loggers, _SAVED_LEVELS, strict=True):
-                    lg.setLevel(level)
-        handler.close()
+_RENDER_LOCK = threading.Lock()  # the HTML exporter renders one report at a time
 
 
 def _execute(
@@ -265,8 +207,8 @@ def _execute(
     """
 
     if parent is not None and os.getpid() != parent:
-        _quiet_worker(str(Path(run_dir) / "logs"))
-    with _report_log(Path(run_dir) / "logs" / f"{job.slug}.log"):
+        reportlogs.quiet_worker(str(Path(run_dir) / "logs"))
+    with reportlogs.report_log(Path(run_dir) / "logs" / f"{job.slug}.log"):
         log.info("report %s: %s for %s", job.slug, job.notebook, job.area_name)
         job = _execute_logged(job, notebooks_dir, run_dir, kernel)
         log.info("report %s: %s in %.1f s %s", job.slug, job.status, job.seconds, job.error or "")
@@ -367,7 +309,9 @@ def run_batch(
     else:
         owned = executor is None
         pool = executor or ProcessPoolExecutor(
-            max_workers=workers, initializer=_quiet_worker, initargs=(str(run_dir / "logs"),)
+            max_workers=workers,
+            initializer=reportlogs.quiet_worker,
+            initargs=(str(run_dir / "logs"),),
         )
         try:
             futures = {

@@ -15,11 +15,11 @@ from django.db import transaction
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from service.test_permission_matrix import ROLES, _cross_tenant, _expected, _path, world  # noqa: F401
 
 from lscb_nb.service import permissions
 from lscb_nb.service.collection.models import Submission, Window
 from service.conftest import PASSWORD, return_csv
+from service.test_permission_matrix import ROLES, _cross_tenant, _expected, _path, world  # noqa: F401
 
 PAGES = permissions.matrix()["pages"]
 POST_DATA = {"text": "The figure is right.", "period": "2030-31 Q1"}
