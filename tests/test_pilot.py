@@ -8,6 +8,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_sample_project
 
 from lscb_nb.core import config, reference, states
 from lscb_nb.core.datamodel import validate_datamodel
@@ -23,15 +24,20 @@ from lscb_nb.pilot import (
 )
 from lscb_nb.pilot.context import load_context
 from lscb_nb.pilot.sections import count_table
-from lscb_nb.pilot.stage import datamodel_dir
+from lscb_nb.pilot.stage import datamodel_dir, prepare_pilot
+
+pytestmark = pytest.mark.slow  # generates and prepares a sample of its own
 
 CROYDON, EALING, SOUTHWARK, CAMDEN = "E09000008", "E09000009", "E09000028", "E09000007"
 
 
 @pytest.fixture(scope="module")
-def sample(sample_project):
-    """The shared sample project, phase 3 prepared (conftest.py)."""
-    return sample_project["root"], sample_project["truth"]
+def sample(tmp_path_factory):
+    """A sample of its own, phase 3 prepared from the candidate data model alone (the
+    shared sample prepares every phase, so its phase 3 starts from phase 2's dataset)."""
+    project, truth = make_sample_project(tmp_path_factory.mktemp("pilot"))
+    prepare_pilot(project)
+    return project, truth
 
 
 @pytest.fixture(scope="module")
