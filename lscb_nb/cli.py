@@ -210,7 +210,7 @@ def _cmd_highlight(args: argparse.Namespace) -> int:
     from lscb_nb.output import meeting_pack
 
     job, run_dir = meeting_pack.write_highlight(
-        _project(args), args.meeting, args.as_of, args.run_dir, kernel_start=args.kernels
+        _project(args), args.meeting, args.as_of, args.run_dir
     )
     if job.status != "succeeded":
         print(f"lscb-nb highlight: the report failed: {job.error[:300]}", file=sys.stderr)
@@ -379,7 +379,6 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--meeting", default=None, help="its date, YYYY-MM-DD (default: the next)")
     h.add_argument("--as-of", default=None, help="judge the plan on this date (default: today)")
     h.add_argument("--run-dir", type=Path, default=None, help="run folder (default: the latest)")
-    h.add_argument("--kernels", choices=("warm", "fresh"), default="fresh")
     h.set_defaults(func=_cmd_highlight)
 
     r = with_project(sub.add_parser("run", help="prepare the data, then render every report"))

@@ -44,7 +44,7 @@ ITEMS = _items(
 
 
 def _draft_from(e: dict) -> str:
-    if e["boroughs"] >= e["min_boroughs"]:
+    if e["authorities_collecting"] >= e["at_least"]:
         return "core"
     if e["essential"] or e["priority_theme"] or e["denominator_of"]:
         return "develop"

@@ -255,7 +255,7 @@ def test_coverage_heatmap_names_items_in_words_legibly_with_a_key():
         columns=items.index,
     )
     names = {"E09000007": "Camden", "E09000008": "Croydon"}
-    fig = figures.plot_coverage_heatmap(matrix, items, names.get)
+    fig = figures.plot_coverage_heatmap(matrix, items, names.get, word="borough")
     fig.canvas.draw()
     labels = [t for ax in fig.axes for t in ax.get_yticklabels() if t.get_text()]
     texts = [t.get_text() for t in labels]

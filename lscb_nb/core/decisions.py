@@ -314,9 +314,10 @@ _SHOWN = {
 
 
 def _evidence_text(text: str) -> str:
+    """The evidence figures in words a reader reads ('at least 3'), not field names."""
     figures = json.loads(text) if text else {}
     return "; ".join(
-        f"{k} {'–' if v is None else f'{v:.2f}' if isinstance(v, float) else v}"
+        f"{k.replace('_', ' ')} {'–' if v is None else f'{v:.2f}' if isinstance(v, float) else v}"
         for k, v in figures.items()
     )
 

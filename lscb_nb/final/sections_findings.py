@@ -118,8 +118,8 @@ def section_sharing(ctx: Context) -> Section:
     failed = (whole / expected.reindex(whole.index)) == 1
     failures = failed[failed].reset_index()[["la_code_ons", "period", "agency"]]
     worst = by_agency["supplied_pct"].idxmin()
-    headers = {**completeness.STATUS_HEADERS, "expected": "Expected"}
     shown = completeness.status_counts_table(by_agency, "Agency")
+    headers = completeness.status_headers(shown)
     sec = Section().add(
         "Every agency's share of the figures expected of it across the pilot: each row adds "
         f"up, as figures supplied on time or late, suppressed by the {ctx.word()}, not "

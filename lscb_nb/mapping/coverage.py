@@ -201,8 +201,8 @@ def draft_decisions(
     table["support"] = selection["boroughs"].reindex(table.index).astype(float)
     table["evidence"] = [
         {
-            "boroughs": int(selection.at[i, "boroughs"]),
-            "min_boroughs": int(min_boroughs),
+            "authorities_collecting": int(selection.at[i, "boroughs"]),
+            "at_least": int(min_boroughs),
             "essential": bool(items.at[i, "essential"]),
             "priority_theme": bool(items.at[i, "theme"] in priority_themes),
             "denominator_of": needs.get(i),

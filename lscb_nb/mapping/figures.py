@@ -16,7 +16,7 @@ import pandas as pd
 
 from lscb_nb.core import display, labels
 from lscb_nb.core.datamodel import AGENCY_LABELS
-from lscb_nb.core.labels import shorten
+from lscb_nb.core.labels import counted, shorten
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,8 @@ def _coverage_alt(
             if len(by_agency)
             else ""
         )
-        + f"{len(never)} items are collected by no {word}"
+        + f"{counted(len(never), 'item')} {'is' if len(never) == 1 else 'are'} collected by "
+        f"no {word}"
         + (f": {', '.join(never[:8])}" + (f" and {len(never) - 8} more" if len(never) > 8 else ""))
         * bool(never)
         + "."

@@ -457,8 +457,7 @@ def execute_job(
     run_dir: Path,
     notebooks_dir: Path = config.NOTEBOOKS_DIR,
     kernel: str = "python3",
-    kernel_start: str = "fresh",
 ) -> Job:
     """Execute one job into ``run_dir`` in this process, as :func:`run_batch` does each
     (for a report added to an existing run: the highlight report)."""
-    return _execute(job, str(notebooks_dir), str(run_dir), kernel, None, kernel_start)
+    return _execute(job, str(notebooks_dir), str(run_dir), kernel, None)

@@ -88,7 +88,6 @@ def write_highlight(
     meeting: str | None = None,
     as_of: str | None = None,
     run_dir: Path | None = None,
-    kernel_start: str = "fresh",
 ) -> tuple[batch.Job, Path]:
     """Render the meeting's highlight report into ``run_dir`` (default the latest run,
     else ``outputs/highlight-<meeting>``) and write the run's manifest and index again;
@@ -106,7 +105,7 @@ def write_highlight(
     others = [j for j in others if j.slug != job.slug]
     area = [j for j in [job, *others] if j.la_code == AREA]
     job.siblings = [{"title": j.phase, "slug": j.slug} for j in sorted(area, key=lambda j: j.order)]
-    job = batch.execute_job(job, run_dir, kernel_start=kernel_start)
+    job = batch.execute_job(job, run_dir)
     jobs = sorted([job, *others], key=lambda j: (j.order, j.la_code != AREA, j.area_name))
     manifest["jobs"] = [asdict(j) for j in jobs]
     manifest["succeeded"] = sum(j.status == "succeeded" for j in jobs)

@@ -180,6 +180,15 @@ def summarise(cells: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
 STATUS_HEADERS: dict[str, str] = {s: s.capitalize() for s in STATUSES}
 
 
+def status_headers(shown: pd.DataFrame) -> dict[str, str]:
+    """The statuses a :func:`status_counts_table` shows, and their columns (for
+    :func:`table_meta`): the figures audit recomputes each of them."""
+    return {
+        **{s: h for s, h in STATUS_HEADERS.items() if h in shown.columns},
+        "expected": "Expected",
+    }
+
+
 def status_counts_table(summary: pd.DataFrame, row_header: str) -> pd.DataFrame:
     """A :func:`summarise` table as a report shows it: the row label, Expected, one
     column per expected status (they add up to Expected), then the figures not yet

@@ -51,6 +51,7 @@ def section_completeness(ctx: Context) -> Section:
 
     tr = completeness.trend(cells)
     by_q = tr["by_quarter"]
+    shown = completeness.status_counts_table(by_q, "Quarter")
     where = "Across the pilot" if ctx.is_london else f"In {esc(ctx.la_name)}"
     sec.add(
         f"{where}, {tr['first_pct']:.0f}% of expected figures were supplied in "
@@ -60,13 +61,13 @@ def section_completeness(ctx: Context) -> Section:
         f"{esc(by_q.index[0])} and {tr['last_pct']:.0f}% in {esc(by_q.index[-1])}: "
         f"{completeness_verdict(tr)}",
         table(
-            completeness.status_counts_table(by_q, "Quarter"),
+            shown,
             caption="Expected figures by status, each quarter",
             decimals={"% supplied": 1},
             meta=completeness.table_meta(
                 "period",
                 "Quarter",
-                {**completeness.STATUS_HEADERS, "expected": "Expected"},
+                completeness.status_headers(shown),
                 {"% supplied": completeness.SUPPLIED},
                 where={} if ctx.is_london else {"la_code_ons": ctx.la_code},
             ),
