@@ -313,11 +313,17 @@ _SHOWN = {
 }
 
 
+def _words(key: str) -> str:
+    """An evidence figure's name in a reader's words, whatever the region
+    ('boroughs_flagged' -> 'authorities flagged')."""
+    return key.replace("_", " ").replace("boroughs", "authorities").replace("borough", "authority")
+
+
 def _evidence_text(text: str) -> str:
     """The evidence figures in words a reader reads ('at least 3'), not field names."""
     figures = json.loads(text) if text else {}
     return "; ".join(
-        f"{k.replace('_', ' ')} {'–' if v is None else f'{v:.2f}' if isinstance(v, float) else v}"
+        f"{_words(k)} {'–' if v is None else f'{v:.2f}' if isinstance(v, float) else v}"
         for k, v in figures.items()
     )
 
