@@ -117,8 +117,8 @@ def test_the_table_shows_the_benchmark_figures_as_text(la_code):
         assert row["Period"] == QUARTERS[-1]
         assert row["Cee <b>"] == display.number(r["value"], 1)
         assert row["London pilot average"] == display.number(r[comparators.AREA_AVERAGE], 1)
-    assert cells.at["LO", "Worst / lowest pilot borough"] == "11.0"  # low is good
-    assert cells.at["LO", "Best / highest pilot borough"] == "7.0"
+    assert cells.at["LO", "Worst / lowest pilot authority"] == "11.0"  # low is good
+    assert cells.at["LO", "Best / highest pilot authority"] == "7.0"
     assert cells.at["HI", "England (DfE, latest year)"] == "41.2 (%, 2025)"
     assert cells.at["LO", "England (DfE, latest year)"] == "not published"
     assert cells.at["LO", "Against the London pilot average"] == "significantly worse"

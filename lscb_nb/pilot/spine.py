@@ -174,7 +174,7 @@ def _spine_picture(row, la_name: str, area: str) -> dict:
         },
         "label": (
             f"{la_name} {row.value}: {COMPARED.get(row.rag, row.rag)} against the {area} "
-            f"pilot average of {row.area}; pilot boroughs from {row.worst} (worst or lowest, "
+            f"pilot average of {row.area}; pilot authorities from {row.worst} (worst or lowest, "
             f"left) to {row.best} (best or highest, right)"
         ),
     }
@@ -236,8 +236,8 @@ def spine_table(
         "unit": "Unit",
         "value": la_name,
         "area": f"{area} pilot average",
-        "worst": "Worst / lowest pilot borough",
-        "best": "Best / highest pilot borough",
+        "worst": "Worst / lowest pilot authority",
+        "best": "Best / highest pilot authority",
         "england": "England (DfE, latest year)",
         "compared": f"Against the {area} pilot average",
     }
